@@ -1,0 +1,187 @@
+// The CASPaxos proposer as a pure state machine: no sockets, threads, clocks or randomness from
+// outside. The caller (the gRPC shell, or the simulator) feeds it inputs — client requests,
+// acceptor replies, the passage of time — and carries out what it asks for: messages to send to
+// acceptors and completed requests to answer. Same code in production and in simulation.
+//
+// Per key it runs rounds of: prepare (skipped on the 1-RTT path) → apply the batch of queued
+// change ops in arrival order → accept (value + next ballot) → answer each request's query op.
+// Concurrent requests on one key are combined into one round. Conflicts fast-forward the ballot
+// counter and retry after jittered backoff until the request's deadline. A change whose accept
+// did not reach a quorum is tracked by a tag stored inside the register, so a retry neither loses
+// nor repeats it (see docs/protocol.md, "exactly-once retries").
+//
+// Thread-compatible: one instance per event loop; all calls from one thread.
+//
+// Usage:
+//   Proposer p(config, proposer_id, seed);
+//   p.Submit(request, now);           // or OnReply(reply, now) / Tick(now)
+//   for (auto& m : p.TakeOutbox()) send m;   for (auto& c : p.TakeCompletions()) answer c;
+//   arm a timer for p.NextWakeupMs(); call Tick(now) when it fires.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "gryadka/internal/register.pb.h"
+#include "gryadka/v1/kv.pb.h"
+#include "proposer/core/ballot.h"
+#include "proposer/core/config.h"
+#include "proposer/core/messages.h"
+#include "proposer/core/random.h"
+
+namespace gryadka::core {
+
+// Rounds that changed a register and whose tags the register keeps (exactly-once retries).
+inline constexpr size_t kDedupWindowRounds = 8;
+// Accepts of one batch that may be outstanding with unknown outcome before its requests fail
+// with ABORTED.
+inline constexpr size_t kUnresolvedAttemptsMax = 16;
+
+struct ClientRequest {
+  uint64_t id = 0;  // the caller's; unique among requests in flight in this core
+  std::string key;
+  v1::ChangeOp change;
+  v1::QueryOp query;
+  int64_t deadline_ms = 0;  // absolute, in the caller's clock (same clock as every now_ms)
+};
+
+struct Completion {
+  uint64_t id = 0;
+  absl::Status status;               // OK, or the error to return to the client
+  v1::ChangeQueryResponse response;  // valid when status.ok()
+};
+
+// Monotonic counters, for metrics and tests.
+struct ProposerStats {
+  uint64_t requests_submitted = 0;
+  uint64_t requests_completed_ok = 0;
+  uint64_t requests_failed = 0;
+  uint64_t rounds_started = 0;
+  uint64_t rounds_one_rtt = 0;   // rounds that skipped prepare (cached promise)
+  uint64_t rounds_two_rtt = 0;   // rounds that ran prepare
+  uint64_t rounds_succeeded = 0;
+  uint64_t rounds_failed = 0;
+  uint64_t reads_skipped_accept = 0;
+  uint64_t prepare_conflicts = 0;  // conflict replies to prepare
+  uint64_t accept_conflicts = 0;   // conflict replies to accept
+  uint64_t phase_timeouts = 0;
+  uint64_t retries_resolved_applied = 0;  // a lost accept was found applied on retry
+  uint64_t cache_evictions = 0;
+};
+
+class Proposer {
+ public:
+  // REQUIRES: config.Validate().ok(); proposer_id unique per process incarnation (never reused
+  // after a restart); seed drives backoff jitter only.
+  Proposer(ProposerConfig config, uint64_t proposer_id, uint64_t seed);
+  ~Proposer();
+  Proposer(const Proposer&) = delete;
+  Proposer& operator=(const Proposer&) = delete;
+
+  // A new client request. Invalid requests, and requests over the queue bounds, complete at once
+  // with an error (see TakeCompletions).
+  void Submit(ClientRequest request, int64_t now_ms);
+
+  // A reply from an acceptor. Replies to unknown, finished or superseded messages are ignored.
+  void OnReply(const AcceptorReply& reply, int64_t now_ms);
+
+  // Time passed: fires phase timeouts, backoffs and request deadlines due at or before now_ms.
+  void Tick(int64_t now_ms);
+
+  // Messages to send since the last call (in order). The caller must deliver each or answer it
+  // with a kError reply; a message never answered is covered by the phase timeout.
+  std::vector<AcceptorRequest> TakeOutbox();
+  // Requests finished since the last call.
+  std::vector<Completion> TakeCompletions();
+  bool HasOutput() const { return !outbox_.empty() || !completions_.empty(); }
+
+  // The earliest time Tick() has work to do, or nullopt when idle.
+  std::optional<int64_t> NextWakeupMs() const;
+
+  // Drops every cached 1-RTT promise (e.g. after a configuration change).
+  void DropCaches();
+
+  // Replaces acceptor sets/quorums (membership change). In-flight rounds finish or fail under
+  // the configuration they started with; caches are dropped. REQUIRES: config.Validate().ok().
+  void Reconfigure(const ProposerConfig& config);
+
+  const ProposerStats& stats() const { return stats_; }
+  const ProposerConfig& config() const { return config_; }
+  uint64_t proposer_id() const { return proposer_id_; }
+  size_t requests_in_flight() const { return requests_in_flight_; }
+  size_t cache_entries() const { return cache_.size(); }
+
+ private:
+  struct Member;
+  struct Attempt;
+  struct Batch;
+  struct KeyState;
+  struct CacheEntry {
+    std::string key;
+    Ballot next;
+    internal::StoredRegister reg;
+    size_t bytes = 0;
+  };
+
+  KeyState& StateFor(const std::string& key);
+  void MaybeStartBatch(const std::string& key, KeyState& ks, int64_t now_ms);
+  void StartAttempt(const std::string& key, KeyState& ks, int64_t now_ms);
+  void OnPrepareReply(const std::string& key, KeyState& ks, const AcceptorReply& r, int64_t now_ms);
+  void OnAcceptReply(const std::string& key, KeyState& ks, const AcceptorReply& r, int64_t now_ms);
+  void ApplyAndAccept(const std::string& key, KeyState& ks, const std::string& current_value,
+                      bool chosen, int64_t now_ms);
+  void AttemptFailed(const std::string& key, KeyState& ks, int64_t now_ms);
+  void FinishBatch(const std::string& key, KeyState& ks, int64_t now_ms);
+  void ExpireMembers(KeyState& ks, int64_t now_ms);
+  void FailBatch(KeyState& ks, const absl::Status& status);
+  void FailBatchUnknownOrUnavailable(KeyState& ks, const std::string& detail);
+  void Complete(Member& m, absl::Status status, const v1::ChangeQueryResponse* response);
+  void CheckKey(const std::string& key, int64_t now_ms);
+  void MaybeEraseKey(const std::string& key);
+  void Wake(const std::string& key, int64_t at_ms);
+  Ballot NewBallot();
+  void SendPhase(const std::string& key, KeyState& ks, AcceptorRequest::Kind kind);
+
+  // 1-RTT cache (LRU, bounded by entries and bytes).
+  std::optional<CacheEntry> TakeCached(const std::string& key);
+  void PutCached(CacheEntry entry);
+
+  ProposerConfig config_;
+  uint64_t proposer_id_;
+  Random rng_;
+  uint64_t counter_ = 0;
+  uint64_t next_msg_id_ = 1;
+  size_t requests_in_flight_ = 0;
+
+  absl::flat_hash_map<std::string, std::unique_ptr<KeyState>> keys_;
+  absl::flat_hash_map<uint64_t, std::string> msg_keys_;  // attempt msg_id -> key
+
+  struct WakeEntry {
+    int64_t at_ms;
+    uint64_t seq;
+    std::string key;
+    bool operator>(const WakeEntry& o) const {
+      return at_ms != o.at_ms ? at_ms > o.at_ms : seq > o.seq;
+    }
+  };
+  std::priority_queue<WakeEntry, std::vector<WakeEntry>, std::greater<WakeEntry>> wakeups_;
+  uint64_t wake_seq_ = 0;
+
+  std::list<CacheEntry> cache_lru_;  // front = most recent
+  absl::flat_hash_map<std::string, std::list<CacheEntry>::iterator> cache_;
+  size_t cache_bytes_ = 0;
+
+  std::vector<AcceptorRequest> outbox_;
+  std::vector<Completion> completions_;
+  ProposerStats stats_;
+};
+
+}  // namespace gryadka::core
