@@ -136,8 +136,8 @@ class Proposer {
   void StartAttempt(const std::string& key, KeyState& ks, int64_t now_ms);
   void OnPrepareReply(const std::string& key, KeyState& ks, const AcceptorReply& r, int64_t now_ms);
   void OnAcceptReply(const std::string& key, KeyState& ks, const AcceptorReply& r, int64_t now_ms);
-  void ApplyAndAccept(const std::string& key, KeyState& ks, const std::string& current_value,
-                      bool chosen, int64_t now_ms);
+  void ApplyAndAccept(const std::string& key, KeyState& ks,
+                      const internal::StoredRegister& current, bool chosen, int64_t now_ms);
   void AttemptFailed(const std::string& key, KeyState& ks, int64_t now_ms);
   void FinishBatch(const std::string& key, KeyState& ks, int64_t now_ms);
   void ExpireMembers(KeyState& ks, int64_t now_ms);

@@ -1,0 +1,461 @@
+// Round transitions of the pure proposer core, driven by hand against in-memory acceptors:
+// every message is visible, and the test decides which are delivered, dropped or delayed.
+#include "proposer/core/proposer.h"
+
+#include <functional>
+#include <map>
+
+#include "acceptor_adapter/memory_acceptor.h"
+#include "gtest/gtest.h"
+
+namespace gryadka::core {
+namespace {
+
+using acceptor::MemoryAcceptor;
+using Kind = AcceptorRequest::Kind;
+
+class Harness {
+ public:
+  explicit Harness(ProposerConfig config = ProposerConfig::Majority(3), uint64_t id = 1)
+      : acceptors_(config.num_acceptors), config_(config) {
+    proposer_ = std::make_unique<Proposer>(config, id, /*seed=*/42);
+  }
+
+  // Drops (true) or delivers (false) each message; default delivers everything.
+  std::function<bool(const AcceptorRequest&)> drop_request = [](const AcceptorRequest&) { return false; };
+  // Answers kError instead of delivering (a broken connection).
+  std::function<bool(const AcceptorRequest&)> error_reply = [](const AcceptorRequest&) { return false; };
+  // Drops the reply after the acceptor applied the request.
+  std::function<bool(const AcceptorRequest&)> drop_reply = [](const AcceptorRequest&) { return false; };
+
+  uint64_t Submit(const std::string& key, v1::ChangeOp change, int64_t deadline_ms = 10000) {
+    ClientRequest r;
+    r.id = next_id_++;
+    r.key = key;
+    r.change = std::move(change);
+    r.query.mutable_record();
+    r.deadline_ms = deadline_ms;
+    proposer_->Submit(std::move(r), now_);
+    return r.id;
+  }
+
+  // Delivers everything in the outbox (and what it triggers) until quiet; returns messages seen.
+  std::vector<AcceptorRequest> Pump() {
+    std::vector<AcceptorRequest> seen;
+    for (;;) {
+      Collect();
+      auto out = proposer_->TakeOutbox();
+      if (out.empty()) break;
+      for (auto& m : out) {
+        seen.push_back(m);
+        sent_.push_back(m);
+        if (drop_request(m)) continue;
+        if (error_reply(m)) {
+          AcceptorReply err;
+          err.acceptor = m.acceptor;
+          err.msg_id = m.msg_id;
+          err.status = AcceptorReply::Status::kError;
+          err.error = "connection refused";
+          proposer_->OnReply(err, now_);
+          continue;
+        }
+        AcceptorReply reply = acceptors_[m.acceptor].Handle(m);
+        if (drop_reply(m)) continue;
+        proposer_->OnReply(reply, now_);
+      }
+    }
+    Collect();
+    return seen;
+  }
+
+  // Advances virtual time to `t`, ticking at every wakeup on the way, pumping messages.
+  void AdvanceTo(int64_t t) {
+    for (;;) {
+      auto next = proposer_->NextWakeupMs();
+      if (!next || *next > t) break;
+      now_ = std::max(now_, *next);
+      proposer_->Tick(now_);
+      Pump();
+    }
+    now_ = t;
+  }
+
+  // Runs until `id` completes (or virtual time runs out).
+  const Completion& Await(uint64_t id, int64_t limit_ms = 60000) {
+    Pump();
+    while (!done_.count(id) && now_ < limit_ms) {
+      auto next = proposer_->NextWakeupMs();
+      if (!next) break;
+      AdvanceTo(std::max(*next, now_));
+    }
+    EXPECT_TRUE(done_.count(id)) << "request " << id << " never completed";
+    return done_[id];
+  }
+
+  Proposer& proposer() { return *proposer_; }
+  MemoryAcceptor& acceptor(int i) { return acceptors_[i]; }
+  std::map<uint64_t, Completion>& done() { return done_; }
+  const std::vector<AcceptorRequest>& sent() const { return sent_; }
+  int64_t now() const { return now_; }
+
+  // Restarts the proposer with a new id (stateless: loses its cache and queues).
+  void RestartProposer(uint64_t id) { proposer_ = std::make_unique<Proposer>(config_, id, 43); }
+
+ private:
+  void Collect() {
+    for (auto& c : proposer_->TakeCompletions()) done_[c.id] = std::move(c);
+  }
+
+  std::vector<MemoryAcceptor> acceptors_;
+  ProposerConfig config_;
+  std::unique_ptr<Proposer> proposer_;
+  std::map<uint64_t, Completion> done_;
+  std::vector<AcceptorRequest> sent_;
+  uint64_t next_id_ = 1;
+  int64_t now_ = 0;
+};
+
+v1::ChangeOp Put(std::string v) {
+  v1::ChangeOp op;
+  op.mutable_put()->set_value(std::move(v));
+  return op;
+}
+v1::ChangeOp Incr(int64_t d = 1) {
+  v1::ChangeOp op;
+  op.mutable_increment()->set_delta(d);
+  return op;
+}
+v1::ChangeOp Read() {
+  v1::ChangeOp op;
+  op.mutable_read();
+  return op;
+}
+v1::ChangeOp Cas(uint64_t expected, std::string v) {
+  v1::ChangeOp op;
+  op.mutable_compare_and_set()->set_expected_version(expected);
+  op.mutable_compare_and_set()->set_value(std::move(v));
+  return op;
+}
+
+int Count(const std::vector<AcceptorRequest>& ms, Kind kind) {
+  int n = 0;
+  for (const auto& m : ms) n += m.kind == kind;
+  return n;
+}
+
+const v1::Record& RecordOf(const Completion& c) { return c.response.result().record(); }
+
+// Two proposals must never carry different values under one ballot on one key.
+void ExpectOneValuePerBallot(const std::vector<AcceptorRequest>& sent) {
+  std::map<std::pair<std::string, Ballot>, std::string> seen;
+  for (const auto& m : sent) {
+    if (m.kind != Kind::kAccept) continue;
+    auto [it, inserted] = seen.emplace(std::make_pair(m.key, m.ballot), m.value);
+    EXPECT_TRUE(inserted || it->second == m.value)
+        << "two values under ballot " << m.ballot.DebugString() << " for key " << m.key;
+  }
+}
+
+TEST(ProposerTest, FirstChangeTakesTwoRoundTripsThenOne) {
+  Harness h;
+  uint64_t a = h.Submit("k", Put("v1"));
+  auto msgs = h.Pump();
+  EXPECT_EQ(Count(msgs, Kind::kPrepare), 3);
+  EXPECT_EQ(Count(msgs, Kind::kAccept), 3);
+  ASSERT_TRUE(h.done()[a].status.ok());
+  EXPECT_EQ(RecordOf(h.done()[a]).version(), 1u);
+
+  uint64_t b = h.Submit("k", Put("v2"));
+  msgs = h.Pump();
+  EXPECT_EQ(Count(msgs, Kind::kPrepare), 0) << "the cached promise should skip prepare";
+  EXPECT_EQ(Count(msgs, Kind::kAccept), 3);
+  EXPECT_EQ(RecordOf(h.done()[b]).value(), "v2");
+  EXPECT_EQ(h.proposer().stats().rounds_one_rtt, 1u);
+  EXPECT_EQ(h.proposer().stats().rounds_two_rtt, 1u);
+}
+
+TEST(ProposerTest, PrepareConflictFastForwardsPastTheRivalAndRetries) {
+  Harness h;
+  // A rival promised a high ballot on two acceptors.
+  for (int i = 0; i < 2; ++i) {
+    AcceptorRequest rival{Kind::kPrepare, i, 99, "k", Ballot{1000, 7}, "", {}};
+    h.acceptor(i).Handle(rival);
+  }
+  uint64_t id = h.Submit("k", Put("v"));
+  const Completion& c = h.Await(id);
+  ASSERT_TRUE(c.status.ok()) << c.status;
+  EXPECT_GE(h.proposer().stats().prepare_conflicts, 2u);
+  // The winning ballot is beyond the rival's counter.
+  EXPECT_GT(h.acceptor(0).Find("k")->accepted.counter, 1000u);
+}
+
+TEST(ProposerTest, DeclinedChangeStillWritesTheCurrentValueBack) {
+  // With the read shortcut off, a declined change must still commit the value it observed.
+  ProposerConfig no_skip = ProposerConfig::Majority(3);
+  no_skip.read_skip_accept = false;
+  Harness h2(no_skip);
+  h2.Await(h2.Submit("k", Put("v")));
+  uint64_t id = h2.Submit("k", Cas(7, "w"));
+  auto msgs = h2.Pump();
+  const Completion& c = h2.done()[id];
+  ASSERT_TRUE(c.status.ok());
+  EXPECT_FALSE(c.response.applied());
+  EXPECT_EQ(c.response.decline_reason(), "version is 1, expected 7");
+  EXPECT_EQ(RecordOf(c).value(), "v");
+  ASSERT_EQ(Count(msgs, Kind::kAccept), 3) << "a declined change commits the current value";
+  internal::StoredRegister written;
+  ASSERT_TRUE(written.ParseFromString(msgs.back().value));
+  EXPECT_EQ(written.value(), "v");
+  EXPECT_EQ(written.version(), 1u);
+}
+
+TEST(ProposerTest, ReadSkipsAcceptWhenThePrepareQuorumShowsTheValueChosen) {
+  Harness h;
+  h.Await(h.Submit("k", Put("v")));
+  h.RestartProposer(2);  // no cached promise
+  const size_t before = h.sent().size();
+  uint64_t id = h.Submit("k", Read());
+  EXPECT_EQ(RecordOf(h.Await(id)).value(), "v");
+  std::vector<AcceptorRequest> msgs(h.sent().begin() + before, h.sent().end());
+  EXPECT_GE(Count(msgs, Kind::kPrepare), 3);
+  EXPECT_EQ(Count(msgs, Kind::kAccept), 0);
+  EXPECT_EQ(h.proposer().stats().reads_skipped_accept, 1u);
+}
+
+TEST(ProposerTest, ReadWritesBackAValueSeenOnOnlyAMinority) {
+  Harness h;
+  // Acceptor 0 alone accepted a value (a proposer died mid-accept).
+  internal::StoredRegister reg;
+  reg.set_value("partial");
+  reg.set_version(1);
+  reg.set_rounds(1);
+  AcceptorRequest acc{Kind::kAccept, 0, 1, "k", Ballot{5, 9}, reg.SerializeAsString(), {}};
+  h.acceptor(0).Handle(acc);
+  h.drop_request = [](const AcceptorRequest& m) { return m.kind == Kind::kPrepare && m.acceptor == 2; };
+  uint64_t id = h.Submit("k", Read());
+  const Completion& c = h.Await(id);
+  ASSERT_TRUE(c.status.ok()) << c.status;
+  EXPECT_EQ(RecordOf(c).value(), "partial");
+  EXPECT_EQ(Count(h.sent(), Kind::kAccept), 3) << "an observed value must be chosen before answering";
+  EXPECT_EQ(h.acceptor(1).Find("k")->value, h.acceptor(0).Find("k")->value);
+}
+
+TEST(ProposerTest, LateAndDuplicatedRepliesAreIgnored) {
+  Harness h;
+  uint64_t id = h.Submit("k", Incr());
+  auto out = h.proposer().TakeOutbox();
+  ASSERT_EQ(out.size(), 3u);
+  std::vector<AcceptorReply> replies;
+  for (auto& m : out) replies.push_back(h.acceptor(m.acceptor).Handle(m));
+  h.proposer().OnReply(replies[0], 0);
+  h.proposer().OnReply(replies[0], 0);  // duplicate: must not count as a second promise
+  EXPECT_TRUE(h.proposer().TakeOutbox().empty()) << "one promise is not a quorum";
+  h.proposer().OnReply(replies[1], 0);
+  auto accepts = h.proposer().TakeOutbox();
+  EXPECT_EQ(Count(accepts, Kind::kAccept), 3);
+  for (auto& m : accepts) h.proposer().OnReply(h.acceptor(m.acceptor).Handle(m), 0);
+  auto done = h.proposer().TakeCompletions();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].id, id);
+  // The late prepare reply of acceptor 2 arrives after everything: nothing happens.
+  h.proposer().OnReply(replies[2], 0);
+  EXPECT_TRUE(h.proposer().TakeOutbox().empty());
+  EXPECT_TRUE(h.proposer().TakeCompletions().empty());
+}
+
+TEST(ProposerTest, ConcurrentRequestsOnOneKeyShareOneRound) {
+  // The first request starts a round at once; the nine arriving while it runs share ONE round.
+  Harness h;
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(h.Submit("hot", Incr()));
+  auto msgs = h.Pump();
+  EXPECT_EQ(Count(msgs, Kind::kPrepare), 3);
+  EXPECT_EQ(Count(msgs, Kind::kAccept), 6);
+  EXPECT_EQ(h.proposer().stats().rounds_succeeded, 2u);
+  for (int i = 0; i < 10; ++i) {
+    const Completion& c = h.done()[ids[i]];
+    ASSERT_TRUE(c.status.ok());
+    EXPECT_EQ(RecordOf(c).value(), std::to_string(i + 1)) << "applied in arrival order";
+    EXPECT_EQ(RecordOf(c).version(), static_cast<uint64_t>(i + 1));
+  }
+}
+
+TEST(ProposerTest, RequestsArrivingDuringARoundFormTheNextBatch) {
+  Harness h;
+  uint64_t first = h.Submit("k", Incr());
+  auto prepares = h.proposer().TakeOutbox();
+  uint64_t second = h.Submit("k", Incr());
+  uint64_t third = h.Submit("k", Incr());
+  for (auto& m : prepares) h.proposer().OnReply(h.acceptor(m.acceptor).Handle(m), 0);
+  h.Pump();
+  EXPECT_EQ(RecordOf(h.done()[first]).value(), "1");
+  EXPECT_EQ(RecordOf(h.done()[second]).value(), "2");
+  EXPECT_EQ(RecordOf(h.done()[third]).value(), "3");
+  EXPECT_EQ(h.proposer().stats().rounds_succeeded, 2u);
+}
+
+TEST(ProposerTest, NoQuorumFailsFastWithUnavailable) {
+  Harness h;
+  h.drop_request = [](const AcceptorRequest& m) { return m.acceptor != 0; };
+  uint64_t id = h.Submit("k", Put("v"), /*deadline_ms=*/60000);
+  const Completion& c = h.Await(id);
+  EXPECT_EQ(c.status.code(), absl::StatusCode::kUnavailable) << c.status;
+  EXPECT_NE(c.status.message().find("nothing was written"), std::string::npos);
+  EXPECT_LT(h.now(), 5000) << "must not wait for the whole deadline";
+}
+
+TEST(ProposerTest, ErrorRepliesCountAsFailuresWithoutWaitingForTimeout) {
+  ProposerConfig cfg = ProposerConfig::Majority(3);
+  cfg.round_timeout_ms = 100000;  // the phase timeout must play no part
+  Harness h(cfg);
+  h.error_reply = [](const AcceptorRequest& m) { return m.acceptor != 0; };
+  uint64_t id = h.Submit("k", Put("v"));
+  const Completion& c = h.Await(id);
+  EXPECT_EQ(c.status.code(), absl::StatusCode::kUnavailable) << c.status;
+  EXPECT_NE(c.status.message().find("connection refused"), std::string::npos) << c.status;
+  EXPECT_LT(h.now(), 1000);
+  EXPECT_EQ(h.proposer().stats().phase_timeouts, 0u);
+}
+
+TEST(ProposerTest, LostAcceptRepliesDoNotApplyAnIncrementTwice) {
+  // The accept reaches every acceptor but the replies are lost: the change IS applied. The retry
+  // must recognise its own round tag in the register and answer without applying it again.
+  Harness h;
+  h.Await(h.Submit("c", Incr()));
+  bool lose = true;
+  h.drop_reply = [&](const AcceptorRequest& m) { return lose && m.kind == Kind::kAccept; };
+  uint64_t id = h.Submit("c", Incr());
+  h.Pump();
+  lose = false;
+  const Completion& c = h.Await(id);
+  ASSERT_TRUE(c.status.ok()) << c.status;
+  EXPECT_EQ(RecordOf(c).value(), "2");
+  EXPECT_EQ(h.proposer().stats().retries_resolved_applied, 1u);
+  uint64_t check = h.Submit("c", Read());
+  EXPECT_EQ(RecordOf(h.Await(check)).value(), "2");
+}
+
+TEST(ProposerTest, AcceptOnAMinorityIsReappliedOnceWhenItWasNotChosen) {
+  // The accept reaches only acceptor 0 (others lost); acceptor 0 then goes away, so the retry's
+  // prepare sees acceptors 1 and 2 without the change: it must be applied exactly once.
+  Harness h;
+  h.Await(h.Submit("c", Incr()));
+  bool zero_only = true;
+  bool zero_down = false;
+  h.drop_request = [&](const AcceptorRequest& m) {
+    if (zero_down && m.acceptor == 0) return true;
+    return zero_only && m.kind == Kind::kAccept && m.acceptor != 0;
+  };
+  h.drop_reply = [&](const AcceptorRequest& m) { return zero_only && m.kind == Kind::kAccept; };
+  uint64_t id = h.Submit("c", Incr());
+  h.Pump();
+  zero_only = false;
+  zero_down = true;
+  const Completion& c = h.Await(id);
+  ASSERT_TRUE(c.status.ok()) << c.status;
+  EXPECT_EQ(RecordOf(c).value(), "2");
+  zero_down = false;
+  h.RestartProposer(5);
+  uint64_t check = h.Submit("c", Read());
+  EXPECT_EQ(RecordOf(h.Await(check)).value(), "2") << "the orphaned minority accept must not win";
+  ExpectOneValuePerBallot(h.sent());
+}
+
+TEST(ProposerTest, FailedOneRoundTripAcceptDropsTheCacheAndNeverReusesItsBallot) {
+  Harness h;
+  h.Await(h.Submit("k", Put("a")));
+  ASSERT_EQ(h.proposer().cache_entries(), 1u);
+  // A rival prepares higher on acceptors 1 and 2: our cached promise is void.
+  for (int i = 1; i < 3; ++i) {
+    h.acceptor(i).Handle(AcceptorRequest{Kind::kPrepare, i, 99, "k", Ballot{500, 7}, "", {}});
+  }
+  uint64_t id = h.Submit("k", Put("b"));
+  const Completion& c = h.Await(id);
+  ASSERT_TRUE(c.status.ok()) << c.status;
+  EXPECT_EQ(RecordOf(c).value(), "b");
+  EXPECT_GE(h.proposer().stats().accept_conflicts, 2u);
+  EXPECT_EQ(h.proposer().stats().rounds_two_rtt, 2u) << "retry must use a fresh prepare";
+  ExpectOneValuePerBallot(h.sent());
+}
+
+TEST(ProposerTest, DeadlineWhileUnansweredSaysNothingWasWritten) {
+  Harness h;
+  h.drop_request = [](const AcceptorRequest&) { return true; };
+  uint64_t id = h.Submit("k", Put("v"), /*deadline_ms=*/200);
+  const Completion& c = h.Await(id);
+  EXPECT_EQ(c.status.code(), absl::StatusCode::kDeadlineExceeded) << c.status;
+  EXPECT_NE(c.status.message().find("nothing was written"), std::string::npos);
+}
+
+TEST(ProposerTest, DeadlineAfterAPartialAcceptSaysOutcomeUnknown) {
+  ProposerConfig cfg = ProposerConfig::Majority(3);
+  cfg.round_timeout_ms = 50;
+  Harness h(cfg);
+  bool prepare_ok = true;
+  h.drop_request = [&](const AcceptorRequest& m) {
+    if (m.kind == Kind::kAccept) {
+      prepare_ok = false;
+      return m.acceptor != 0;  // the accept reaches one acceptor only
+    }
+    return !prepare_ok && m.acceptor != 0;  // and then only acceptor 0 stays reachable
+  };
+  h.drop_reply = [](const AcceptorRequest& m) { return m.kind == Kind::kAccept; };
+  uint64_t id = h.Submit("k", Put("v"), /*deadline_ms=*/30);
+  const Completion& c = h.Await(id);
+  EXPECT_EQ(c.status.code(), absl::StatusCode::kDeadlineExceeded) << c.status;
+  EXPECT_NE(c.status.message().find("outcome unknown"), std::string::npos) << c.status;
+}
+
+TEST(ProposerTest, ForeignDataUnderTheKeyFailsThatKeyOnly) {
+  Harness h;
+  for (int i = 0; i < 3; ++i) h.acceptor(i).PutForeign("bad");
+  uint64_t bad = h.Submit("bad", Put("v"));
+  uint64_t good = h.Submit("good", Put("v"));
+  EXPECT_EQ(h.Await(bad).status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(h.Await(good).status.ok());
+}
+
+TEST(ProposerTest, InvalidRequestsCompleteAtOnceWithoutMessages) {
+  Harness h;
+  uint64_t id = h.Submit("", Put("v"));
+  EXPECT_TRUE(h.Pump().empty());
+  ASSERT_TRUE(h.done().count(id));
+  EXPECT_EQ(h.done()[id].status.code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ProposerTest, PerKeyQueueIsBounded) {
+  ProposerConfig cfg = ProposerConfig::Majority(3);
+  cfg.queue_per_key_max = 2;
+  cfg.batch_ops_max = 1;
+  Harness h(cfg);
+  uint64_t a = h.Submit("k", Incr());  // in the round
+  h.Submit("k", Incr());               // queued
+  h.Submit("k", Incr());               // queued
+  uint64_t over = h.Submit("k", Incr());
+  auto done = h.proposer().TakeCompletions();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].id, over);
+  EXPECT_EQ(done[0].status.code(), absl::StatusCode::kResourceExhausted);
+  h.Await(a);
+}
+
+TEST(ProposerTest, CacheIsBoundedByEntries) {
+  ProposerConfig cfg = ProposerConfig::Majority(3);
+  cfg.cache_entries_max = 4;
+  Harness h(cfg);
+  for (int i = 0; i < 10; ++i) h.Await(h.Submit("k" + std::to_string(i), Put("v")));
+  EXPECT_EQ(h.proposer().cache_entries(), 4u);
+  EXPECT_EQ(h.proposer().stats().cache_evictions, 6u);
+}
+
+TEST(ProposerTest, ProposerRestartWithNewIdKeepsHistory) {
+  Harness h;
+  h.Await(h.Submit("k", Incr()));
+  h.RestartProposer(77);
+  const Completion& c = h.Await(h.Submit("k", Incr()));
+  ASSERT_TRUE(c.status.ok());
+  EXPECT_EQ(RecordOf(c).value(), "2");
+}
+
+}  // namespace
+}  // namespace gryadka::core
