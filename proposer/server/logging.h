@@ -1,0 +1,24 @@
+// A tiny structured logger: one JSON object per line on stderr. Thread-safe (one write(2) per
+// line). Abseil 20220623 has no absl/log, and a JSON line is what log shippers want anyway.
+//
+//   Log(LogLevel::kInfo, "listening", {{"address", addr}, {"io_threads", "4"}});
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace gryadka::server {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
+
+// Messages below `level` are dropped. Call from main before starting threads.
+void SetLogLevel(LogLevel level);
+// Parses "debug|info|warning|error"; returns false on anything else.
+bool ParseLogLevel(std::string_view s, LogLevel* out);
+
+void Log(LogLevel level, std::string_view msg,
+         std::initializer_list<std::pair<std::string_view, std::string>> fields = {});
+
+}  // namespace gryadka::server

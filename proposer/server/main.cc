@@ -1,0 +1,259 @@
+// gryadka-proposer: a stateless CASPaxos proposer serving gryadka.v1.KV over gRPC, with Redis
+// servers as acceptors. Flags and logging are set up here only.
+#include <event2/thread.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "proposer/server/kv_service.h"
+#include "proposer/server/logging.h"
+#include "proposer/server/options.h"
+#include "proposer/server/shard.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:8080", "gRPC address to serve on, HOST:PORT");
+ABSL_FLAG(std::string, acceptors, "",
+          "Redis acceptors, HOST:PORT,HOST:PORT,... (2F+1 of them; required)");
+ABSL_FLAG(std::string, prepare_acceptors, "",
+          "subset of --acceptors that prepares go to (default: all); for membership change");
+ABSL_FLAG(int, prepare_quorum, 0, "prepare quorum (default: majority of the prepare set)");
+ABSL_FLAG(std::string, accept_acceptors, "",
+          "subset of --acceptors that accepts go to (default: all); for membership change");
+ABSL_FLAG(int, accept_quorum, 0, "accept quorum (default: majority of the accept set)");
+ABSL_FLAG(uint32_t, proposer_id, 0,
+          "operator-visible id of this proposer (0 = random); ballots add 32 random bits per "
+          "start so a restarted proposer never reuses a ballot");
+ABSL_FLAG(std::string, redis_prefix, "gryadka:", "prefix of every Redis key this proposer uses");
+ABSL_FLAG(int64_t, acceptor_timeout_ms, 500,
+          "time an acceptor call or a protocol phase may take before it counts as failed");
+ABSL_FLAG(uint64_t, max_value_bytes, 1 << 20, "largest value accepted, in bytes");
+ABSL_FLAG(uint64_t, max_key_bytes, 1024, "longest key accepted, in bytes");
+ABSL_FLAG(int, io_threads, 1, "event loops; keys are sharded over them");
+ABSL_FLAG(int64_t, default_deadline_ms, 5000, "deadline of calls that carry none");
+ABSL_FLAG(int64_t, max_deadline_ms, 60000, "longer client deadlines are cut to this");
+ABSL_FLAG(int64_t, drain_timeout_ms, 10000,
+          "on SIGTERM/SIGINT, time allowed for in-flight calls to finish");
+ABSL_FLAG(uint64_t, cache_entries_max, 1000000, "1-RTT promise cache: entries, whole process");
+ABSL_FLAG(uint64_t, cache_bytes_max, 512u << 20, "1-RTT promise cache: bytes, whole process");
+ABSL_FLAG(uint64_t, requests_max, 100000,
+          "requests in flight, whole process; more are answered RESOURCE_EXHAUSTED");
+ABSL_FLAG(bool, one_rtt, true, "skip prepare on a key's next change (cached promise)");
+ABSL_FLAG(std::string, log_level, "info", "debug|info|warning|error");
+
+namespace gryadka::server {
+namespace {
+
+constexpr char kServiceName[] = "gryadka.v1.KV";
+constexpr int64_t kHealthPeriodMs = 250;
+constexpr size_t kGrpcMessageOverheadBytes = 64 * 1024;
+
+absl::StatusOr<ServerOptions> OptionsFromFlags() {
+  ServerOptions o;
+  o.listen = absl::GetFlag(FLAGS_listen);
+  auto acceptors = ParseHostPortList(absl::GetFlag(FLAGS_acceptors));
+  if (!acceptors.ok()) return absl::InvalidArgumentError(absl::StrCat("--acceptors: ", acceptors.status().message()));
+  o.acceptors = *acceptors;
+  auto prepare = ParseHostPortList(absl::GetFlag(FLAGS_prepare_acceptors));
+  if (!prepare.ok()) return absl::InvalidArgumentError(absl::StrCat("--prepare_acceptors: ", prepare.status().message()));
+  o.prepare_acceptors = *prepare;
+  auto accept = ParseHostPortList(absl::GetFlag(FLAGS_accept_acceptors));
+  if (!accept.ok()) return absl::InvalidArgumentError(absl::StrCat("--accept_acceptors: ", accept.status().message()));
+  o.accept_acceptors = *accept;
+  o.prepare_quorum = absl::GetFlag(FLAGS_prepare_quorum);
+  o.accept_quorum = absl::GetFlag(FLAGS_accept_quorum);
+  o.proposer_id = absl::GetFlag(FLAGS_proposer_id);
+  o.redis_prefix = absl::GetFlag(FLAGS_redis_prefix);
+  o.acceptor_timeout_ms = absl::GetFlag(FLAGS_acceptor_timeout_ms);
+  o.max_value_bytes = absl::GetFlag(FLAGS_max_value_bytes);
+  o.max_key_bytes = absl::GetFlag(FLAGS_max_key_bytes);
+  o.io_threads = absl::GetFlag(FLAGS_io_threads);
+  o.default_deadline_ms = absl::GetFlag(FLAGS_default_deadline_ms);
+  o.max_deadline_ms = absl::GetFlag(FLAGS_max_deadline_ms);
+  o.drain_timeout_ms = absl::GetFlag(FLAGS_drain_timeout_ms);
+  o.cache_entries_max = absl::GetFlag(FLAGS_cache_entries_max);
+  o.cache_bytes_max = absl::GetFlag(FLAGS_cache_bytes_max);
+  o.requests_max = absl::GetFlag(FLAGS_requests_max);
+  o.one_rtt = absl::GetFlag(FLAGS_one_rtt);
+  if (o.max_value_bytes < 1 || o.max_value_bytes > (64u << 20)) {
+    return absl::InvalidArgumentError("--max_value_bytes must be in 1..67108864");
+  }
+  if (o.max_key_bytes < 1 || o.max_key_bytes > (64u << 10)) {
+    return absl::InvalidArgumentError("--max_key_bytes must be in 1..65536");
+  }
+  return o;
+}
+
+// True when enough acceptors answer health checks to form both a prepare and an accept quorum.
+bool QuorumHealthy(uint64_t mask, const core::ProposerConfig& c) {
+  auto count = [mask](const std::vector<core::AcceptorId>& set) {
+    int n = 0;
+    for (core::AcceptorId a : set) n += (mask >> a) & 1;
+    return n;
+  };
+  return count(c.prepare_set) >= c.prepare_quorum && count(c.accept_set) >= c.accept_quorum;
+}
+
+// Updates grpc.health.v1 every kHealthPeriodMs until stopped.
+class HealthUpdater {
+ public:
+  HealthUpdater(grpc::HealthCheckServiceInterface* health, const Shard& shard,
+                const core::ProposerConfig& config)
+      : health_(health), shard_(shard), config_(config), thread_([this] { Loop(); }) {}
+  ~HealthUpdater() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    int last = -1;
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      const uint64_t mask = shard_.HealthyMask();
+      const bool ok = QuorumHealthy(mask, config_);
+      if (static_cast<int>(ok) != last) {
+        health_->SetServingStatus(kServiceName, ok);
+        health_->SetServingStatus("", ok);
+        Log(ok ? LogLevel::kInfo : LogLevel::kWarning,
+            ok ? "acceptor quorum reachable: serving" : "no acceptor quorum reachable: not serving",
+            {{"healthy_acceptor_mask", absl::StrCat(mask)}});
+        last = ok;
+      }
+      cv_.wait_for(lock, std::chrono::milliseconds(kHealthPeriodMs), [this] { return stop_; });
+    }
+  }
+
+  grpc::HealthCheckServiceInterface* health_;
+  const Shard& shard_;
+  const core::ProposerConfig config_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+int Main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "gryadka-proposer --listen=HOST:PORT --acceptors=HOST:PORT,HOST:PORT,HOST:PORT [flags]\n"
+      "Serves gryadka.v1.KV (with reflection and grpc.health.v1) as a stateless CASPaxos "
+      "proposer over 2F+1 Redis acceptors.");
+  absl::ParseCommandLine(argc, argv);
+  LogLevel level;
+  if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    std::cerr << "--log_level must be one of debug, info, warning, error\n";
+    return 64;
+  }
+  SetLogLevel(level);
+  auto options = OptionsFromFlags();
+  if (!options.ok()) {
+    std::cerr << "gryadka-proposer: " << options.status().message() << "\n";
+    return 64;
+  }
+  auto config = BuildCoreConfig(*options);
+  if (!config.ok()) {
+    std::cerr << "gryadka-proposer: " << config.status().message() << "\n";
+    return 64;
+  }
+
+  // Signals: SIGPIPE ignored (hiredis writes to sockets); SIGTERM/SIGINT handled by sigwait in
+  // this thread, so they are blocked before any other thread starts.
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  evthread_use_pthreads();
+
+  std::random_device rd;
+  const uint32_t operator_id = options->proposer_id != 0 ? options->proposer_id : rd();
+  const uint32_t incarnation = rd();
+  std::vector<std::unique_ptr<Shard>> shards;
+  for (int i = 0; i < options->io_threads; ++i) {
+    const uint64_t ballot_id = (uint64_t{operator_id} << 32) | uint32_t(incarnation + i);
+    shards.push_back(std::make_unique<Shard>(i, *config, *options, ballot_id,
+                                             (uint64_t{rd()} << 32) | rd()));
+    shards.back()->Start();
+  }
+
+  KvService service(*options, shards);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(options->listen, grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Clients may keep connections alive with pings every 10 s.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(options->max_value_bytes + options->max_key_bytes + kGrpcMessageOverheadBytes));
+  builder.SetMaxSendMessageSize(
+      static_cast<int>(options->max_value_bytes + options->max_key_bytes + kGrpcMessageOverheadBytes));
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || bound_port == 0) {
+    std::cerr << "gryadka-proposer: cannot listen on " << options->listen
+              << " (address in use or not local?)\n";
+    for (auto& s : shards) s->Stop();
+    return 1;
+  }
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  health->SetServingStatus(kServiceName, false);
+  health->SetServingStatus("", false);
+  Log(LogLevel::kInfo, "listening",
+      {{"address", options->listen},
+       {"port", absl::StrCat(bound_port)},
+       {"acceptors", absl::StrCat(options->acceptors.size())},
+       {"prepare_quorum", absl::StrCat(config->prepare_quorum)},
+       {"accept_quorum", absl::StrCat(config->accept_quorum)},
+       {"io_threads", absl::StrCat(options->io_threads)},
+       {"proposer_id", absl::StrCat(operator_id)}});
+
+  int signal_number = 0;
+  {
+    HealthUpdater updater(health, *shards[0], *config);
+    sigwait(&stop_signals, &signal_number);
+  }
+  Log(LogLevel::kInfo, "draining",
+      {{"signal", absl::StrCat(signal_number)}, {"drain_timeout_ms", absl::StrCat(options->drain_timeout_ms)}});
+  health->SetServingStatus(kServiceName, false);
+  health->SetServingStatus("", false);
+  // Shutdown() returns once every call has finished; calls still waiting in a shard when the
+  // drain timeout passes are failed by stopping the shards, which lets it return.
+  const auto drain_deadline =
+      std::chrono::system_clock::now() + std::chrono::milliseconds(options->drain_timeout_ms);
+  std::promise<void> drained;
+  std::thread shutdown([&] {
+    server->Shutdown(drain_deadline);
+    drained.set_value();
+  });
+  drained.get_future().wait_until(drain_deadline);
+  for (auto& s : shards) s->Stop();
+  shutdown.join();
+  server->Wait();
+  Log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace gryadka::server
+
+int main(int argc, char** argv) { return gryadka::server::Main(argc, argv); }

@@ -1,0 +1,51 @@
+// Proposer server options (from flags) and their translation into a core configuration.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proposer/core/config.h"
+
+namespace gryadka::server {
+
+struct HostPort {
+  std::string host;
+  int port = 0;
+  std::string ToString() const;
+  bool operator==(const HostPort&) const = default;
+};
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::vector<HostPort> acceptors;          // all acceptors this proposer talks to
+  std::vector<HostPort> prepare_acceptors;  // empty = all
+  int prepare_quorum = 0;                   // 0 = majority of the prepare set
+  std::vector<HostPort> accept_acceptors;   // empty = all
+  int accept_quorum = 0;                    // 0 = majority of the accept set
+  uint32_t proposer_id = 0;                 // 0 = random; shows in logs and in ballots
+  std::string redis_prefix = "gryadka:";
+  int64_t acceptor_timeout_ms = 500;
+  size_t max_value_bytes = 1 << 20;
+  size_t max_key_bytes = 1024;
+  int io_threads = 1;
+  int64_t default_deadline_ms = 5000;  // for calls that carry no deadline
+  int64_t max_deadline_ms = 60000;     // longer deadlines are cut to this
+  int64_t drain_timeout_ms = 10000;    // SIGTERM: wait this long for in-flight calls
+  size_t cache_entries_max = 1000000;  // 1-RTT promise cache, per process (split over shards)
+  size_t cache_bytes_max = 512u << 20;
+  size_t requests_max = 100000;        // in flight per process (split over shards)
+  bool one_rtt = true;
+};
+
+// Parses "host:port[,host:port...]". Errors name the bad element.
+absl::StatusOr<std::vector<HostPort>> ParseHostPortList(absl::string_view list);
+absl::StatusOr<HostPort> ParseHostPort(absl::string_view s);
+
+// Checks the options and builds the core configuration for ONE shard of `options.io_threads`.
+// Errors (INVALID_ARGUMENT) name the flag at fault.
+absl::StatusOr<core::ProposerConfig> BuildCoreConfig(const ServerOptions& options);
+
+}  // namespace gryadka::server
