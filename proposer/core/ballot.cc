@@ -31,12 +31,6 @@ bool ParseHex64(std::string_view s, uint64_t* out) {
   return true;
 }
 
-uint64_t Mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 }  // namespace
 
 std::string Ballot::Encode() const {
@@ -53,8 +47,6 @@ std::optional<Ballot> Ballot::Decode(std::string_view s) {
   if (!ParseHex64(s.substr(16, 16), &b.proposer_id)) return std::nullopt;
   return b;
 }
-
-uint64_t Ballot::Tag() const { return Mix64(Mix64(counter) ^ (proposer_id + 0x9e3779b97f4a7c15ULL)); }
 
 std::string Ballot::DebugString() const {
   char buf[48];

@@ -23,9 +23,6 @@ struct Ballot {
   std::string Encode() const;
   // Inverse of Encode. Returns nullopt unless `s` is exactly 32 lowercase hex digits.
   static std::optional<Ballot> Decode(std::string_view s);
-  // A 64-bit tag of this ballot (a strong mix of both halves); used to mark rounds inside the
-  // stored register for exactly-once retries. Distinct ballots collide with probability 2^-64.
-  uint64_t Tag() const;
   // For logs: "counter.proposer_id" in hex.
   std::string DebugString() const;
 };

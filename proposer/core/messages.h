@@ -47,6 +47,9 @@ struct AcceptorReply {
   Ballot ballot;
   std::string value;
   std::string error;
+  // kError only: false when the request certainly never reached the acceptor (e.g. it was not
+  // connected), so it cannot have been applied there. True (the safe default) when unknown.
+  bool maybe_applied = true;
 };
 
 }  // namespace gryadka::core

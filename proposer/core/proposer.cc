@@ -20,8 +20,7 @@ struct Proposer::Member {
 // An accept that changed the register and did not reach its quorum. Its value may still surface
 // (a later prepare may pick it), so the batch must find out before re-applying its changes.
 struct Proposer::Attempt {
-  uint64_t tag = 0;          // Ballot::Tag() of the attempt, stored in the register if applied
-  uint64_t rounds_after = 0;  // StoredRegister::rounds the register had with it applied
+  uint64_t counter = 0;  // the attempt's ballot counter: the register's mark for us if applied
   std::vector<v1::ChangeQueryResponse> responses;  // per batch member, as that attempt computed
 };
 
@@ -47,6 +46,7 @@ struct Proposer::Batch {
   std::vector<std::pair<AcceptorId, Ballot>> oks;      // prepare: accepted ballot per ok
   int failures = 0;
   bool conflict = false;
+  bool maybe_applied = false;  // accept: some acceptor took it or may have
   std::vector<std::string> errors;
   absl::Status invalid;  // first kInvalidState seen in this phase
   Ballot best_ballot;
@@ -63,6 +63,7 @@ struct Proposer::Batch {
     oks.clear();
     failures = 0;
     conflict = false;
+    maybe_applied = false;
     errors.clear();
     invalid = absl::OkStatus();
     best_ballot = Ballot{};
@@ -91,7 +92,14 @@ v1::Record PublicRecord(const internal::StoredRegister& reg) {
 }  // namespace
 
 Proposer::Proposer(ProposerConfig config, uint64_t proposer_id, uint64_t seed)
-    : config_(std::move(config)), proposer_id_(proposer_id), rng_(seed) {}
+    : config_(std::move(config)),
+      proposer_id_(proposer_id),
+      rng_(seed),
+      acceptor_up_(config_.num_acceptors, true) {}
+
+void Proposer::SetAcceptorUp(AcceptorId id, bool up) {
+  if (id >= 0 && id < static_cast<int>(acceptor_up_.size())) acceptor_up_[id] = up;
+}
 
 Proposer::~Proposer() = default;
 
@@ -172,7 +180,9 @@ void Proposer::StartAttempt(const std::string& key, KeyState& ks, int64_t now_ms
   Batch& b = *ks.batch;
   ++stats_.rounds_started;
   b.resolved_attempt = -1;
-  if (config_.one_rtt) {
+  int accept_set_up = 0;
+  for (AcceptorId a : config_.accept_set) accept_set_up += acceptor_up_[a];
+  if (config_.one_rtt && accept_set_up >= config_.accept_quorum) {
     if (std::optional<CacheEntry> cached = TakeCached(key)) {
       // We hold a promise for cached->next on a prepare quorum, made by the accept that wrote
       // cached->reg: that accept served as this round's prepare.
@@ -243,6 +253,7 @@ void Proposer::OnReply(const AcceptorReply& reply, int64_t now_ms) {
     case AcceptorReply::Status::kError:
       ++b.failures;
       b.errors.push_back(reply.error);
+      b.maybe_applied |= reply.maybe_applied;
       break;
     case AcceptorReply::Status::kInvalidState:
       ++b.failures;
@@ -297,24 +308,27 @@ void Proposer::ApplyAndAccept(const std::string& key, KeyState& ks,
   b.resolved_attempt = -1;
   b.new_reg = current;
 
-  // Did an earlier accept of this batch take effect after all?
-  const auto& tags = current.recent_round_tags();
-  const uint64_t window_start = current.rounds() - static_cast<uint64_t>(tags.size()) + 1;
-  for (size_t i = 0; i < b.unresolved.size(); ++i) {
-    const Attempt& a = b.unresolved[i];
-    if (std::find(tags.begin(), tags.end(), a.tag) != tags.end()) {
+  // Did an earlier accept of this batch take effect after all? This proposer runs one round at
+  // a time per key, so the register's mark for it names its last changing round, if any.
+  const internal::WriterMark* mine = nullptr;
+  for (const auto& w : current.writers()) {
+    if (w.proposer_id() == proposer_id_) mine = &w;
+  }
+  for (size_t i = 0; mine != nullptr && i < b.unresolved.size(); ++i) {
+    if (b.unresolved[i].counter == mine->counter()) {
       b.resolved_attempt = static_cast<int>(i);
       ++stats_.retries_resolved_applied;
-      break;
     }
-    if (a.rounds_after <= current.rounds() && a.rounds_after < window_start) {
-      // So many rounds changed the key since that its tag left the window: cannot tell.
-      FailBatch(ks, absl::AbortedError(
-                        "outcome unknown: an earlier attempt of this change did not reach a quorum "
-                        "and the key has changed many times since; read the key before retrying"));
-      FinishBatch(key, ks, now_ms);
-      return;
-    }
+  }
+  if (b.resolved_attempt < 0 && !b.unresolved.empty() && mine == nullptr &&
+      current.writers_size() >= kWriterMarksMax) {
+    // Our mark may have been pushed out by other proposers' rounds: cannot tell.
+    FailBatch(ks, absl::AbortedError(absl::StrCat(
+                      "outcome unknown: an earlier attempt of this change did not reach a quorum "
+                      "and more than ", kWriterMarksMax,
+                      " other proposers changed the key since; read the key before retrying")));
+    FinishBatch(key, ks, now_ms);
+    return;
   }
 
   if (b.resolved_attempt < 0) {
@@ -334,11 +348,18 @@ void Proposer::ApplyAndAccept(const std::string& key, KeyState& ks,
     if (b.changing) {
       b.new_reg.set_value(record.value());
       b.new_reg.set_version(record.version());
-      b.new_reg.set_rounds(current.rounds() + 1);
-      auto* t = b.new_reg.mutable_recent_round_tags();
-      t->Add(b.ballot.Tag());
-      if (t->size() > static_cast<int>(kDedupWindowRounds)) {
-        t->erase(t->begin(), t->begin() + (t->size() - static_cast<int>(kDedupWindowRounds)));
+      auto* writers = b.new_reg.mutable_writers();
+      for (int i = 0; i < writers->size(); ++i) {
+        if (writers->Get(i).proposer_id() == proposer_id_) {
+          writers->erase(writers->begin() + i);
+          break;
+        }
+      }
+      internal::WriterMark* mark = writers->Add();
+      mark->set_proposer_id(proposer_id_);
+      mark->set_counter(b.ballot.counter);
+      if (writers->size() > kWriterMarksMax) {
+        writers->erase(writers->begin(), writers->begin() + (writers->size() - kWriterMarksMax));
       }
       for (Member& m : b.members) {
         if (!m.done) m.in_changing_accept = true;
@@ -368,7 +389,10 @@ void Proposer::OnAcceptReply(const std::string& key, KeyState& ks, const Accepto
                              int64_t now_ms) {
   Batch& b = *ks.batch;
   if (r.status == AcceptorReply::Status::kConflict) ++stats_.accept_conflicts;
-  if (r.status == AcceptorReply::Status::kOk) b.oks.emplace_back(r.acceptor, Ballot{});
+  if (r.status == AcceptorReply::Status::kOk) {
+    b.oks.emplace_back(r.acceptor, Ballot{});
+    b.maybe_applied = true;
+  }
   if (static_cast<int>(b.oks.size()) >= b.phase_quorum) {
     ++stats_.rounds_succeeded;
     const auto& responses = b.resolved_attempt >= 0 ? b.unresolved[b.resolved_attempt].responses
@@ -399,7 +423,12 @@ void Proposer::AttemptFailed(const std::string& key, KeyState& ks, int64_t now_m
   msg_keys_.erase(b.msg_id);
   b.msg_id = 0;
   if (b.phase == Batch::Phase::kAccept && b.changing) {
-    b.unresolved.push_back(Attempt{b.ballot.Tag(), b.new_reg.rounds(), b.responses});
+    if (b.maybe_applied) {
+      b.unresolved.push_back(Attempt{b.ballot.counter, b.responses});
+    } else if (b.unresolved.empty()) {
+      // Every acceptor refused or never received it: the change was certainly not applied.
+      for (Member& m : b.members) m.in_changing_accept = false;
+    }
   }
   const std::string detail =
       b.errors.empty() ? "conflicting proposers" : absl::StrJoin(b.errors, "; ");
@@ -502,6 +531,7 @@ void Proposer::CheckKey(const std::string& key, int64_t now_ms) {
       }
       b.errors.push_back(absl::StrCat("acceptor(s) ", absl::StrJoin(silent, ","),
                                       " did not answer within ", config_.round_timeout_ms, " ms"));
+      b.maybe_applied = true;  // silence: the request may have been applied
       AttemptFailed(key, ks, now_ms);
     }
   }

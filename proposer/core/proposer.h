@@ -39,8 +39,8 @@
 
 namespace gryadka::core {
 
-// Rounds that changed a register and whose tags the register keeps (exactly-once retries).
-inline constexpr size_t kDedupWindowRounds = 8;
+// Proposer incarnations whose last changing round a register remembers (exactly-once retries).
+inline constexpr int kWriterMarksMax = 16;
 // Accepts of one batch that may be outstanding with unknown outcome before its requests fail
 // with ABORTED.
 inline constexpr size_t kUnresolvedAttemptsMax = 16;
@@ -109,6 +109,12 @@ class Proposer {
   // Drops every cached 1-RTT promise (e.g. after a configuration change).
   void DropCaches();
 
+  // A hint from the shell: acceptor `id` is (not) connected. While fewer acceptors than a
+  // quorum are up, rounds do not take the 1-RTT path (whose first message is an accept), so a
+  // failure is reported as UNAVAILABLE with nothing written rather than as an unknown outcome.
+  // All acceptors are presumed up until told otherwise.
+  void SetAcceptorUp(AcceptorId id, bool up);
+
   // Replaces acceptor sets/quorums (membership change). In-flight rounds finish or fail under
   // the configuration they started with; caches are dropped. REQUIRES: config.Validate().ok().
   void Reconfigure(const ProposerConfig& config);
@@ -159,6 +165,7 @@ class Proposer {
   Random rng_;
   uint64_t counter_ = 0;
   uint64_t next_msg_id_ = 1;
+  std::vector<bool> acceptor_up_;
   size_t requests_in_flight_ = 0;
 
   absl::flat_hash_map<std::string, std::unique_ptr<KeyState>> keys_;

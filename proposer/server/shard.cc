@@ -87,6 +87,9 @@ void Shard::DrainInbox() {
     wake_pending_ = false;
   }
   const int64_t now = NowMs();
+  for (size_t i = 0; i < acceptors_.size(); ++i) {
+    core_.SetAcceptorUp(static_cast<core::AcceptorId>(i), acceptors_[i]->Healthy());
+  }
   for (Posted& p : batch) {
     if (stopping_) {
       core::Completion c;

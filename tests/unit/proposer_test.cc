@@ -25,6 +25,8 @@ class Harness {
   std::function<bool(const AcceptorRequest&)> drop_request = [](const AcceptorRequest&) { return false; };
   // Answers kError instead of delivering (a broken connection).
   std::function<bool(const AcceptorRequest&)> error_reply = [](const AcceptorRequest&) { return false; };
+  // For error_reply: whether the error says the request may have been applied.
+  bool error_maybe_applied = true;
   // Drops the reply after the acceptor applied the request.
   std::function<bool(const AcceptorRequest&)> drop_reply = [](const AcceptorRequest&) { return false; };
 
@@ -56,6 +58,7 @@ class Harness {
           err.msg_id = m.msg_id;
           err.status = AcceptorReply::Status::kError;
           err.error = "connection refused";
+          err.maybe_applied = error_maybe_applied;
           proposer_->OnReply(err, now_);
           continue;
         }
@@ -97,6 +100,31 @@ class Harness {
   std::map<uint64_t, Completion>& done() { return done_; }
   const std::vector<AcceptorRequest>& sent() const { return sent_; }
   int64_t now() const { return now_; }
+
+  // Runs one request to completion on a separate, fault-free proposer `rival_id` sharing the
+  // acceptors (another proposer process).
+  Completion RivalRound(uint64_t rival_id, const std::string& key, v1::ChangeOp change) {
+    Proposer rival(config_, rival_id, rival_id);
+    ClientRequest r;
+    r.id = 1;
+    r.key = key;
+    r.change = std::move(change);
+    r.query.mutable_record();
+    r.deadline_ms = now_ + 100000;
+    rival.Submit(std::move(r), now_);
+    int64_t t = now_;
+    for (int step = 0; step < 10000; ++step) {
+      for (auto out = rival.TakeOutbox(); !out.empty(); out = rival.TakeOutbox()) {
+        for (auto& m : out) rival.OnReply(acceptors_[m.acceptor].Handle(m), t);
+      }
+      auto done = rival.TakeCompletions();
+      if (!done.empty()) return done[0];
+      if (auto next = rival.NextWakeupMs()) t = std::max(t, *next);
+      rival.Tick(t);
+    }
+    ADD_FAILURE() << "rival round did not finish";
+    return {};
+  }
 
   // Restarts the proposer with a new id (stateless: loses its cache and queues).
   void RestartProposer(uint64_t id) { proposer_ = std::make_unique<Proposer>(config_, id, 43); }
@@ -228,7 +256,6 @@ TEST(ProposerTest, ReadWritesBackAValueSeenOnOnlyAMinority) {
   internal::StoredRegister reg;
   reg.set_value("partial");
   reg.set_version(1);
-  reg.set_rounds(1);
   AcceptorRequest acc{Kind::kAccept, 0, 1, "k", Ballot{5, 9}, reg.SerializeAsString(), {}};
   h.acceptor(0).Handle(acc);
   h.drop_request = [](const AcceptorRequest& m) { return m.kind == Kind::kPrepare && m.acceptor == 2; };
@@ -359,6 +386,84 @@ TEST(ProposerTest, AcceptOnAMinorityIsReappliedOnceWhenItWasNotChosen) {
   uint64_t check = h.Submit("c", Read());
   EXPECT_EQ(RecordOf(h.Await(check)).value(), "2") << "the orphaned minority accept must not win";
   ExpectOneValuePerBallot(h.sent());
+}
+
+// Regression: with a window of the last 8 rounds, two proposers contending on one key pushed a
+// lost accept's tag out of the window during one backoff and the retry had to answer ABORTED.
+// The per-proposer mark is exact however many rounds other proposers run in between.
+TEST(ProposerTest, LostAcceptIsResolvedAfterManyRivalRounds) {
+  for (bool applied : {true, false}) {
+    Harness h;
+    h.Await(h.Submit("c", Incr()));
+    bool lose = true;
+    // applied: the accept lands everywhere but the replies are lost. not applied: it lands
+    // nowhere (every request lost).
+    h.drop_request = [&](const AcceptorRequest& m) { return lose && !applied && m.kind == Kind::kAccept; };
+    h.drop_reply = [&](const AcceptorRequest& m) { return lose && m.kind == Kind::kAccept; };
+    uint64_t id = h.Submit("c", Incr());
+    h.Pump();
+    lose = false;
+    for (int i = 0; i < 50; ++i) {
+      Completion r = h.RivalRound(100, "c", Incr());
+      ASSERT_TRUE(r.status.ok()) << r.status;
+    }
+    const Completion& c = h.Await(id);
+    ASSERT_TRUE(c.status.ok()) << c.status;
+    const Completion check = h.RivalRound(101, "c", Read());
+    EXPECT_EQ(RecordOf(check).value(), "52") << (applied ? "applied" : "not applied");
+  }
+}
+
+TEST(ProposerTest, LostAcceptIsAbortedWhenTooManyOtherProposersWroteSince) {
+  Harness h;
+  h.Await(h.Submit("c", Incr()));
+  bool lose = true;
+  h.drop_request = [&](const AcceptorRequest& m) { return lose && m.kind == Kind::kAccept; };
+  uint64_t id = h.Submit("c", Incr());
+  h.Pump();
+  lose = false;
+  for (uint64_t rival = 200; rival < 200 + kWriterMarksMax; ++rival) {
+    ASSERT_TRUE(h.RivalRound(rival, "c", Incr()).status.ok());
+  }
+  const Completion& c = h.Await(id);
+  EXPECT_EQ(c.status.code(), absl::StatusCode::kAborted) << c.status;
+  EXPECT_NE(c.status.message().find("outcome unknown"), std::string::npos);
+}
+
+TEST(ProposerTest, KnownDownAcceptorsDisableTheOneRoundTripPath) {
+  // With 2 of 3 acceptors known down, a cached key must not send its accept first (the one
+  // live acceptor would take it and the outcome would be unknown); the prepare fails instead
+  // and the answer is UNAVAILABLE: nothing was written.
+  Harness h;
+  h.Await(h.Submit("k", Put("before")));
+  ASSERT_EQ(h.proposer().cache_entries(), 1u);
+  h.proposer().SetAcceptorUp(0, false);
+  h.proposer().SetAcceptorUp(2, false);
+  h.error_reply = [](const AcceptorRequest& m) { return m.acceptor != 1; };
+  const Completion& c = h.Await(h.Submit("k", Put("during")));
+  EXPECT_EQ(c.status.code(), absl::StatusCode::kUnavailable) << c.status;
+  EXPECT_EQ(h.acceptor(1).Find("k")->value, h.acceptor(0).Find("k")->value) << "nothing written";
+}
+
+TEST(ProposerTest, AcceptThatNeverLeftIsNotAnUnknownOutcome) {
+  // Errors that say the request never reached the acceptor (not connected) make a failed accept
+  // certainly not applied: UNAVAILABLE, not ABORTED.
+  Harness h;
+  h.Await(h.Submit("k", Put("before")));
+  h.RestartProposer(9);
+  bool prepared = false;
+  h.error_reply = [&](const AcceptorRequest& m) {
+    if (m.kind == Kind::kAccept) prepared = true;
+    return prepared;
+  };
+  const Completion& unknown = h.Await(h.Submit("k", Put("during")));
+  EXPECT_EQ(unknown.status.code(), absl::StatusCode::kAborted) << "a maybe-applied error: unknown";
+  prepared = false;
+  h.error_maybe_applied = false;
+  h.RestartProposer(10);
+  const Completion& never = h.Await(h.Submit("k", Put("during")));
+  EXPECT_EQ(never.status.code(), absl::StatusCode::kUnavailable) << never.status;
+  EXPECT_NE(never.status.message().find("nothing was written"), std::string::npos);
 }
 
 TEST(ProposerTest, FailedOneRoundTripAcceptDropsTheCacheAndNeverReusesItsBallot) {
