@@ -1,0 +1,242 @@
+#include "client/ctl_args.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "client/ctl_output.h"
+
+namespace gryadka::ctl {
+namespace {
+
+constexpr int64_t kDeadlineMsMax = int64_t{24} * 60 * 60 * 1000;
+
+absl::Status UsageError(absl::string_view message) {
+  return absl::InvalidArgumentError(message);
+}
+
+bool AllDigits(absl::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<uint64_t> ParseVersion(absl::string_view what, absl::string_view text) {
+  uint64_t version = 0;
+  if (!AllDigits(text) || !absl::SimpleAtoi(text, &version)) {
+    return UsageError(absl::StrCat("invalid ", what, " \"", EscapeBytes(text),
+                                   "\": expected a version number (a decimal uint64)"));
+  }
+  return version;
+}
+
+absl::StatusOr<std::vector<std::string>> ParseTargets(absl::string_view list,
+                                                      absl::string_view source) {
+  std::vector<std::string> targets;
+  for (absl::string_view piece : absl::StrSplit(list, ',')) {
+    piece = absl::StripAsciiWhitespace(piece);
+    if (piece.empty()) {
+      return UsageError(absl::StrCat(source, " \"", EscapeBytes(list),
+                                     "\" has an empty entry; expected host:port[,host:port...]"));
+    }
+    targets.emplace_back(piece);
+  }
+  return targets;
+}
+
+struct CommandSpec {
+  const char* name;
+  Command command;
+  size_t positional_min;  // including KEY
+  size_t positional_max;
+  const char* synopsis;
+};
+
+constexpr CommandSpec kCommands[] = {
+    {"get", Command::kGet, 1, 1, "get KEY"},
+    {"put", Command::kPut, 2, 2, "put KEY VALUE"},
+    {"cas", Command::kCas, 3, 3, "cas KEY EXPECTED_VERSION VALUE"},
+    {"incr", Command::kIncr, 1, 2, "incr KEY [DELTA]"},
+    {"del", Command::kDel, 1, 1, "del KEY [--expected_version=N]"},
+    {"health", Command::kHealth, 0, 0, "health"},
+};
+
+// Splits flags from positional arguments. Value flags take "--name=value" or "--name value".
+struct Flags {
+  std::optional<std::string> target;
+  std::optional<std::string> deadline_ms;
+  std::optional<std::string> expected_version;
+  bool json = false;
+  bool help = false;
+};
+
+absl::Status ParseFlag(absl::string_view arg, const std::vector<absl::string_view>& args,
+                       size_t* i, Flags* flags) {
+  absl::string_view name = arg.substr(2);
+  std::optional<absl::string_view> value;
+  if (const size_t eq = name.find('='); eq != absl::string_view::npos) {
+    value = name.substr(eq + 1);
+    name = name.substr(0, eq);
+  }
+  if (name == "help" || name == "json") {
+    if (value.has_value()) return UsageError(absl::StrCat("--", name, " takes no value"));
+    (name == "help" ? flags->help : flags->json) = true;
+    return absl::OkStatus();
+  }
+  std::optional<std::string>* slot = name == "target"             ? &flags->target
+                                     : name == "deadline_ms"      ? &flags->deadline_ms
+                                     : name == "expected_version" ? &flags->expected_version
+                                                                  : nullptr;
+  if (slot == nullptr) {
+    return UsageError(absl::StrCat("unknown flag --", EscapeBytes(name)));
+  }
+  if (!value.has_value()) {
+    if (*i + 1 >= args.size()) return UsageError(absl::StrCat("--", name, " needs a value"));
+    value = args[++*i];
+  }
+  *slot = std::string(*value);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Args> ParseArgs(const std::vector<absl::string_view>& args,
+                               const char* env_target) {
+  Flags flags;
+  std::vector<absl::string_view> positional;
+  bool flags_done = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const absl::string_view arg = args[i];
+    if (flags_done || arg == "-" || !absl::StartsWith(arg, "-") ||
+        (arg.size() > 1 && arg[1] != '-' && arg != "-h")) {
+      positional.push_back(arg);  // a single dash starts no flag, so "incr k -5" works
+    } else if (arg == "--") {
+      flags_done = true;
+    } else if (arg == "-h") {
+      flags.help = true;
+    } else if (absl::Status s = ParseFlag(arg, args, &i, &flags); !s.ok()) {
+      return s;
+    }
+  }
+  Args out;
+  if (flags.help) {
+    out.help = true;
+    return out;
+  }
+  if (positional.empty()) return UsageError("no command given");
+  const CommandSpec* command = nullptr;
+  for (const CommandSpec& c : kCommands) {
+    if (positional[0] == c.name) command = &c;
+  }
+  if (command == nullptr) {
+    return UsageError(absl::StrCat("unknown command \"", EscapeBytes(positional[0]), "\""));
+  }
+  positional.erase(positional.begin());
+  if (positional.size() < command->positional_min ||
+      positional.size() > command->positional_max) {
+    return UsageError(absl::StrCat("wrong number of arguments for ", command->name,
+                                   "; usage: gryadkactl ", command->synopsis));
+  }
+  out.command = command->command;
+  out.command_name = command->name;
+  if (!positional.empty()) out.key = std::string(positional[0]);
+
+  switch (out.command) {
+    case Command::kPut:
+      out.value = std::string(positional[1]);
+      break;
+    case Command::kCas: {
+      absl::StatusOr<uint64_t> v = ParseVersion("EXPECTED_VERSION", positional[1]);
+      if (!v.ok()) return v.status();
+      out.expected_version = *v;
+      out.value = std::string(positional[2]);
+      break;
+    }
+    case Command::kIncr:
+      if (positional.size() == 2 && !absl::SimpleAtoi(positional[1], &out.delta)) {
+        return UsageError(absl::StrCat("invalid DELTA \"", EscapeBytes(positional[1]),
+                                       "\": expected a decimal int64"));
+      }
+      break;
+    default:
+      break;
+  }
+  if (flags.expected_version.has_value()) {
+    if (out.command != Command::kDel) {
+      return UsageError("--expected_version applies to del only (cas takes EXPECTED_VERSION "
+                        "as an argument)");
+    }
+    absl::StatusOr<uint64_t> v = ParseVersion("--expected_version", *flags.expected_version);
+    if (!v.ok()) return v.status();
+    out.expected_version = *v;
+  }
+  if (flags.deadline_ms.has_value()) {
+    if (!AllDigits(*flags.deadline_ms) || !absl::SimpleAtoi(*flags.deadline_ms, &out.deadline_ms) ||
+        out.deadline_ms < 1 || out.deadline_ms > kDeadlineMsMax) {
+      return UsageError(absl::StrCat("invalid --deadline_ms \"",
+                                     EscapeBytes(*flags.deadline_ms),
+                                     "\": expected milliseconds in 1..", kDeadlineMsMax));
+    }
+  }
+  absl::StatusOr<std::vector<std::string>> targets =
+      flags.target.has_value()
+          ? ParseTargets(*flags.target, "--target")
+          : (env_target != nullptr && *env_target != '\0'
+                 ? ParseTargets(env_target, "GRYADKA_TARGET")
+                 : std::vector<std::string>{kDefaultTarget});
+  if (!targets.ok()) return targets.status();
+  out.targets = *std::move(targets);
+  out.json = flags.json;
+  return out;
+}
+
+std::string Usage() {
+  return absl::StrCat(
+      "gryadkactl: command-line client of Gryadka, a linearizable key-value store.\n"
+      "\n"
+      "Usage: gryadkactl [FLAGS] COMMAND [ARGS]\n"
+      "\n"
+      "Commands:\n"
+      "  get KEY                         print KEY's value and version\n"
+      "  put KEY VALUE                   set KEY to VALUE\n"
+      "  cas KEY EXPECTED_VERSION VALUE  set KEY to VALUE only if its version is\n"
+      "                                  EXPECTED_VERSION (0 = only if KEY is absent)\n"
+      "  incr KEY [DELTA]                add DELTA (default 1) to the decimal int64 at KEY\n"
+      "                                  (absent counts as 0)\n"
+      "  del KEY [--expected_version=N]  delete KEY (only if its version is N, when given)\n"
+      "  health                          check that every target serves gryadka.v1.KV\n"
+      "\n"
+      "Flags (anywhere on the line; \"--\" ends them, a single dash starts none):\n"
+      "  --target=HOST:PORT[,HOST:PORT...]  proposers to use; keys are spread over them by\n"
+      "                                     rendezvous hashing. Also dns:///NAME:PORT.\n"
+      "                                     Default: $GRYADKA_TARGET, else ",
+      kDefaultTarget,
+      "\n"
+      "  --deadline_ms=N                    deadline of the command, retries included\n"
+      "                                     (default ",
+      kDefaultDeadlineMs,
+      ")\n"
+      "  --json                             print one JSON object (values as \"value\" when\n"
+      "                                     UTF-8, always as \"value_base64\")\n"
+      "  --expected_version=N               del only: the version KEY must have\n"
+      "  -h, --help                         print this text\n"
+      "\n"
+      "Exit codes: 0 success; 2 error (the gRPC code name is printed on stderr);\n"
+      "3 not applied (a precondition did not hold); 64 usage error.\n"
+      "\n"
+      "Examples:\n"
+      "  gryadkactl put greeting hello\n"
+      "  gryadkactl get greeting\n"
+      "  gryadkactl cas greeting 1 'hello again'\n"
+      "  gryadkactl incr visits 5\n"
+      "  gryadkactl del greeting --expected_version=2\n"
+      "  gryadkactl --target=127.0.0.1:8080,127.0.0.1:8081 health\n");
+}
+
+}  // namespace gryadka::ctl

@@ -1,0 +1,180 @@
+#include "client/ctl_output.h"
+
+#include <cstdint>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "client/utf8.h"
+
+namespace gryadka::ctl {
+namespace {
+
+// Code points that are valid UTF-8 but must not reach a terminal as they are.
+bool IsUnsafeCodePoint(uint32_t cp) {
+  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) ||  // C0, DEL, C1 controls
+         cp == 0x2028 || cp == 0x2029 ||                           // line/paragraph separators
+         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||  // bidi controls
+         cp == 0xFEFF;                                                        // BOM
+}
+
+// The fields every record-bearing JSON answer carries: value (when UTF-8), value_base64, version.
+std::string JsonRecordFields(const Record& record) {
+  std::string out;
+  if (client::IsValidUtf8(record.value)) {
+    absl::StrAppend(&out, ",\"value\":", JsonString(record.value));
+  }
+  absl::StrAppend(&out, ",\"value_base64\":\"", absl::Base64Escape(record.value),
+                  "\",\"version\":", record.version);
+  return out;
+}
+
+std::string HumanRecord(absl::string_view key, const Record& record) {
+  return absl::StrCat(DisplayKey(key), " = ", Quoted(record.value), " (version ",
+                      record.version, ")");
+}
+
+std::string VersionMismatch(uint64_t version, uint64_t expected) {
+  return absl::StrCat("not applied: version is ", version, version == 0 ? " (absent)" : "",
+                      ", expected ", expected);
+}
+
+}  // namespace
+
+std::string EscapeBytes(absl::string_view bytes) {
+  std::string out;
+  while (!bytes.empty()) {
+    uint32_t cp = 0;
+    const size_t length = client::DecodeUtf8(bytes, &cp);
+    if (length > 0 && !IsUnsafeCodePoint(cp)) {
+      if (cp == '"' || cp == '\\') out.push_back('\\');
+      out.append(bytes.data(), length);
+      bytes.remove_prefix(length);
+      continue;
+    }
+    const size_t skip = length > 0 ? length : 1;  // an unsafe sequence, or one invalid byte
+    for (size_t i = 0; i < skip; ++i) {
+      const unsigned char c = static_cast<unsigned char>(bytes[i]);
+      if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else {
+        absl::StrAppendFormat(&out, "\\x%02x", c);
+      }
+    }
+    bytes.remove_prefix(skip);
+  }
+  return out;
+}
+
+std::string Quoted(absl::string_view bytes) { return absl::StrCat("\"", EscapeBytes(bytes), "\""); }
+
+std::string DisplayKey(absl::string_view key) {
+  bool plain = !key.empty();
+  for (char c : key) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7F || c == '"' || c == '\\' || c == '=') plain = false;
+  }
+  return plain ? std::string(key) : Quoted(key);
+}
+
+std::string JsonString(absl::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (u < 0x20 || u == 0x7F) {
+          absl::StrAppendFormat(&out, "\\u%04x", u);
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+std::string FormatGet(absl::string_view key, const GetResult& result, bool json) {
+  if (json) {
+    return absl::StrCat("{\"key\":", JsonString(key), ",\"found\":",
+                        result.found ? "true" : "false", JsonRecordFields(result.record), "}");
+  }
+  if (!result.found) return absl::StrCat(DisplayKey(key), ": not found");
+  return HumanRecord(key, result.record);
+}
+
+std::string FormatChange(absl::string_view command, absl::string_view key,
+                         std::optional<uint64_t> expected_version, const ChangeResult& result,
+                         bool json) {
+  if (json) {
+    std::string out = absl::StrCat("{\"key\":", JsonString(key), ",\"applied\":",
+                                   result.applied ? "true" : "false");
+    if (expected_version.has_value()) {
+      absl::StrAppend(&out, ",\"expected_version\":", *expected_version);
+    }
+    absl::StrAppend(&out, JsonRecordFields(result.record), "}");
+    return out;
+  }
+  if (!result.applied) {
+    return expected_version.has_value()
+               ? VersionMismatch(result.record.version, *expected_version)
+               : absl::StrCat("not applied: ", HumanRecord(key, result.record));
+  }
+  if (command == "del") return absl::StrCat(DisplayKey(key), ": deleted");
+  return HumanRecord(key, result.record);
+}
+
+std::string FormatIncrement(absl::string_view key, int64_t delta, const IncrementResult& result,
+                            bool json) {
+  if (json) {
+    std::string out = absl::StrCat("{\"key\":", JsonString(key), ",\"applied\":",
+                                   result.applied ? "true" : "false", ",\"delta\":", delta);
+    if (result.applied) absl::StrAppend(&out, ",\"number\":", result.value);
+    absl::StrAppend(&out, JsonRecordFields(result.record), "}");
+    return out;
+  }
+  if (!result.applied) {
+    return absl::StrCat("not applied: ", HumanRecord(key, result.record),
+                        " is not a decimal int64, or adding ", delta, " would overflow");
+  }
+  return absl::StrCat(DisplayKey(key), " = ", result.value, " (version ",
+                      result.record.version, ")");
+}
+
+std::string FormatHealth(const std::vector<TargetHealth>& targets, bool json) {
+  std::vector<std::string> parts;
+  bool healthy = true;
+  for (const TargetHealth& t : targets) {
+    healthy = healthy && t.status.ok();
+    if (json) {
+      parts.push_back(absl::StrCat(
+          "{\"target\":", JsonString(t.target), ",\"serving_status\":",
+          JsonString(t.serving_status), ",\"code\":",
+          JsonString(absl::StatusCodeToString(t.status.code())), ",\"message\":",
+          JsonString(client::IsValidUtf8(t.status.message()) ? t.status.message()
+                                                              : EscapeBytes(t.status.message())),
+          "}"));
+    } else if (t.status.ok()) {
+      parts.push_back(absl::StrCat(t.target, ": ", t.serving_status));
+    } else {
+      parts.push_back(absl::StrCat(t.target, ": ", EscapeBytes(t.status.ToString())));
+    }
+  }
+  if (json) {
+    return absl::StrCat("{\"healthy\":", healthy ? "true" : "false", ",\"targets\":[",
+                        absl::StrJoin(parts, ","), "]}");
+  }
+  return absl::StrJoin(parts, "\n");
+}
+
+}  // namespace gryadka::ctl

@@ -1,0 +1,98 @@
+// gryadkactl: the command-line client. Run `gryadkactl --help` for commands, flags and exit
+// codes. Results go to stdout (one line, or one JSON object with --json); errors go to stderr
+// as "gryadkactl: CODE_NAME: message".
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "client/client.h"
+#include "client/ctl_args.h"
+#include "client/ctl_output.h"
+
+namespace gryadka::ctl {
+namespace {
+
+int Fail(const absl::Status& status) {
+  std::cerr << "gryadkactl: " << EscapeBytes(status.ToString()) << "\n";
+  return kExitError;
+}
+
+int Print(const std::string& line, bool applied) {
+  std::cout << line << "\n";
+  return applied ? kExitOk : kExitNotApplied;
+}
+
+int RunCommand(const Args& args, const Client& client) {
+  const CallOptions call{args.deadline_ms};
+  switch (args.command) {
+    case Command::kGet: {
+      absl::StatusOr<GetResult> r = client.Get(args.key, call);
+      return r.ok() ? Print(FormatGet(args.key, *r, args.json), true) : Fail(r.status());
+    }
+    case Command::kPut: {
+      absl::StatusOr<ChangeResult> r = client.Put(args.key, args.value, call);
+      if (!r.ok()) return Fail(r.status());
+      return Print(FormatChange("put", args.key, std::nullopt, *r, args.json), r->applied);
+    }
+    case Command::kCas: {
+      absl::StatusOr<ChangeResult> r =
+          client.CompareAndSet(args.key, *args.expected_version, args.value, call);
+      if (!r.ok()) return Fail(r.status());
+      return Print(FormatChange("cas", args.key, args.expected_version, *r, args.json),
+                   r->applied);
+    }
+    case Command::kIncr: {
+      absl::StatusOr<IncrementResult> r = client.Increment(args.key, args.delta, call);
+      if (!r.ok()) return Fail(r.status());
+      return Print(FormatIncrement(args.key, args.delta, *r, args.json), r->applied);
+    }
+    case Command::kDel: {
+      absl::StatusOr<ChangeResult> r = client.Delete(args.key, args.expected_version, call);
+      if (!r.ok()) return Fail(r.status());
+      return Print(FormatChange("del", args.key, args.expected_version, *r, args.json),
+                   r->applied);
+    }
+    case Command::kHealth: {
+      const std::vector<TargetHealth> targets = client.CheckTargets(call);
+      std::cout << FormatHealth(targets, args.json) << "\n";
+      int failing = 0;
+      for (const TargetHealth& t : targets) failing += t.status.ok() ? 0 : 1;
+      if (failing == 0) return kExitOk;
+      std::cerr << "gryadkactl: " << failing << " of " << targets.size()
+                << " targets not serving\n";
+      return kExitError;
+    }
+  }
+  return kExitError;
+}
+
+int Main(int argc, char** argv) {
+  const std::vector<absl::string_view> raw(argv + 1, argv + argc);
+  absl::StatusOr<Args> args = ParseArgs(raw, std::getenv("GRYADKA_TARGET"));
+  if (!args.ok()) {
+    std::cerr << "gryadkactl: " << args.status().message() << "\n\n" << Usage();
+    return kExitUsage;
+  }
+  if (args->help) {
+    std::cout << Usage();
+    return kExitOk;
+  }
+  ClientOptions options;
+  options.targets = args->targets;
+  options.default_deadline_ms = args->deadline_ms;
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(std::move(options));
+  if (!client.ok()) {  // only bad --target / GRYADKA_TARGET values get here
+    std::cerr << "gryadkactl: " << client.status().message() << "\n\n" << Usage();
+    return kExitUsage;
+  }
+  return RunCommand(*args, **client);
+}
+
+}  // namespace
+}  // namespace gryadka::ctl
+
+int main(int argc, char** argv) { return gryadka::ctl::Main(argc, argv); }

@@ -1,0 +1,117 @@
+// gryadkactl's argument parsing and output formatting, as functions.
+#include <string>
+#include <vector>
+
+#include "client/ctl_args.h"
+#include "client/ctl_output.h"
+#include "gtest/gtest.h"
+
+namespace gryadka::ctl {
+namespace {
+
+absl::StatusOr<Args> Parse(std::vector<absl::string_view> args, const char* env = nullptr) {
+  return ParseArgs(args, env);
+}
+
+TEST(EscapeBytes, KeepsPrintableTextAndEscapesEverythingElse) {
+  EXPECT_EQ(EscapeBytes("hello world"), "hello world");
+  EXPECT_EQ(EscapeBytes("say \"hi\" \\o/"), "say \\\"hi\\\" \\\\o/");
+  EXPECT_EQ(EscapeBytes("a\nb\tc\rd"), "a\\nb\\tc\\rd");
+  EXPECT_EQ(EscapeBytes(std::string("\0\x1b[31m", 6)), "\\x00\\x1b[31m");
+  EXPECT_EQ(EscapeBytes("\x7f"), "\\x7f");
+  EXPECT_EQ(EscapeBytes("привет ✓"), "привет ✓");          // printable UTF-8 stays
+  EXPECT_EQ(EscapeBytes("\xc2\x85"), "\\xc2\\x85");        // C1 control NEL
+  EXPECT_EQ(EscapeBytes("\xe2\x80\xae"), "\\xe2\\x80\\xae");  // RIGHT-TO-LEFT OVERRIDE
+  EXPECT_EQ(EscapeBytes("\xff\xc3"), "\\xff\\xc3");        // invalid and truncated
+  EXPECT_EQ(EscapeBytes("\xc0\xaf"), "\\xc0\\xaf");        // overlong '/'
+  EXPECT_EQ(EscapeBytes("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // surrogate
+}
+
+TEST(DisplayKey, PlainWhenUnambiguousQuotedOtherwise) {
+  EXPECT_EQ(DisplayKey("user:42"), "user:42");
+  EXPECT_EQ(DisplayKey("two words"), "\"two words\"");
+  EXPECT_EQ(DisplayKey("a=b"), "\"a=b\"");
+  EXPECT_EQ(DisplayKey("ключ"), "\"ключ\"");
+  EXPECT_EQ(DisplayKey("\x1b"), "\"\\x1b\"");
+}
+
+TEST(JsonString, EscapesQuotesBackslashesAndControls) {
+  EXPECT_EQ(JsonString("a\"b\\c\n\x01\x7f"), "\"a\\\"b\\\\c\\n\\u0001\\u007f\"");
+  EXPECT_EQ(JsonString("ключ"), "\"ключ\"");
+}
+
+TEST(Format, HumanAndJsonLines) {
+  const GetResult found{true, Record{"bar", 3}};
+  EXPECT_EQ(FormatGet("foo", found, false), "foo = \"bar\" (version 3)");
+  EXPECT_EQ(FormatGet("foo", GetResult{}, false), "foo: not found");
+  EXPECT_EQ(FormatGet("foo", found, true),
+            "{\"key\":\"foo\",\"found\":true,\"value\":\"bar\",\"value_base64\":\"YmFy\","
+            "\"version\":3}");
+  EXPECT_EQ(FormatGet("k", GetResult{true, Record{"\xff", 1}}, true),
+            "{\"key\":\"k\",\"found\":true,\"value_base64\":\"/w==\",\"version\":1}");
+  EXPECT_EQ(FormatChange("cas", "foo", 3, ChangeResult{false, Record{"x", 4}}, false),
+            "not applied: version is 4, expected 3");
+  EXPECT_EQ(FormatChange("cas", "foo", 3, ChangeResult{false, Record{}}, false),
+            "not applied: version is 0 (absent), expected 3");
+  EXPECT_EQ(FormatChange("del", "foo", std::nullopt, ChangeResult{true, Record{}}, false),
+            "foo: deleted");
+  EXPECT_EQ(FormatIncrement("n", 2, IncrementResult{true, 7, Record{"7", 4}}, false),
+            "n = 7 (version 4)");
+  EXPECT_EQ(FormatIncrement("n", 2, IncrementResult{false, 0, Record{"x", 4}}, false),
+            "not applied: n = \"x\" (version 4) is not a decimal int64, or adding 2 would "
+            "overflow");
+}
+
+TEST(ParseArgs, CommandsFlagsAnywhereAndNegativeDelta) {
+  absl::StatusOr<Args> a = Parse({"incr", "n", "-5", "--deadline_ms", "250", "--json"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->command, Command::kIncr);
+  EXPECT_EQ(a->key, "n");
+  EXPECT_EQ(a->delta, -5);
+  EXPECT_EQ(a->deadline_ms, 250);
+  EXPECT_TRUE(a->json);
+  EXPECT_EQ(a->targets, std::vector<std::string>{kDefaultTarget});
+
+  a = Parse({"--target=h1:1, h2:2", "del", "k", "--expected_version=7"}, "env:9");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->targets, (std::vector<std::string>{"h1:1", "h2:2"}));
+  EXPECT_EQ(a->expected_version, 7u);
+
+  a = Parse({"get", "--", "--odd-key"}, "env:9");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->key, "--odd-key");
+  EXPECT_EQ(a->targets, std::vector<std::string>{"env:9"});
+
+  a = Parse({"put", "k", "v", "--help"});
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a->help);
+}
+
+TEST(ParseArgs, UsageErrorsNameWhatWasWrong) {
+  const std::vector<std::pair<std::vector<absl::string_view>, std::string>> cases = {
+      {{}, "no command"},
+      {{"frobnicate"}, "unknown command \"frobnicate\""},
+      {{"get"}, "usage: gryadkactl get KEY"},
+      {{"put", "k"}, "usage: gryadkactl put KEY VALUE"},
+      {{"cas", "k", "x", "v"}, "invalid EXPECTED_VERSION \"x\""},
+      {{"cas", "k", "-1", "v"}, "invalid EXPECTED_VERSION \"-1\""},
+      {{"incr", "k", "1.5"}, "invalid DELTA \"1.5\""},
+      {{"incr", "k", "99999999999999999999"}, "invalid DELTA"},
+      {{"get", "k", "--bogus"}, "unknown flag --bogus"},
+      {{"get", "k", "--deadline_ms=0"}, "invalid --deadline_ms \"0\""},
+      {{"get", "k", "--deadline_ms"}, "--deadline_ms needs a value"},
+      {{"get", "k", "--json=yes"}, "--json takes no value"},
+      {{"get", "k", "--expected_version=1"}, "applies to del only"},
+      {{"del", "k", "--expected_version=x"}, "invalid --expected_version \"x\""},
+      {{"get", "k", "--target=a:1,,b:2"}, "--target \"a:1,,b:2\" has an empty entry"},
+  };
+  for (const auto& [args, expected] : cases) {
+    absl::StatusOr<Args> a = Parse(args);
+    ASSERT_FALSE(a.ok()) << expected;
+    EXPECT_NE(a.status().message().find(expected), std::string::npos)
+        << a.status().message() << " lacks " << expected;
+  }
+}
+
+}  // namespace
+}  // namespace gryadka::ctl
