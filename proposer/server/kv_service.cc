@@ -26,12 +26,14 @@ uint64_t KeyHash(const std::string& key) {
 
 }  // namespace
 
-KvService::KvService(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards)
-    : options_(options), shards_(shards) {}
+KvService::KvService(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards,
+                     Metrics* metrics)
+    : options_(options), shards_(shards), metrics_(metrics) {}
 
 size_t KvService::ShardOf(const std::string& key) const { return KeyHash(key) % shards_.size(); }
 
-grpc::ServerUnaryReactor* KvService::Run(grpc::CallbackServerContext* ctx, const std::string& key,
+grpc::ServerUnaryReactor* KvService::Run(grpc::CallbackServerContext* ctx, Method method,
+                                         const std::string& key,
                                          v1::ChangeOp change, v1::QueryOp query,
                                          std::function<void(const v1::ChangeQueryResponse&)> fill) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
@@ -47,10 +49,16 @@ grpc::ServerUnaryReactor* KvService::Run(grpc::CallbackServerContext* ctx, const
   request.change = std::move(change);
   request.query = std::move(query);
   request.deadline_ms = NowMs() + budget_ms;
+  const auto start = std::chrono::steady_clock::now();
   shards_[ShardOf(key)]->Submit(
-      std::move(request), [reactor, fill = std::move(fill)](core::Completion&& c) {
+      std::move(request),
+      [reactor, fill = std::move(fill), metrics = metrics_, method, start](core::Completion&& c) {
         if (c.status.ok()) fill(c.response);
         reactor->Finish(ToGrpcStatus(c.status));
+        if (metrics != nullptr) {
+          metrics->RecordCall(method, c.status.code(),
+                              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        }
       });
   return reactor;
 }
@@ -58,7 +66,7 @@ grpc::ServerUnaryReactor* KvService::Run(grpc::CallbackServerContext* ctx, const
 grpc::ServerUnaryReactor* KvService::ChangeQuery(grpc::CallbackServerContext* ctx,
                                                  const v1::ChangeQueryRequest* req,
                                                  v1::ChangeQueryResponse* resp) {
-  return Run(ctx, req->key(), req->change(), req->query(),
+  return Run(ctx, Method::kChangeQuery, req->key(), req->change(), req->query(),
              [resp](const v1::ChangeQueryResponse& r) { *resp = r; });
 }
 
@@ -66,7 +74,7 @@ grpc::ServerUnaryReactor* KvService::Get(grpc::CallbackServerContext* ctx, const
                                          v1::GetResponse* resp) {
   v1::ChangeOp change;
   change.mutable_read();
-  return Run(ctx, req->key(), std::move(change), RecordQuery(),
+  return Run(ctx, Method::kGet, req->key(), std::move(change), RecordQuery(),
              [resp](const v1::ChangeQueryResponse& r) {
                resp->set_found(r.result().record().version() != 0);
                *resp->mutable_record() = r.result().record();
@@ -77,7 +85,7 @@ grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx, const
                                          v1::PutResponse* resp) {
   v1::ChangeOp change;
   change.mutable_put()->set_value(req->value());
-  return Run(ctx, req->key(), std::move(change), RecordQuery(),
+  return Run(ctx, Method::kPut, req->key(), std::move(change), RecordQuery(),
              [resp](const v1::ChangeQueryResponse& r) { *resp->mutable_record() = r.result().record(); });
 }
 
@@ -87,7 +95,7 @@ grpc::ServerUnaryReactor* KvService::CompareAndSet(grpc::CallbackServerContext* 
   v1::ChangeOp change;
   change.mutable_compare_and_set()->set_expected_version(req->expected_version());
   change.mutable_compare_and_set()->set_value(req->value());
-  return Run(ctx, req->key(), std::move(change), RecordQuery(),
+  return Run(ctx, Method::kCompareAndSet, req->key(), std::move(change), RecordQuery(),
              [resp](const v1::ChangeQueryResponse& r) {
                resp->set_applied(r.applied());
                *resp->mutable_record() = r.result().record();
@@ -99,7 +107,7 @@ grpc::ServerUnaryReactor* KvService::Increment(grpc::CallbackServerContext* ctx,
                                                v1::IncrementResponse* resp) {
   v1::ChangeOp change;
   change.mutable_increment()->set_delta(req->delta());
-  return Run(ctx, req->key(), std::move(change), RecordQuery(),
+  return Run(ctx, Method::kIncrement, req->key(), std::move(change), RecordQuery(),
              [resp](const v1::ChangeQueryResponse& r) {
                const v1::Record& rec = r.result().record();
                resp->set_applied(r.applied());
@@ -117,7 +125,7 @@ grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* ctx,
   v1::ChangeOp change;
   auto* del = change.mutable_delete_();
   if (req->has_expected_version()) del->set_expected_version(req->expected_version());
-  return Run(ctx, req->key(), std::move(change), RecordQuery(),
+  return Run(ctx, Method::kDelete, req->key(), std::move(change), RecordQuery(),
              [resp](const v1::ChangeQueryResponse& r) {
                resp->set_applied(r.applied());
                *resp->mutable_record() = r.result().record();

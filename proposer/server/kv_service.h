@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gryadka/v1/kv.grpc.pb.h"
+#include "proposer/server/metrics.h"
 #include "proposer/server/options.h"
 #include "proposer/server/shard.h"
 
@@ -15,8 +16,9 @@ namespace gryadka::server {
 
 class KvService final : public v1::KV::CallbackService {
  public:
-  // `shards` must outlive the service.
-  KvService(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards);
+  // `shards` and `metrics` (may be null) must outlive the service.
+  KvService(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards,
+            Metrics* metrics);
 
   grpc::ServerUnaryReactor* ChangeQuery(grpc::CallbackServerContext* ctx,
                                         const v1::ChangeQueryRequest* req,
@@ -39,12 +41,14 @@ class KvService final : public v1::KV::CallbackService {
 
  private:
   // Submits (key, change, query) and, on success, lets `fill` translate the core's response.
-  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx, const std::string& key,
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx, Method method,
+                                const std::string& key,
                                 v1::ChangeOp change, v1::QueryOp query,
                                 std::function<void(const v1::ChangeQueryResponse&)> fill);
 
   const ServerOptions options_;
   const std::vector<std::unique_ptr<Shard>>& shards_;
+  Metrics* const metrics_;
 };
 
 }  // namespace gryadka::server

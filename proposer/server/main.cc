@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "proposer/server/kv_service.h"
 #include "proposer/server/logging.h"
+#include "proposer/server/metrics.h"
 #include "proposer/server/options.h"
 #include "proposer/server/shard.h"
 
@@ -52,6 +53,8 @@ ABSL_FLAG(uint64_t, requests_max, 100000,
           "requests in flight, whole process; more are answered RESOURCE_EXHAUSTED");
 ABSL_FLAG(bool, one_rtt, true, "skip prepare on a key's next change (cached promise)");
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warning|error");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "serve Prometheus metrics at http://HOST:PORT/metrics (empty = off)");
 
 namespace gryadka::server {
 namespace {
@@ -193,7 +196,16 @@ int Main(int argc, char** argv) {
     shards.back()->Start();
   }
 
-  KvService service(*options, shards);
+  Metrics metrics(*options, shards);
+  if (const std::string addr = absl::GetFlag(FLAGS_metrics_listen); !addr.empty()) {
+    if (absl::Status s = metrics.Serve(addr); !s.ok()) {
+      std::cerr << "gryadka-proposer: --metrics_listen: " << s.message() << "\n";
+      for (auto& sh : shards) sh->Stop();
+      return 1;
+    }
+    Log(LogLevel::kInfo, "serving metrics", {{"address", addr}});
+  }
+  KvService service(*options, shards, &metrics);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -154,12 +154,14 @@ void Shard::OnPeriodic() {
   }
   healthy_mask_.store(mask, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(stats_mu_);
-  stats_ = core_.stats();
+  snapshot_.stats = core_.stats();
+  snapshot_.requests_in_flight = core_.requests_in_flight();
+  snapshot_.cache_entries = core_.cache_entries();
 }
 
-core::ProposerStats Shard::Stats() const {
+Shard::Snapshot Shard::TakeSnapshot() const {
   std::lock_guard<std::mutex> lock(stats_mu_);
-  return stats_;
+  return snapshot_;
 }
 
 void Shard::FailAllPending() {

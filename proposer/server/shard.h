@@ -53,8 +53,13 @@ class Shard {
 
   // Bit i set = acceptor i healthy as seen by this shard (refreshed every health period).
   uint64_t HealthyMask() const { return healthy_mask_.load(std::memory_order_relaxed); }
-  // A copy of the core's counters (refreshed every health period).
-  core::ProposerStats Stats() const;
+  // The core's counters and gauges (refreshed every health period).
+  struct Snapshot {
+    core::ProposerStats stats;
+    size_t requests_in_flight = 0;
+    size_t cache_entries = 0;
+  };
+  Snapshot TakeSnapshot() const;
   uint64_t ballot_proposer_id() const { return core_.proposer_id(); }
 
  private:
@@ -102,7 +107,7 @@ class Shard {
 
   std::atomic<uint64_t> healthy_mask_{0};
   mutable std::mutex stats_mu_;
-  core::ProposerStats stats_ ABSL_GUARDED_BY(stats_mu_);
+  Snapshot snapshot_ ABSL_GUARDED_BY(stats_mu_);
 };
 
 }  // namespace gryadka::server

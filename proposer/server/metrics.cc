@@ -1,0 +1,146 @@
+#include "proposer/server/metrics.h"
+
+#include "absl/strings/str_cat.h"
+#include "prometheus/collectable.h"
+#include "prometheus/exposer.h"
+#include "prometheus/metric_family.h"
+
+namespace gryadka::server {
+namespace {
+
+constexpr const char* kMethodNames[] = {"ChangeQuery", "Get", "Put", "CompareAndSet", "Increment", "Delete"};
+constexpr const char* kCodeNames[] = {
+    "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+    "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
+    "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+
+prometheus::MetricFamily Family(const std::string& name, const std::string& help,
+                                prometheus::MetricType type) {
+  prometheus::MetricFamily f;
+  f.name = name;
+  f.help = help;
+  f.type = type;
+  return f;
+}
+
+void AddValue(prometheus::MetricFamily* f, double v, std::vector<prometheus::ClientMetric::Label> labels = {}) {
+  prometheus::ClientMetric m;
+  m.label = std::move(labels);
+  if (f->type == prometheus::MetricType::Counter) {
+    m.counter.value = v;
+  } else {
+    m.gauge.value = v;
+  }
+  f->metric.push_back(std::move(m));
+}
+
+}  // namespace
+
+// Reads the shards' snapshots at scrape time.
+class Metrics::ShardCollector : public prometheus::Collectable {
+ public:
+  ShardCollector(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards)
+      : options_(options), shards_(shards) {}
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    core::ProposerStats t;
+    size_t in_flight = 0, cache_entries = 0;
+    for (const auto& s : shards_) {
+      Shard::Snapshot snap = s->TakeSnapshot();
+      const core::ProposerStats& st = snap.stats;
+      t.requests_submitted += st.requests_submitted;
+      t.rounds_one_rtt += st.rounds_one_rtt;
+      t.rounds_two_rtt += st.rounds_two_rtt;
+      t.rounds_succeeded += st.rounds_succeeded;
+      t.rounds_failed += st.rounds_failed;
+      t.reads_skipped_accept += st.reads_skipped_accept;
+      t.prepare_conflicts += st.prepare_conflicts;
+      t.accept_conflicts += st.accept_conflicts;
+      t.phase_timeouts += st.phase_timeouts;
+      t.retries_resolved_applied += st.retries_resolved_applied;
+      t.cache_evictions += st.cache_evictions;
+      in_flight += snap.requests_in_flight;
+      cache_entries += snap.cache_entries;
+    }
+    using prometheus::MetricType;
+    std::vector<prometheus::MetricFamily> out;
+    auto rounds = Family("gryadka_rounds_total", "Paxos rounds started, by path (one_rtt skipped prepare).", MetricType::Counter);
+    AddValue(&rounds, t.rounds_one_rtt, {{"path", "one_rtt"}});
+    AddValue(&rounds, t.rounds_two_rtt, {{"path", "two_rtt"}});
+    out.push_back(rounds);
+    auto results = Family("gryadka_round_results_total", "Rounds finished, by result.", MetricType::Counter);
+    AddValue(&results, t.rounds_succeeded, {{"result", "succeeded"}});
+    AddValue(&results, t.rounds_failed, {{"result", "failed"}});
+    out.push_back(results);
+    auto conflicts = Family("gryadka_conflicts_total", "Conflict replies from acceptors, by phase.", MetricType::Counter);
+    AddValue(&conflicts, t.prepare_conflicts, {{"phase", "prepare"}});
+    AddValue(&conflicts, t.accept_conflicts, {{"phase", "accept"}});
+    out.push_back(conflicts);
+    auto simple = [&](const char* name, const char* help, double v, MetricType type) {
+      auto f = Family(name, help, type);
+      AddValue(&f, v);
+      out.push_back(f);
+    };
+    simple("gryadka_requests_submitted_total", "Requests handed to the protocol core.", t.requests_submitted, MetricType::Counter);
+    simple("gryadka_reads_skipped_accept_total", "Rounds answered without an accept (value already chosen).", t.reads_skipped_accept, MetricType::Counter);
+    simple("gryadka_phase_timeouts_total", "Prepare/accept phases that timed out.", t.phase_timeouts, MetricType::Counter);
+    simple("gryadka_retries_resolved_applied_total", "Retries that found a lost accept already applied.", t.retries_resolved_applied, MetricType::Counter);
+    simple("gryadka_cache_evictions_total", "1-RTT cache entries evicted by the LRU bound.", t.cache_evictions, MetricType::Counter);
+    simple("gryadka_requests_in_flight", "Requests inside the protocol core.", static_cast<double>(in_flight), MetricType::Gauge);
+    simple("gryadka_cache_entries", "1-RTT cache entries.", static_cast<double>(cache_entries), MetricType::Gauge);
+    auto up = Family("gryadka_acceptor_up", "1 if the acceptor is connected and answers health checks.", MetricType::Gauge);
+    const uint64_t mask = shards_.empty() ? 0 : shards_[0]->HealthyMask();
+    for (size_t i = 0; i < options_.acceptors.size(); ++i) {
+      AddValue(&up, (mask >> i) & 1, {{"acceptor", options_.acceptors[i].ToString()}});
+    }
+    out.push_back(up);
+    return out;
+  }
+
+ private:
+  const ServerOptions options_;
+  const std::vector<std::unique_ptr<Shard>>& shards_;
+};
+
+Metrics::Metrics(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      collector_(std::make_shared<ShardCollector>(options, shards)) {
+  auto& calls = prometheus::BuildCounter()
+                    .Name("gryadka_calls_total")
+                    .Help("gRPC calls finished, by method and status code.")
+                    .Register(*registry_);
+  auto& latency = prometheus::BuildHistogram()
+                      .Name("gryadka_call_duration_seconds")
+                      .Help("Time from a call's arrival to its answer, by method.")
+                      .Register(*registry_);
+  const prometheus::Histogram::BucketBoundaries buckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  for (int m = 0; m < static_cast<int>(Method::kCount); ++m) {
+    for (int c = 0; c < kCodes; ++c) {
+      calls_[m][c] = &calls.Add({{"method", kMethodNames[m]}, {"code", kCodeNames[c]}});
+    }
+    latency_[m] = &latency.Add({{"method", kMethodNames[m]}}, buckets);
+  }
+}
+
+Metrics::~Metrics() = default;
+
+absl::Status Metrics::Serve(const std::string& address) {
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(address, /*num_threads=*/1);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot serve metrics on ", address, ": ", e.what()));
+  }
+  exposer_->RegisterCollectable(registry_);
+  exposer_->RegisterCollectable(collector_);
+  return absl::OkStatus();
+}
+
+void Metrics::RecordCall(Method method, absl::StatusCode code, double seconds) {
+  const int c = static_cast<int>(code);
+  const int m = static_cast<int>(method);
+  if (c >= 0 && c < kCodes) calls_[m][c]->Increment();
+  latency_[m]->Observe(seconds);
+}
+
+}  // namespace gryadka::server
