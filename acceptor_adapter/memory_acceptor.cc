@@ -47,6 +47,10 @@ const MemoryAcceptor::Slot* MemoryAcceptor::Find(const std::string& key) const {
   return it == slots_.end() ? nullptr : &it->second;
 }
 
-void MemoryAcceptor::PutForeign(const std::string& key) { slots_[key] = Slot{.foreign = true}; }
+void MemoryAcceptor::PutForeign(const std::string& key) {
+  Slot foreign;
+  foreign.foreign = true;
+  slots_[key] = foreign;
+}
 
 }  // namespace gryadka::acceptor

@@ -1,0 +1,48 @@
+-- Shared prelude of the Gryadka acceptor scripts (prepended to prepare.lua and accept.lua at
+-- build time). Semantics: proposer/core/messages.h; the in-memory twin: memory_acceptor.cc.
+--
+-- A register is ONE hash at KEYS[1]: p = promised ballot, a = accepted ballot, v = accepted
+-- value (bytes). A missing field is the zero ballot / the empty value. Ballots are
+-- Ballot::Encode(): exactly 32 lowercase hex digits, so byte order is numeric order.
+
+local ZERO = '00000000000000000000000000000000'
+
+local function is_ballot(s)
+  return #s == 32 and not string.find(s, '[^0-9a-f]')
+end
+
+-- x < y, byte by byte. (Lua's `<` on strings calls strcoll, and redis-server takes LC_COLLATE
+-- from its environment; this comparison is locale-free.) REQUIRES: is_ballot(x), is_ballot(y).
+local function less(x, y)
+  if x == y then return false end
+  local i = 1
+  while string.byte(x, i) == string.byte(y, i) do i = i + 1 end
+  return string.byte(x, i) < string.byte(y, i)
+end
+
+local function highest(reg)
+  if less(reg.p, reg.a) then return reg.a end
+  return reg.p
+end
+
+-- Returns the register at `key` as {p, a, v}, or nil and the reply to give instead:
+-- {'invalid', 'type', <redis type>} when the key holds another Redis type (HMGET raised
+-- WRONGTYPE), {'invalid', <field>, <content>} when p or a is not a ballot.
+local function read_register(key)
+  local r = redis.pcall('HMGET', key, 'p', 'a', 'v')
+  if r.err then
+    local t = redis.call('TYPE', key).ok
+    if t ~= 'hash' then return nil, {'invalid', 'type', t} end
+    return nil, redis.error_reply(r.err)
+  end
+  local reg = {p = r[1] or ZERO, a = r[2] or ZERO, v = r[3] or ''}
+  if not is_ballot(reg.p) then return nil, {'invalid', 'p', reg.p} end
+  if not is_ballot(reg.a) then return nil, {'invalid', 'a', reg.a} end
+  return reg
+end
+
+local function check_ballot_arg(s)
+  if not is_ballot(s) then
+    error('gryadka acceptor script: ballot argument is not 32 lowercase hex digits')
+  end
+end

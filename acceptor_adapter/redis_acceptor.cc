@@ -1,0 +1,348 @@
+#include "acceptor_adapter/redis_acceptor.h"
+
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "acceptor_adapter/redis_reply.h"
+#include "acceptor_adapter/redis_scripts.h"
+
+namespace gryadka::acceptor {
+namespace {
+
+using core::AcceptorReply;
+using core::AcceptorRequest;
+
+constexpr size_t kShaHexBytes = 40;  // SCRIPT LOAD answers the SHA1 of the script in hex
+
+timeval MillisToTimeval(int64_t ms) {
+  ms = std::max<int64_t>(ms, 0);
+  return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+}
+
+timeval UntilToTimeval(std::chrono::steady_clock::time_point deadline) {
+  const auto left = deadline - std::chrono::steady_clock::now();
+  const int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(left).count();
+  if (us <= 0) return timeval{0, 0};
+  return timeval{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+}
+
+void* SeqToPrivdata(uint64_t seq) { return reinterpret_cast<void*>(static_cast<uintptr_t>(seq)); }
+uint64_t PrivdataToSeq(void* p) { return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)); }
+
+std::string_view ScriptBody(int index) { return index == 0 ? PrepareScript() : AcceptScript(); }
+
+}  // namespace
+
+void RedisAcceptor::EventDeleter::operator()(event* ev) const { event_free(ev); }
+
+template <void (RedisAcceptor::*kMethod)()>
+void RedisAcceptor::EventCallback(int /*fd*/, short /*what*/, void* arg) {
+  (static_cast<RedisAcceptor*>(arg)->*kMethod)();
+}
+
+RedisAcceptor::RedisAcceptor(event_base* base, std::string host, int port,
+                             RedisAcceptorOptions options, core::AcceptorId id, ReplySink sink)
+    : base_(base),
+      host_(std::move(host)),
+      port_(port),
+      options_(std::move(options)),
+      id_(id),
+      sink_(std::move(sink)),
+      describe_(absl::StrCat("redis ", host_, ":", port_)),
+      backoff_ms_(options_.reconnect_backoff_min_ms) {
+  call_timer_.reset(evtimer_new(base_, &EventCallback<&RedisAcceptor::ExpireCalls>, this));
+  ping_timeout_timer_.reset(
+      evtimer_new(base_, &EventCallback<&RedisAcceptor::OnPingTimeout>, this));
+  reconnect_timer_.reset(evtimer_new(base_, &EventCallback<&RedisAcceptor::Connect>, this));
+  deferred_event_.reset(
+      event_new(base_, -1, 0, &EventCallback<&RedisAcceptor::FlushDeferred>, this));
+  ping_timer_.reset(
+      event_new(base_, -1, EV_PERSIST, &EventCallback<&RedisAcceptor::SendPing>, this));
+  const timeval every = MillisToTimeval(options_.health_ping_interval_ms);
+  event_add(ping_timer_.get(), &every);
+  Connect();
+}
+
+RedisAcceptor::~RedisAcceptor() {
+  closing_ = true;
+  if (ctx_ != nullptr) {
+    redisAsyncContext* ac = ctx_;
+    ctx_ = nullptr;
+    redisAsyncFree(ac);  // runs the pending callbacks with NULL replies; they see closing_
+  }
+}
+
+// ---- Sending ---------------------------------------------------------------------------------
+
+void RedisAcceptor::Send(const AcceptorRequest& request) {
+  if (inflight_.size() >= options_.inflight_max) {
+    Defer(NotSentReply(request, absl::StrCat("too many requests in flight to ", describe_,
+                                           " (inflight_max ", options_.inflight_max, ")")));
+    return;
+  }
+  if (ctx_ == nullptr) {
+    Defer(NotSentReply(request, absl::StrCat(describe_, " is not connected: ", last_error_)));
+    return;
+  }
+  const uint64_t seq = next_seq_++;
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::milliseconds(options_.call_timeout_ms);
+  auto it = inflight_.emplace(seq, Call{.request = request, .deadline = deadline}).first;
+  if (!Issue(seq, it->second)) {
+    inflight_.erase(it);
+    Defer(NotSentReply(request, absl::StrCat("cannot send to ", describe_, ": ",
+                                           ConnectionError(ctx_))));
+    return;
+  }
+  ArmCallTimer();
+}
+
+// Queues EVALSHA (EVAL with the script body until the first SCRIPT LOAD answered) on ctx_.
+// hiredis only buffers here; the event loop writes everything queued in this turn at once.
+bool RedisAcceptor::Issue(uint64_t seq, Call& call) {
+  const AcceptorRequest& r = call.request;
+  const bool prepare = r.kind == AcceptorRequest::Kind::kPrepare;
+  const int script = prepare ? kPrepareScript : kAcceptScript;
+  const std::string& sha = script_sha_[script];
+  const std::string key = options_.key_prefix + r.key;
+  const std::string ballot = r.ballot.Encode();
+  const std::string next = r.next.Encode();
+  constexpr int kArgsMax = 7;
+  std::string_view args[kArgsMax] = {sha.empty() ? "EVAL" : "EVALSHA",
+                                     sha.empty() ? ScriptBody(script) : sha, "1", key, ballot,
+                                     r.value, next};
+  const int argc = prepare ? 5 : 7;
+  const char* argv[kArgsMax];
+  size_t argvlen[kArgsMax];
+  for (int i = 0; i < argc; ++i) {
+    argv[i] = args[i].data();
+    argvlen[i] = args[i].size();
+  }
+  if (redisAsyncCommandArgv(ctx_, &CallReplyCallback, SeqToPrivdata(seq), argc, argv, argvlen) !=
+      REDIS_OK) {
+    return false;
+  }
+  call.issue_order = ++issue_counter_;
+  return true;
+}
+
+void RedisAcceptor::LoadScripts() {
+  for (int i = 0; i < kScriptCount; ++i) {
+    const std::string_view body = ScriptBody(i);
+    const char* argv[3] = {"SCRIPT", "LOAD", body.data()};
+    const size_t argvlen[3] = {6, 4, body.size()};
+    void* privdata = reinterpret_cast<void*>(static_cast<uintptr_t>(i));
+    if (redisAsyncCommandArgv(ctx_, &ScriptLoadReplyCallback, privdata, 3, argv, argvlen) ==
+        REDIS_OK) {
+      last_script_load_order_ = ++issue_counter_;
+    }
+  }
+}
+
+void RedisAcceptor::SendPing() {
+  if (ctx_ == nullptr || ping_outstanding_) return;
+  if (redisAsyncCommand(ctx_, &PingReplyCallback, nullptr, "PING") != REDIS_OK) return;
+  ping_outstanding_ = true;
+  const timeval limit = MillisToTimeval(options_.call_timeout_ms);
+  event_add(ping_timeout_timer_.get(), &limit);
+}
+
+// ---- Connection lifecycle --------------------------------------------------------------------
+
+void RedisAcceptor::Connect() {
+  redisAsyncContext* ac = redisAsyncConnect(host_.c_str(), port_);
+  if (ac == nullptr || ac->err != 0) {
+    last_error_ = ac == nullptr ? "cannot allocate a hiredis context" : ac->errstr;
+    if (ac != nullptr) redisAsyncFree(ac);
+    ScheduleReconnect();
+    return;
+  }
+  ac->data = this;
+  redisLibeventAttach(ac, base_);
+  redisAsyncSetConnectCallback(ac, &ConnectCallback);
+  redisAsyncSetDisconnectCallback(ac, &DisconnectCallback);
+  ctx_ = ac;
+  // Queued before any call on this connection, so EVALSHA finds the scripts.
+  LoadScripts();
+  SendPing();
+}
+
+// Forgets `ac` (which hiredis or DropConnection is about to free) if it is the live connection.
+void RedisAcceptor::Detach(const redisAsyncContext* ac, std::string reason) {
+  if (ac == nullptr || ac != ctx_) return;
+  ctx_ = nullptr;
+  last_error_ = std::move(reason);
+  healthy_ = false;
+  ping_outstanding_ = false;
+  event_del(ping_timeout_timer_.get());
+  ScheduleReconnect();
+}
+
+void RedisAcceptor::DropConnection(std::string reason) {
+  redisAsyncContext* ac = ctx_;
+  if (ac == nullptr) return;
+  Detach(ac, std::move(reason));
+  redisAsyncFree(ac);  // outstanding calls fail now, with last_error_
+}
+
+void RedisAcceptor::ScheduleReconnect() {
+  const timeval delay = MillisToTimeval(backoff_ms_);
+  event_add(reconnect_timer_.get(), &delay);
+  backoff_ms_ = std::min(std::max<int64_t>(backoff_ms_ * 2, 1), options_.reconnect_backoff_max_ms);
+}
+
+std::string RedisAcceptor::ConnectionError(const redisAsyncContext* ac) const {
+  if (ac != nullptr && ac->c.err != 0) return ac->c.errstr;
+  return last_error_;
+}
+
+// ---- Replies ---------------------------------------------------------------------------------
+
+void RedisAcceptor::OnCallReply(redisAsyncContext* ac, void* r, uint64_t seq) {
+  auto it = inflight_.find(seq);
+  if (it == inflight_.end()) return;  // already timed out: the late reply is ignored
+  Call& call = it->second;
+  if (r == nullptr) {
+    const std::string reason = ConnectionError(ac);
+    Detach(ac, reason);
+    Complete(it, ErrorReply(call.request,
+                            absl::StrCat("connection to ", describe_, " lost: ", reason)));
+    return;
+  }
+  const redisReply& reply = *static_cast<const redisReply*>(r);
+  if (IsNoScriptError(reply) && !call.resent && ac == ctx_) {
+    call.resent = true;
+    // Reload unless a SCRIPT LOAD already sits between this call and its re-send.
+    if (call.issue_order > last_script_load_order_) LoadScripts();
+    if (Issue(seq, call)) return;
+  }
+  const std::string key = options_.key_prefix + call.request.key;
+  AcceptorReply out = ErrorReply(call.request, "");
+  ParseScriptReply(reply, ScriptCallContext{call.request.kind, key, describe_}, &out);
+  Complete(it, std::move(out));
+}
+
+void RedisAcceptor::OnPingReply(redisAsyncContext* ac, void* r) {
+  if (ac != ctx_ || r == nullptr) return;
+  ping_outstanding_ = false;
+  event_del(ping_timeout_timer_.get());
+  const redisReply& reply = *static_cast<const redisReply*>(r);
+  if (reply.type == REDIS_REPLY_ERROR) {  // e.g. LOADING while Redis replays its AOF
+    healthy_ = false;
+    last_error_ = std::string(reply.str, reply.len);
+    return;
+  }
+  healthy_ = true;
+  backoff_ms_ = options_.reconnect_backoff_min_ms;
+}
+
+void RedisAcceptor::OnPingTimeout() {
+  DropConnection(absl::StrCat("no answer to PING within ", options_.call_timeout_ms,
+                              " ms (server paused or overloaded?)"));
+}
+
+void RedisAcceptor::OnScriptLoadReply(redisAsyncContext* ac, void* r, ScriptIndex index) {
+  if (r == nullptr) return;
+  const redisReply& reply = *static_cast<const redisReply*>(r);
+  // A failed load (e.g. LOADING) leaves the old SHA: a call then meets NOSCRIPT and reloads.
+  if (reply.type == REDIS_REPLY_STRING && reply.len == kShaHexBytes) {
+    script_sha_[index].assign(reply.str, reply.len);
+  }
+}
+
+void RedisAcceptor::ExpireCalls() {
+  const Clock::time_point now = Clock::now();
+  std::vector<AcceptorReply> expired;
+  while (!inflight_.empty() && inflight_.begin()->second.deadline <= now) {
+    expired.push_back(ErrorReply(inflight_.begin()->second.request,
+                                 absl::StrCat("timeout after ", options_.call_timeout_ms,
+                                              " ms waiting for ", describe_)));
+    inflight_.erase(inflight_.begin());
+  }
+  ArmCallTimer();
+  for (const AcceptorReply& reply : expired) sink_(reply);
+}
+
+void RedisAcceptor::ArmCallTimer() {
+  if (inflight_.empty() || evtimer_pending(call_timer_.get(), nullptr)) return;
+  const timeval delay = UntilToTimeval(inflight_.begin()->second.deadline);
+  evtimer_add(call_timer_.get(), &delay);
+}
+
+void RedisAcceptor::Complete(std::map<uint64_t, Call>::iterator it, AcceptorReply reply) {
+  inflight_.erase(it);
+  sink_(reply);
+}
+
+void RedisAcceptor::Defer(AcceptorReply reply) {
+  deferred_.push_back(std::move(reply));
+  if (deferred_armed_) return;
+  deferred_armed_ = true;
+  event_active(deferred_event_.get(), EV_TIMEOUT, 0);
+}
+
+void RedisAcceptor::FlushDeferred() {
+  deferred_armed_ = false;
+  std::vector<AcceptorReply> batch;
+  batch.swap(deferred_);
+  for (const AcceptorReply& reply : batch) sink_(reply);
+}
+
+AcceptorReply RedisAcceptor::NotSentReply(const AcceptorRequest& request, std::string error) const {
+  AcceptorReply r = ErrorReply(request, std::move(error));
+  r.maybe_applied = false;  // it never left this process
+  return r;
+}
+
+AcceptorReply RedisAcceptor::ErrorReply(const AcceptorRequest& request, std::string error) const {
+  AcceptorReply r;
+  r.acceptor = id_;
+  r.msg_id = request.msg_id;
+  r.status = AcceptorReply::Status::kError;
+  r.error = std::move(error);
+  return r;
+}
+
+// ---- C callbacks -----------------------------------------------------------------------------
+
+namespace {
+RedisAcceptor* Owner(const redisAsyncContext* ac) { return static_cast<RedisAcceptor*>(ac->data); }
+}  // namespace
+
+void RedisAcceptor::ConnectCallback(const redisAsyncContext* ac, int status) {
+  RedisAcceptor* self = Owner(ac);
+  if (self->closing_ || status == REDIS_OK) return;  // healthy once the first PING answers
+  self->Detach(ac, self->ConnectionError(ac));      // hiredis frees ac after this returns
+}
+
+void RedisAcceptor::DisconnectCallback(const redisAsyncContext* ac, int status) {
+  RedisAcceptor* self = Owner(ac);
+  if (self->closing_) return;
+  self->Detach(ac, status == REDIS_OK ? std::string("disconnected") : self->ConnectionError(ac));
+}
+
+void RedisAcceptor::CallReplyCallback(redisAsyncContext* ac, void* reply, void* privdata) {
+  RedisAcceptor* self = Owner(ac);
+  if (!self->closing_) self->OnCallReply(ac, reply, PrivdataToSeq(privdata));
+}
+
+void RedisAcceptor::PingReplyCallback(redisAsyncContext* ac, void* reply, void* /*privdata*/) {
+  RedisAcceptor* self = Owner(ac);
+  if (!self->closing_) self->OnPingReply(ac, reply);
+}
+
+void RedisAcceptor::ScriptLoadReplyCallback(redisAsyncContext* ac, void* reply, void* privdata) {
+  RedisAcceptor* self = Owner(ac);
+  const auto index = static_cast<ScriptIndex>(reinterpret_cast<uintptr_t>(privdata));
+  if (!self->closing_) self->OnScriptLoadReply(ac, reply, index);
+}
+
+}  // namespace gryadka::acceptor

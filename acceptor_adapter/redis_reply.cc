@@ -1,0 +1,123 @@
+#include "acceptor_adapter/redis_reply.h"
+
+#include <hiredis/hiredis.h>
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace gryadka::acceptor {
+namespace {
+
+using core::AcceptorReply;
+using core::AcceptorRequest;
+using core::Ballot;
+
+constexpr size_t kQuotedBytesMax = 64;  // longest stored content quoted in a message
+
+// This Abseil build has its own string_view type (ABSL_USES_STD_STRING_VIEW is off).
+absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+std::string Quote(std::string_view bytes) {
+  const bool cut = bytes.size() > kQuotedBytesMax;
+  return absl::StrCat("'", absl::CHexEscape(Av(bytes.substr(0, kQuotedBytesMax))), cut ? "...'" : "'");
+}
+
+std::optional<std::string_view> StringAt(const redisReply& reply, size_t i) {
+  if (i >= reply.elements) return std::nullopt;
+  const redisReply* e = reply.element[i];
+  if (e->type != REDIS_REPLY_STRING && e->type != REDIS_REPLY_STATUS) return std::nullopt;
+  return std::string_view(e->str, e->len);
+}
+
+std::string DescribeShape(const redisReply& reply) {
+  switch (reply.type) {
+    case REDIS_REPLY_ARRAY: return absl::StrCat("an array of ", reply.elements);
+    case REDIS_REPLY_INTEGER: return absl::StrCat("integer ", reply.integer);
+    case REDIS_REPLY_NIL: return "nil";
+    default: return absl::StrCat("string ", Quote(std::string_view(reply.str, reply.len)));
+  }
+}
+
+void SetError(std::string message, AcceptorReply* out) {
+  out->status = AcceptorReply::Status::kError;
+  out->error = std::move(message);
+}
+
+void SetMalformed(const redisReply& reply, const ScriptCallContext& ctx, AcceptorReply* out) {
+  SetError(absl::StrCat("malformed script reply from ", Av(ctx.acceptor), " for key ",
+                        Quote(ctx.redis_key), ": ", DescribeShape(reply)),
+           out);
+}
+
+void SetInvalid(std::string_view what, std::string_view found, const ScriptCallContext& ctx,
+                AcceptorReply* out) {
+  out->status = AcceptorReply::Status::kInvalidState;
+  const std::string where = absl::StrCat("redis key ", Quote(ctx.redis_key), " on ", Av(ctx.acceptor));
+  const std::string fix = "delete it or change --redis_prefix";
+  if (what == "type") {
+    out->error = absl::StrCat(where, " holds a ", Av(found), ", not a Gryadka register; ", fix);
+  } else {
+    out->error = absl::StrCat(where, " is a hash whose field '", Av(what), "' is ", Quote(found),
+                              ", not a 32-hex-digit ballot: not a Gryadka register; ", fix);
+  }
+}
+
+// Sets out->ballot from element i; false if it is missing or not an encoded ballot.
+bool BallotAt(const redisReply& reply, size_t i, AcceptorReply* out) {
+  const std::optional<std::string_view> s = StringAt(reply, i);
+  if (!s) return false;
+  const std::optional<Ballot> b = Ballot::Decode(*s);
+  if (!b) return false;
+  out->ballot = *b;
+  return true;
+}
+
+// {'ok'} for accept, {'ok', accepted, value} for prepare.
+bool ParseOk(const redisReply& reply, const ScriptCallContext& ctx, AcceptorReply* out) {
+  out->status = AcceptorReply::Status::kOk;
+  if (ctx.kind == AcceptorRequest::Kind::kAccept) return reply.elements == 1;
+  const std::optional<std::string_view> value = StringAt(reply, 2);
+  if (reply.elements != 3 || !value || !BallotAt(reply, 1, out)) return false;
+  out->value.assign(value->data(), value->size());
+  return true;
+}
+
+}  // namespace
+
+bool IsNoScriptError(const redisReply& reply) {
+  return reply.type == REDIS_REPLY_ERROR &&
+         absl::StartsWith(absl::string_view(reply.str, reply.len), "NOSCRIPT");
+}
+
+void ParseScriptReply(const redisReply& reply, const ScriptCallContext& ctx, AcceptorReply* out) {
+  if (reply.type == REDIS_REPLY_ERROR) {
+    SetError(absl::StrCat(Av(ctx.acceptor), " failed the script call for key ",
+                          Quote(ctx.redis_key), ": ", absl::string_view(reply.str, reply.len)),
+             out);
+    return;
+  }
+  const std::optional<std::string_view> tag =
+      reply.type == REDIS_REPLY_ARRAY ? StringAt(reply, 0) : std::nullopt;
+  bool well_formed = false;
+  if (tag == "ok") {
+    well_formed = ParseOk(reply, ctx, out);
+  } else if (tag == "conflict") {
+    out->status = AcceptorReply::Status::kConflict;
+    well_formed = reply.elements == 2 && BallotAt(reply, 1, out);
+  } else if (tag == "invalid") {
+    const std::optional<std::string_view> what = StringAt(reply, 1), found = StringAt(reply, 2);
+    well_formed = reply.elements == 3 && what && found;
+    if (well_formed) SetInvalid(*what, *found, ctx, out);
+  }
+  if (!well_formed) {
+    out->ballot = Ballot{};
+    out->value.clear();
+    SetMalformed(reply, ctx, out);
+  }
+}
+
+}  // namespace gryadka::acceptor
