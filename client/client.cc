@@ -19,6 +19,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gryadka/v1/kv.grpc.pb.h"
+#include "gryadka/v1/wire.h"
 
 namespace gryadka {
 namespace {
@@ -185,6 +186,15 @@ absl::StatusOr<absl::Time> Client::Deadline(const CallOptions& call) const {
   return absl::Now() + absl::Milliseconds(deadline_ms);
 }
 
+// True when an UNAVAILABLE answer is known to have written nothing: the proposer said so
+// (trailing metadata), or gRPC never got a connection to send the request on.
+static bool NothingWritten(const grpc::Status& wire, const grpc::ClientContext& context) {
+  if (wire.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
+  const auto& trailers = context.GetServerTrailingMetadata();
+  if (trailers.find(v1::kNothingWrittenMetadataKey) != trailers.end()) return true;
+  return absl::StartsWith(wire.error_message(), "failed to connect to all addresses");
+}
+
 absl::Status Client::Run(absl::string_view key, CallKind kind, const CallOptions& call,
                          const Attempt& attempt) const {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
@@ -201,9 +211,11 @@ absl::Status Client::Run(absl::string_view key, CallKind kind, const CallOptions
     tried[position] = true;
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(deadline));
-    const absl::Status status = client::FromGrpcStatus(attempt.send(*endpoint.kv, &context));
+    const grpc::Status wire = attempt.send(*endpoint.kv, &context);
+    const absl::Status status = client::FromGrpcStatus(wire);
     if (status.ok()) return status;
-    if (attempt_number >= attempts_max || !client::IsRetryable(status.code(), kind)) {
+    if (attempt_number >= attempts_max ||
+        !client::IsRetryable(status.code(), kind, NothingWritten(wire, context))) {
       return Annotate(status, endpoint.target, attempt_number, attempts_max);
     }
     if (status.code() == absl::StatusCode::kUnavailable) {

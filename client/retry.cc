@@ -4,10 +4,10 @@
 
 namespace gryadka::client {
 
-bool IsRetryable(absl::StatusCode code, CallKind kind) {
+bool IsRetryable(absl::StatusCode code, CallKind kind, bool nothing_written) {
   switch (code) {
     case absl::StatusCode::kUnavailable:
-      return true;
+      return nothing_written || kind == CallKind::kRead;
     case absl::StatusCode::kDeadlineExceeded:
     case absl::StatusCode::kAborted:
       return kind == CallKind::kRead;

@@ -1,7 +1,11 @@
 // Which failed calls the client sends again, and how long it waits in between.
 //
 // The rule follows the API contract in proto/gryadka/v1/kv.proto:
-//   UNAVAILABLE        nothing was written: any call may be retried (on the key's next target).
+//   UNAVAILABLE        from the proposer itself (trailing metadata gryadka-nothing-written, see
+//                      proto/gryadka/v1/wire.h) or before the request left (no connection):
+//                      nothing was written, any call may be retried (on the key's next target).
+//                      Any other UNAVAILABLE (a connection lost mid-call) leaves a change's
+//                      outcome unknown: only reads are retried.
 //   DEADLINE_EXCEEDED, ABORTED
 //                      the outcome of a change is unknown: a change is NEVER retried (it could
 //                      apply twice, e.g. an Increment); a pure read (Get, ChangeQuery with the
@@ -24,8 +28,9 @@ enum class CallKind {
   kChange,  // may change the key
 };
 
-// True when a call of `kind` that failed with `code` may be sent again.
-bool IsRetryable(absl::StatusCode code, CallKind kind);
+// True when a call of `kind` that failed with `code` may be sent again. `nothing_written`:
+// the failure is known to have written nothing (see above); it matters for UNAVAILABLE only.
+bool IsRetryable(absl::StatusCode code, CallKind kind, bool nothing_written);
 
 // The pause before retry number `retry_index` (0 = the first retry), in milliseconds:
 // "equal jitter" exponential backoff — cap = min(backoff_max_ms, backoff_initial_ms * 2^retry),

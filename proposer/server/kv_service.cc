@@ -3,6 +3,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "gryadka/v1/wire.h"
 #include "proposer/server/status.h"
 
 namespace gryadka::server {
@@ -52,8 +53,11 @@ grpc::ServerUnaryReactor* KvService::Run(grpc::CallbackServerContext* ctx, Metho
   const auto start = std::chrono::steady_clock::now();
   shards_[ShardOf(key)]->Submit(
       std::move(request),
-      [reactor, fill = std::move(fill), metrics = metrics_, method, start](core::Completion&& c) {
+      [ctx, reactor, fill = std::move(fill), metrics = metrics_, method, start](core::Completion&& c) {
         if (c.status.ok()) fill(c.response);
+        if (c.status.code() == absl::StatusCode::kUnavailable) {
+          ctx->AddTrailingMetadata(v1::kNothingWrittenMetadataKey, "1");
+        }
         reactor->Finish(ToGrpcStatus(c.status));
         if (metrics != nullptr) {
           metrics->RecordCall(method, c.status.code(),

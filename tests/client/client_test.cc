@@ -271,6 +271,21 @@ TEST(ClientRetry, UnavailableFailsOverToTheKeysSecondTarget) {
   EXPECT_EQ(a->Stored(key).version(), 0u);
 }
 
+// Regression: gRPC also answers UNAVAILABLE when a connection drops after the request left; a
+// retried Increment could then apply twice. Only the proposer's own, marked UNAVAILABLE (or a
+// failure to connect at all) lets a change be retried.
+TEST(ClientRetry, UnmarkedUnavailableChangeIsNotRetriedButAReadIs) {
+  auto server = FakeKvServer::Start();
+  auto client = MakeClient({server->target()});
+  server->FailNext(grpc::StatusCode::UNAVAILABLE, 1, /*marked=*/false);
+  absl::StatusOr<IncrementResult> inc = client->Increment("k", 1);
+  EXPECT_EQ(inc.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(server->Calls("Increment"), 1);
+  server->FailNext(grpc::StatusCode::UNAVAILABLE, 1, /*marked=*/false);
+  EXPECT_TRUE(client->Get("k").ok());
+  EXPECT_EQ(server->Calls("Get"), 2);
+}
+
 TEST(ClientRetry, DeadFirstTargetFailsOverToTheSecond) {
   auto b = FakeKvServer::Start();
   const std::string dead = DeadTarget();

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "gryadka/v1/wire.h"
 
 namespace gryadka::testing {
 namespace {
@@ -78,10 +79,11 @@ std::optional<Outcome> ApplyChange(const v1::Record& current, const v1::ChangeOp
 
 class FakeKvServer::Service final : public v1::KV::Service {
  public:
-  void FailNext(grpc::StatusCode code, int count) {
+  void FailNext(grpc::StatusCode code, int count, bool marked) {
     absl::MutexLock lock(&mu_);
     fail_code_ = code;
     fail_count_ = count;
+    fail_marked_ = marked;
   }
   void SetDelayMs(int64_t delay_ms) {
     absl::MutexLock lock(&mu_);
@@ -210,6 +212,9 @@ class FakeKvServer::Service final : public v1::KV::Service {
     absl::MutexLock lock(&mu_);
     if (fail_count_ > 0) {
       --fail_count_;
+      if (fail_code_ == grpc::StatusCode::UNAVAILABLE && fail_marked_) {
+        context->AddTrailingMetadata(v1::kNothingWrittenMetadataKey, "1");
+      }
       return grpc::Status(fail_code_, absl::StrCat("injected ", method, " failure"));
     }
     if (key.empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "empty key");
@@ -228,6 +233,7 @@ class FakeKvServer::Service final : public v1::KV::Service {
   std::map<std::string, int> calls_ ABSL_GUARDED_BY(mu_);
   grpc::StatusCode fail_code_ ABSL_GUARDED_BY(mu_) = grpc::StatusCode::OK;
   int fail_count_ ABSL_GUARDED_BY(mu_) = 0;
+  bool fail_marked_ ABSL_GUARDED_BY(mu_) = true;
   int64_t delay_ms_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
@@ -252,7 +258,9 @@ std::unique_ptr<FakeKvServer> FakeKvServer::Start() {
 
 FakeKvServer::~FakeKvServer() { Shutdown(); }
 
-void FakeKvServer::FailNext(grpc::StatusCode code, int count) { service_->FailNext(code, count); }
+void FakeKvServer::FailNext(grpc::StatusCode code, int count, bool marked) {
+  service_->FailNext(code, count, marked);
+}
 void FakeKvServer::SetDelayMs(int64_t delay_ms) { service_->SetDelayMs(delay_ms); }
 void FakeKvServer::SetServing(bool serving) {
   server_->GetHealthCheckService()->SetServingStatus(kServiceName, serving);

@@ -28,8 +28,10 @@ class FakeKvServer {
   const std::string& target() const { return target_; }
   int port() const { return port_; }
 
-  // The next `count` calls (of any method) return `code` without touching the data.
-  void FailNext(grpc::StatusCode code, int count);
+  // The next `count` calls (of any method) return `code` without touching the data. An
+  // UNAVAILABLE carries the proposer's "nothing written" trailing metadata unless `marked` is
+  // false (then it looks like a connection lost mid-call).
+  void FailNext(grpc::StatusCode code, int count, bool marked = true);
   // Every call waits this long (or until the client cancels) before it is served.
   void SetDelayMs(int64_t delay_ms);
   // Health of "gryadka.v1.KV".

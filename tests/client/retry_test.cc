@@ -6,7 +6,7 @@
 namespace gryadka::client {
 namespace {
 
-TEST(IsRetryable, UnavailableAlwaysOutcomeUnknownOnlyForReads) {
+TEST(IsRetryable, NothingWrittenAlwaysOutcomeUnknownOnlyForReads) {
   using C = absl::StatusCode;
   struct Row {
     C code;
@@ -21,9 +21,12 @@ TEST(IsRetryable, UnavailableAlwaysOutcomeUnknownOnlyForReads) {
       {C::kCancelled, false, false},        {C::kNotFound, false, false},
   };
   for (const Row& row : table) {
-    EXPECT_EQ(IsRetryable(row.code, CallKind::kRead), row.read) << row.code;
-    EXPECT_EQ(IsRetryable(row.code, CallKind::kChange), row.change) << row.code;
+    EXPECT_EQ(IsRetryable(row.code, CallKind::kRead, true), row.read) << row.code;
+    EXPECT_EQ(IsRetryable(row.code, CallKind::kChange, true), row.change) << row.code;
   }
+  // An UNAVAILABLE that may have come after the request left: reads only.
+  EXPECT_TRUE(IsRetryable(C::kUnavailable, CallKind::kRead, false));
+  EXPECT_FALSE(IsRetryable(C::kUnavailable, CallKind::kChange, false));
 }
 
 TEST(BackoffMs, DoublesUpToTheMaxWithEqualJitter) {
