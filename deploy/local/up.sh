@@ -162,7 +162,7 @@ Try it:
   $CTL_BIN del greeting
   $CTL_BIN health
   grpcurl -plaintext -d '{"key":"greeting"}' ${proposer_list[0]} gryadka.v1.KV/Get
-    (grpcurl is not packaged in Debian: see https://github.com/fullstorydev/grpcurl)
+    (grpcurl is not packaged in Debian; any client that speaks gRPC server reflection works)
 
 Stop: deploy/local/down.sh   (--purge also deletes the data)
 EOF
