@@ -414,7 +414,13 @@ void Proposer::OnAcceptReply(const std::string& key, KeyState& ks, const Accepto
     FinishBatch(key, ks, now_ms);
     return;
   }
-  if (static_cast<int>(b.phase_set.size()) - b.failures < b.phase_quorum) AttemptFailed(key, ks, now_ms);
+  // The quorum is out of reach. Wait for every answer (or the phase timeout) before giving up:
+  // whether a silent acceptor took the accept decides if the change may surface later.
+  const bool all_answered = std::all_of(b.phase_set.begin(), b.phase_set.end(),
+                                        [&](AcceptorId a) { return b.answered[a]; });
+  if (static_cast<int>(b.phase_set.size()) - b.failures < b.phase_quorum && all_answered) {
+    AttemptFailed(key, ks, now_ms);
+  }
 }
 
 void Proposer::AttemptFailed(const std::string& key, KeyState& ks, int64_t now_ms) {
@@ -423,6 +429,8 @@ void Proposer::AttemptFailed(const std::string& key, KeyState& ks, int64_t now_m
   msg_keys_.erase(b.msg_id);
   b.msg_id = 0;
   if (b.phase == Batch::Phase::kAccept && b.changing) {
+    // An acceptor that has not answered yet may still take the accept.
+    for (AcceptorId a : b.phase_set) b.maybe_applied |= !b.answered[a];
     if (b.maybe_applied) {
       b.unresolved.push_back(Attempt{b.ballot.counter, b.responses});
     } else if (b.unresolved.empty()) {

@@ -284,6 +284,7 @@ TEST(KvIntegrationTest, CasReadModifyWriteNeverSeesAVersionGoBackwards) {
   std::map<std::string, uint64_t> known;  // highest version anyone has observed, per key
   std::vector<std::string> violations;
   std::atomic<int> cas_applied{0};
+  std::vector<std::string> cas_errors;  // outcome unknown: each may or may not have applied
   std::vector<std::thread> threads;
   for (int c = 0; c < kClients; ++c) {
     threads.emplace_back([&, c] {
@@ -308,7 +309,11 @@ TEST(KvIntegrationTest, CasReadModifyWriteNeverSeesAVersionGoBackwards) {
         observe(got->record.version, "get");
         int64_t n = got->record.version == 0 ? 0 : std::stoll(got->record.value);
         auto cas = client->CompareAndSet(key, got->record.version, absl::StrCat(n + 1));
-        if (!cas.ok()) continue;
+        if (!cas.ok()) {
+          std::lock_guard<std::mutex> lock(mu);
+          cas_errors.push_back(cas.status().ToString());
+          continue;
+        }
         observe(cas->record.version, "cas");
         if (cas->applied) ++cas_applied;
       }
@@ -324,7 +329,10 @@ TEST(KvIntegrationTest, CasReadModifyWriteNeverSeesAVersionGoBackwards) {
     ASSERT_TRUE(got.ok());
     if (got->found) sum += std::stoll(got->record.value);
   }
-  EXPECT_EQ(sum, cas_applied.load());
+  std::string errors;
+  for (const auto& e : cas_errors) absl::StrAppend(&errors, e, "\n");
+  EXPECT_TRUE(cas_errors.empty()) << errors;
+  EXPECT_EQ(sum, cas_applied.load()) << errors;
   EXPECT_GT(cas_applied.load(), 0);
 }
 

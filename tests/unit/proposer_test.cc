@@ -414,6 +414,33 @@ TEST(ProposerTest, LostAcceptIsResolvedAfterManyRivalRounds) {
   }
 }
 
+// Regression (found by the integration CAS test with 2 proposers): an accept was declared failed
+// as soon as two conflicts made its quorum impossible, while the third acceptor's answer was
+// still outstanding. That acceptor took the accept; the attempt was not tracked, the retry
+// picked the value up and applied the increment a second time on top of it.
+TEST(ProposerTest, AcceptFailedByConflictsWhileAnAcceptorIsSilentIsStillTracked) {
+  Harness h;
+  h.Await(h.Submit("c", Incr()));
+  ASSERT_EQ(h.proposer().cache_entries(), 1u);
+  for (int i = 1; i < 3; ++i) {
+    h.acceptor(i).Handle(AcceptorRequest{Kind::kPrepare, i, 99, "c", Ballot{500, 7}, "", {}});
+  }
+  bool first = true;
+  // Acceptor 0 takes the 1-RTT accept but its reply is lost; 1 and 2 answer conflict.
+  h.drop_reply = [&](const AcceptorRequest& m) {
+    bool drop = first && m.kind == Kind::kAccept && m.acceptor == 0;
+    return drop;
+  };
+  uint64_t id = h.Submit("c", Incr());
+  h.Pump();
+  first = false;
+  const Completion& c = h.Await(id);
+  ASSERT_TRUE(c.status.ok()) << c.status;
+  EXPECT_EQ(RecordOf(c).value(), "2");
+  const Completion check = h.RivalRound(101, "c", Read());
+  EXPECT_EQ(RecordOf(check).value(), "2") << "the increment was applied twice";
+}
+
 TEST(ProposerTest, LostAcceptIsAbortedWhenTooManyOtherProposersWroteSince) {
   Harness h;
   h.Await(h.Submit("c", Incr()));
