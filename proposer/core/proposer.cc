@@ -242,12 +242,21 @@ void Proposer::OnReply(const AcceptorReply& reply, int64_t now_ms) {
     return;
   }
   b.answered[reply.acceptor] = true;
-  switch (reply.status) {
+  AcceptorReply::Status status = reply.status;
+  if (b.phase == Batch::Phase::kAccept && status == AcceptorReply::Status::kConflict &&
+      (reply.ballot == b.ballot || (!b.next.IsZero() && reply.ballot == b.next))) {
+    // Only our own accept sets accepted = our ballot or promised = our next: an earlier copy of
+    // this very request was applied there (a duplicate delivery). That is an acceptance.
+    status = AcceptorReply::Status::kOk;
+  }
+  switch (status) {
     case AcceptorReply::Status::kOk:
       break;
     case AcceptorReply::Status::kConflict:
       ++b.failures;
       b.conflict = true;
+      // An accept refused now may have been applied by an earlier copy of the same request.
+      if (b.phase == Batch::Phase::kAccept) b.maybe_applied = true;
       counter_ = std::max(counter_, reply.ballot.counter);  // fast-forward past the rival
       break;
     case AcceptorReply::Status::kError:
@@ -264,7 +273,9 @@ void Proposer::OnReply(const AcceptorReply& reply, int64_t now_ms) {
   if (b.phase == Batch::Phase::kPrepare) {
     OnPrepareReply(key, ks, reply, now_ms);
   } else if (b.phase == Batch::Phase::kAccept) {
-    OnAcceptReply(key, ks, reply, now_ms);
+    AcceptorReply effective = reply;
+    effective.status = status;
+    OnAcceptReply(key, ks, effective, now_ms);
   }
   MaybeEraseKey(key);
 }
@@ -320,8 +331,13 @@ void Proposer::ApplyAndAccept(const std::string& key, KeyState& ks,
       ++stats_.retries_resolved_applied;
     }
   }
-  if (b.resolved_attempt < 0 && !b.unresolved.empty() && mine == nullptr &&
-      current.writers_size() >= kWriterMarksMax) {
+  // Marks are in ballot order (each changing round appends the chain's newest ballot), so had
+  // our mark been pushed out, every remaining mark would be newer than our earliest attempt.
+  const bool may_be_evicted =
+      mine == nullptr && current.writers_size() >= kWriterMarksMax && !b.unresolved.empty() &&
+      Ballot{current.writers(0).counter(), current.writers(0).proposer_id()} >
+          Ballot{b.unresolved.front().counter, proposer_id_};
+  if (b.resolved_attempt < 0 && may_be_evicted) {
     // Our mark may have been pushed out by other proposers' rounds: cannot tell.
     FailBatch(ks, absl::AbortedError(absl::StrCat(
                       "outcome unknown: an earlier attempt of this change did not reach a quorum "

@@ -457,6 +457,25 @@ TEST(ProposerTest, LostAcceptIsAbortedWhenTooManyOtherProposersWroteSince) {
   EXPECT_NE(c.status.message().find("outcome unknown"), std::string::npos);
 }
 
+// Regression (simulator, restarting-proposers seed 42): after many proposer restarts the marks
+// were full of dead incarnations, and a new incarnation's retry could not rule out that its own
+// mark had been pushed out, so it answered ABORTED. Marks older than our attempt prove it was not.
+TEST(ProposerTest, MarksFullOfOlderIncarnationsDoNotMakeAFreshRetryAmbiguous) {
+  Harness h;
+  for (uint64_t rival = 300; rival < 300 + kWriterMarksMax; ++rival) {
+    ASSERT_TRUE(h.RivalRound(rival, "c", Incr()).status.ok());
+  }
+  h.RestartProposer(999);
+  bool lose = true;
+  h.drop_request = [&](const AcceptorRequest& m) { return lose && m.kind == Kind::kAccept; };
+  uint64_t id = h.Submit("c", Incr());
+  h.Pump();
+  lose = false;
+  const Completion& c = h.Await(id);
+  ASSERT_TRUE(c.status.ok()) << c.status;
+  EXPECT_EQ(RecordOf(c).value(), std::to_string(kWriterMarksMax + 1));
+}
+
 TEST(ProposerTest, KnownDownAcceptorsDisableTheOneRoundTripPath) {
   // With 2 of 3 acceptors known down, a cached key must not send its accept first (the one
   // live acceptor would take it and the outcome would be unknown); the prepare fails instead
