@@ -1,0 +1,201 @@
+#include "tests/sim/cluster.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "tests/sim/history.h"
+
+namespace gryadka::sim {
+
+Cluster::Cluster(EventLoop* loop, EventLog* log, const SimParams& params)
+    : loop_(loop),
+      log_(log),
+      params_(params),
+      rng_(StreamSeed(params.seed, kStreamProposers)),
+      network_(loop, log, StreamSeed(params.seed, kStreamNetwork), params.net, params.proposers,
+               params.acceptors, this),
+      acceptors_(params.acceptors),
+      proposers_(params.proposers),
+      acceptor_hint_up_(params.acceptors, true),
+      hint_seq_(params.acceptors, 0) {
+  for (int p = 0; p < params.proposers; ++p) StartProposer(p);
+}
+
+Cluster::~Cluster() = default;
+
+void Cluster::StartProposer(int p) {
+  ProposerSlot& s = proposers_[p];
+  uint64_t id;
+  do {
+    id = rng_.Next();
+  } while (id == 0 || !used_ids_.insert(id).second);  // never reuse an id (hence a ballot)
+  const uint64_t seed = rng_.Next();
+  ++s.incarnation;
+  s.core = std::make_unique<core::Proposer>(params_.proposer, id, seed);
+  s.ticks_ms.clear();
+  s.requests.clear();
+  for (int a = 0; a < params_.acceptors; ++a) {
+    if (!acceptor_hint_up_[a]) s.core->SetAcceptorUp(a, false);
+  }
+  log_->Add(loop_->now_us(), absl::StrFormat("start proposer %s id=%x", AddrName(addr(p)), id));
+}
+
+void Cluster::Submit(int p, core::ClientRequest request) {
+  ProposerSlot& s = proposers_[p];
+  s.requests.insert(request.id);
+  s.core->Submit(std::move(request), loop_->now_ms());
+  Drain(p);
+}
+
+void Cluster::Drain(int p) {
+  ProposerSlot& s = proposers_[p];
+  if (!s.core) return;
+  const ProposerAddr from = addr(p);
+  for (const core::AcceptorRequest& m : s.core->TakeOutbox()) {
+    if (m.kind == core::AcceptorRequest::Kind::kAccept) monitor_.OnAcceptSent(m);
+    network_.SendRequest(from, m);
+  }
+  for (const core::Completion& c : s.core->TakeCompletions()) {
+    s.requests.erase(c.id);
+    listener_->OnCompletion(p, c);  // clients react on a later event, never re-entrantly
+  }
+  ArmTick(p);
+}
+
+void Cluster::ArmTick(int p) {
+  ProposerSlot& s = proposers_[p];
+  const std::optional<int64_t> next = s.core->NextWakeupMs();
+  if (!next.has_value()) return;
+  if (!s.ticks_ms.empty() && *s.ticks_ms.begin() <= *next) return;  // an earlier tick re-arms
+  s.ticks_ms.insert(*next);
+  const uint64_t incarnation = s.incarnation;
+  const int64_t at_ms = *next;
+  loop_->At(at_ms * 1000, [this, p, incarnation, at_ms] {
+    ProposerSlot& slot = proposers_[p];
+    if (!slot.core || slot.incarnation != incarnation) return;
+    slot.ticks_ms.erase(at_ms);
+    slot.core->Tick(loop_->now_ms());
+    Drain(p);
+  });
+}
+
+void Cluster::DeliverRequest(ProposerAddr from, const core::AcceptorRequest& request,
+                             bool duplicated) {
+  AcceptorNode& node = acceptors_[request.acceptor];
+  switch (node.state()) {
+    case AcceptorNode::State::kDown:
+      log_->Add(loop_->now_us(), absl::StrCat("drop ", AddrName(from), ">a", request.acceptor,
+                                              " m", request.msg_id, " acceptor down"));
+      network_.RequestFailed(from, request, "acceptor down", /*maybe_applied=*/duplicated);
+      return;
+    case AcceptorNode::State::kPaused:
+      log_->Add(loop_->now_us(), absl::StrCat("queue ", AddrName(from), ">a", request.acceptor,
+                                              " m", request.msg_id, " acceptor paused"));
+      node.Receive(from, request);
+      return;
+    case AcceptorNode::State::kUp:
+      HandleAtAcceptor(from, request);
+      return;
+  }
+}
+
+void Cluster::HandleAtAcceptor(ProposerAddr from, const core::AcceptorRequest& request) {
+  const core::AcceptorReply reply = acceptors_[request.acceptor].Handle(request);
+  if (request.kind == core::AcceptorRequest::Kind::kAccept &&
+      reply.status == core::AcceptorReply::Status::kOk) {
+    monitor_.OnAcceptApplied(request);
+  }
+  log_->Add(loop_->now_us(), absl::StrCat("handle a", request.acceptor, " ", AddrName(from), " ",
+                                          DescribeRequest(request), " -> ", DescribeReply(reply)));
+  network_.SendReply(from, reply);
+}
+
+void Cluster::DeliverReply(ProposerAddr to, const core::AcceptorReply& reply) {
+  ProposerSlot& s = proposers_[to.slot];
+  if (!s.core || s.incarnation != to.incarnation) {
+    log_->Add(loop_->now_us(), absl::StrCat("drop a", reply.acceptor, ">", AddrName(to), " m",
+                                            reply.msg_id, " proposer gone"));
+    return;
+  }
+  log_->Add(loop_->now_us(), absl::StrCat("recv ", AddrName(to), "<a", reply.acceptor, " ",
+                                          DescribeReply(reply)));
+  s.core->OnReply(reply, loop_->now_ms());
+  Drain(to.slot);
+}
+
+void Cluster::CrashAcceptor(int a) {
+  const size_t lost = acceptors_[a].Crash();
+  log_->Add(loop_->now_us(), absl::StrCat("acceptor a", a, " down, ", lost, " queued lost"));
+  HintAcceptorUp(a, false);
+}
+
+void Cluster::RestartAcceptor(int a) {
+  acceptors_[a].Restart();
+  HintAcceptorUp(a, true);
+}
+
+void Cluster::HintAcceptorUp(int a, bool up) {
+  static constexpr int64_t kHintDelayMaxUs = 200'000;
+  const uint64_t seq = ++hint_seq_[a];
+  loop_->After(rng_.Range(0, kHintDelayMaxUs), [this, a, up, seq] {
+    if (seq != hint_seq_[a]) return;  // a later change of state overtook this hint
+    acceptor_hint_up_[a] = up;
+    log_->Add(loop_->now_us(), absl::StrCat("hint: acceptor a", a, up ? " up" : " down"));
+    for (ProposerSlot& s : proposers_) {
+      if (s.core) s.core->SetAcceptorUp(a, up);
+    }
+  });
+}
+
+void Cluster::PauseAcceptor(int a) { acceptors_[a].Pause(); }
+
+void Cluster::ResumeAcceptor(int a) {
+  for (const AcceptorNode::Queued& q : acceptors_[a].Resume()) HandleAtAcceptor(q.from, q.request);
+}
+
+void Cluster::CrashProposer(int p) {
+  ProposerSlot& s = proposers_[p];
+  if (!s.core) return;
+  AddStats(&finished_stats_, s.core->stats());
+  s.core.reset();
+  s.ticks_ms.clear();
+  std::vector<uint64_t> lost(s.requests.begin(), s.requests.end());
+  s.requests.clear();
+  log_->Add(loop_->now_us(), absl::StrCat("proposer ", AddrName(addr(p)), " crashed with ",
+                                          lost.size(), " requests"));
+  listener_->OnProposerCrashed(p, lost);
+}
+
+void Cluster::RestartProposer(int p) {
+  if (proposers_[p].core) return;
+  ++restarts_;
+  StartProposer(p);
+}
+
+void Cluster::AddStats(core::ProposerStats* sum, const core::ProposerStats& s) {
+  sum->requests_submitted += s.requests_submitted;
+  sum->requests_completed_ok += s.requests_completed_ok;
+  sum->requests_failed += s.requests_failed;
+  sum->rounds_started += s.rounds_started;
+  sum->rounds_one_rtt += s.rounds_one_rtt;
+  sum->rounds_two_rtt += s.rounds_two_rtt;
+  sum->rounds_succeeded += s.rounds_succeeded;
+  sum->rounds_failed += s.rounds_failed;
+  sum->reads_skipped_accept += s.reads_skipped_accept;
+  sum->prepare_conflicts += s.prepare_conflicts;
+  sum->accept_conflicts += s.accept_conflicts;
+  sum->phase_timeouts += s.phase_timeouts;
+  sum->retries_resolved_applied += s.retries_resolved_applied;
+  sum->cache_evictions += s.cache_evictions;
+}
+
+core::ProposerStats Cluster::TotalStats() const {
+  core::ProposerStats sum = finished_stats_;
+  for (const ProposerSlot& s : proposers_) {
+    if (s.core) AddStats(&sum, s.core->stats());
+  }
+  return sum;
+}
+
+}  // namespace gryadka::sim

@@ -1,0 +1,106 @@
+// The simulated cluster: acceptor processes (production MemoryAcceptor), proposer processes
+// (production core::Proposer, one object per incarnation) and the network between them. It
+// carries out what the proposers ask for — messages to send, timers to arm (a Tick at
+// NextWakeupMs) — and hands their completions to the listener (the clients). It is the target
+// of the fault injector. Thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <map>
+#include <vector>
+
+#include "proposer/core/proposer.h"
+#include "proposer/core/random.h"
+#include "tests/sim/accept_monitor.h"
+#include "tests/sim/acceptor_node.h"
+#include "tests/sim/event_log.h"
+#include "tests/sim/event_loop.h"
+#include "tests/sim/faults.h"
+#include "tests/sim/network.h"
+#include "tests/sim/params.h"
+
+namespace gryadka::sim {
+
+class ClusterListener {
+ public:
+  virtual ~ClusterListener() = default;
+  // A proposer answered a request.
+  virtual void OnCompletion(int proposer, const core::Completion& completion) = 0;
+  // A proposer crashed; these requests (submitted to it, unanswered) will never be answered.
+  virtual void OnProposerCrashed(int proposer, const std::vector<uint64_t>& request_ids) = 0;
+};
+
+class Cluster : public NetworkSink, public FaultTarget {
+ public:
+  // Starts every proposer and acceptor. Completions go to the listener (set before any
+  // request is submitted).
+  Cluster(EventLoop* loop, EventLog* log, const SimParams& params);
+  ~Cluster() override;
+  void set_listener(ClusterListener* listener) { listener_ = listener; }
+
+  bool proposer_up(int p) const { return proposers_[p].core != nullptr; }
+  ProposerAddr addr(int p) const { return ProposerAddr{p, proposers_[p].incarnation}; }
+  // Hands a client request to proposer `p`. REQUIRES: proposer_up(p).
+  void Submit(int p, core::ClientRequest request);
+
+  Network& network() { return network_; }
+  const AcceptMonitor& monitor() const { return monitor_; }
+  // Summed over every proposer incarnation so far.
+  core::ProposerStats TotalStats() const;
+  uint64_t restarts() const { return restarts_; }
+  // Requests proposer `p` still holds (0 while crashed).
+  size_t requests_in_flight(int p) const {
+    return proposers_[p].core ? proposers_[p].core->requests_in_flight() : 0;
+  }
+
+  // NetworkSink.
+  void DeliverRequest(ProposerAddr from, const core::AcceptorRequest& request,
+                      bool duplicated) override;
+  void DeliverReply(ProposerAddr to, const core::AcceptorReply& reply) override;
+  uint64_t AcceptorEpoch(int a) const override { return acceptors_[a].epoch(); }
+
+  // FaultTarget.
+  void CrashAcceptor(int a) override;
+  void RestartAcceptor(int a) override;
+  void PauseAcceptor(int a) override;
+  void ResumeAcceptor(int a) override;
+  void CrashProposer(int p) override;
+  void RestartProposer(int p) override;
+
+ private:
+  struct ProposerSlot {
+    std::unique_ptr<core::Proposer> core;  // null while crashed
+    uint64_t incarnation = 0;
+    std::set<int64_t> ticks_ms;            // Tick events scheduled and not yet run
+    std::set<uint64_t> requests;           // submitted, not yet answered
+  };
+
+  void StartProposer(int p);
+  // Tells every live proposer, after a detection delay, that acceptor `a` is (not) connected
+  // (Proposer::SetAcceptorUp). Hints may arrive late; correctness must not depend on them.
+  void HintAcceptorUp(int a, bool up);
+  // Sends the outbox, hands over the completions, arms the next Tick.
+  void Drain(int p);
+  void ArmTick(int p);
+  void HandleAtAcceptor(ProposerAddr from, const core::AcceptorRequest& request);
+  static void AddStats(core::ProposerStats* sum, const core::ProposerStats& s);
+
+  EventLoop* loop_;
+  EventLog* log_;
+  const SimParams& params_;
+  ClusterListener* listener_ = nullptr;
+  core::Random rng_;  // proposer ids and seeds
+  Network network_;
+  std::vector<AcceptorNode> acceptors_;
+  std::vector<ProposerSlot> proposers_;
+  std::set<uint64_t> used_ids_;
+  std::vector<bool> acceptor_hint_up_;  // the latest hint given for each acceptor
+  std::vector<uint64_t> hint_seq_;      // hints scheduled per acceptor; only the last applies
+  AcceptMonitor monitor_;
+  core::ProposerStats finished_stats_;  // of crashed incarnations
+  uint64_t restarts_ = 0;
+};
+
+}  // namespace gryadka::sim

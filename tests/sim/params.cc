@@ -1,0 +1,163 @@
+#include "tests/sim/params.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "proposer/core/random.h"
+
+namespace gryadka::sim {
+namespace {
+
+double Between(core::Random& r, double lo, double hi) { return lo + (hi - lo) * r.Unit(); }
+
+}  // namespace
+
+uint64_t StreamSeed(uint64_t seed, uint64_t stream) {
+  core::Random r(seed ^ (stream * 0x9e3779b97f4a7c15ULL));
+  return r.Next();
+}
+
+SimParams DeriveParams(const ScenarioSpec& spec, uint64_t seed, int intensity) {
+  core::Random r(StreamSeed(seed, kStreamParams));
+  SimParams p;
+  p.scenario = spec.name;
+  p.seed = seed;
+  p.intensity = intensity;
+  p.acceptors = spec.acceptors;
+  p.proposers = spec.proposers;
+  p.clients = spec.clients;
+  p.keys = spec.keys;
+  p.workload = spec.workload;
+  p.faults = spec.faults;
+  p.expect_violation = spec.inconsistent_quorums;
+
+  // Network. Every draw happens whether or not its fault is on, so one switch does not shift
+  // the others' values.
+  NetworkParams& n = p.net;
+  n.delay_min_us = r.Range(100, 2000);
+  n.delay_max_us = n.delay_min_us + r.Range(500, 10000);
+  const double tail_p = Between(r, 0.05, 0.3);
+  const int64_t tail_max_us = r.Range(50'000, 1'000'000);
+  const double loss_p = Between(r, 0.02, 0.25);
+  const double reply_loss_p = Between(r, 0.02, 0.25);
+  const double accept_loss_p = Between(r, 0.3, 0.6);
+  const double dup_p = Between(r, 0.05, 0.4);
+  const double error_reply_p = Between(r, 0.0, 0.5);
+  if (spec.faults.reorder) {
+    n.tail_p = tail_p;
+    n.tail_max_us = tail_max_us;
+  }
+  if (spec.faults.loss) {
+    n.loss_p = loss_p;
+    n.reply_loss_p = reply_loss_p;
+  }
+  if (spec.faults.accept_loss) n.accept_loss_p = accept_loss_p;
+  if (spec.faults.duplication) n.dup_p = dup_p;
+  n.error_reply_p = error_reply_p;
+
+  // Proposers.
+  core::ProposerConfig& c = p.proposer;
+  c = core::ProposerConfig::Majority(spec.acceptors);
+  if (spec.inconsistent_quorums) {
+    c.prepare_quorum = 1;
+    c.accept_quorum = 1;
+    c.allow_unsafe_quorums = true;
+  }
+  const bool one_rtt = r.Uniform(4) != 0;
+  c.one_rtt = one_rtt || spec.faults.accept_loss;  // the 1-RTT scenarios always use the cache
+  c.read_skip_accept = r.Uniform(2) == 0;
+  c.round_timeout_ms = r.Range(15, 300);
+  c.backoff_base_ms = r.Range(1, 8);
+  c.backoff_max_ms = c.backoff_base_ms * r.Range(4, 64);
+  c.unavailable_rounds_max = static_cast<int>(r.Range(1, 5));
+  static constexpr size_t kBatchOpsMax[] = {1, 2, 4, 256};
+  c.batch_ops_max = kBatchOpsMax[r.Uniform(4)];
+  c.cache_entries_max = static_cast<size_t>(r.Range(1, 8));
+  const int64_t max_value_bytes = r.Range(24, 160);
+  if (spec.workload == Workload::kMix) c.limits.max_value_bytes = max_value_bytes;
+
+  // Faults.
+  FaultParams& f = p.fault;
+  f.partition_period_min_ms = r.Range(50, 500);
+  f.partition_period_max_ms = f.partition_period_min_ms + r.Range(0, 2000);
+  f.acceptor_crash_gap_max_ms = r.Range(200, 4000);
+  f.acceptor_downtime_max_ms = r.Range(20, 3000);
+  const int majority_minus_one = spec.acceptors - (spec.acceptors / 2 + 1);
+  f.max_acceptors_crashed = r.Uniform(4) == 0 ? spec.acceptors : majority_minus_one;
+  f.pause_gap_max_ms = r.Range(200, 4000);
+  f.pause_max_ms = r.Range(10, 2000);
+  f.proposer_crash_gap_max_ms = r.Range(1000, 8000);
+  f.proposer_downtime_max_ms = r.Range(0, 1000);
+  const double client_reply_loss_p = Between(r, 0.02, 0.15);
+  if (spec.faults.client_timeouts) f.client_reply_loss_p = client_reply_loss_p;
+
+  // Clients.
+  ClientParams& cl = p.client;
+  cl.deadline_ms = r.Range(std::max<int64_t>(100, 2 * c.round_timeout_ms), 3000);
+  cl.timeout_grace_ms = r.Range(1, 50);  // >= 1: the proposer answers at the deadline first
+  cl.think_max_ms = r.Range(0, 20);
+  cl.key_affinity = r.Uniform(2) == 0 && spec.key_affinity_allowed;
+
+  p.fault_phase_max_ms = 60'000;
+  p.liveness_ops = 3;
+  p.liveness_bound_ms = cl.deadline_ms + cl.timeout_grace_ms + 10'000;
+  return p;
+}
+
+std::string SimParams::Describe() const {
+  const core::ProposerConfig& c = proposer;
+  std::string s;
+  absl::StrAppendFormat(&s, "  scenario=%s seed=%d intensity=%d workload=%s\n", scenario, seed,
+                        intensity, WorkloadName(workload));
+  absl::StrAppendFormat(&s, "  acceptors=%d proposers=%d clients=%d keys=%d\n", acceptors,
+                        proposers, clients, keys);
+  absl::StrAppendFormat(
+      &s,
+      "  proposer: prepare_quorum=%d accept_quorum=%d unsafe=%d one_rtt=%d read_skip_accept=%d "
+      "round_timeout_ms=%d backoff_base_ms=%d backoff_max_ms=%d unavailable_rounds_max=%d "
+      "batch_ops_max=%d cache_entries_max=%d max_value_bytes=%d\n",
+      c.prepare_quorum, c.accept_quorum, c.allow_unsafe_quorums, c.one_rtt, c.read_skip_accept,
+      c.round_timeout_ms, c.backoff_base_ms, c.backoff_max_ms, c.unavailable_rounds_max,
+      c.batch_ops_max, c.cache_entries_max, c.limits.max_value_bytes);
+  absl::StrAppendFormat(
+      &s,
+      "  network: delay_us=[%d,%d] tail_p=%.3f tail_max_us=%d loss_p=%.3f reply_loss_p=%.3f "
+      "accept_loss_p=%.3f dup_p=%.3f error_reply_p=%.3f\n",
+      net.delay_min_us, net.delay_max_us, net.tail_p, net.tail_max_us, net.loss_p,
+      net.reply_loss_p, net.accept_loss_p, net.dup_p, net.error_reply_p);
+  std::vector<std::string> on;
+  if (faults.partitions) {
+    on.push_back(absl::StrFormat("partitions(period_ms=[%d,%d])", fault.partition_period_min_ms,
+                                 fault.partition_period_max_ms));
+  }
+  if (faults.acceptor_crashes) {
+    on.push_back(absl::StrFormat("acceptor-crashes(gap_max_ms=%d downtime_max_ms=%d max_down=%d)",
+                                 fault.acceptor_crash_gap_max_ms, fault.acceptor_downtime_max_ms,
+                                 fault.max_acceptors_crashed));
+  }
+  if (faults.acceptor_pauses) {
+    on.push_back(absl::StrFormat("acceptor-pauses(gap_max_ms=%d pause_max_ms=%d)",
+                                 fault.pause_gap_max_ms, fault.pause_max_ms));
+  }
+  if (faults.proposer_restarts) {
+    on.push_back(absl::StrFormat("proposer-restarts(gap_max_ms=%d downtime_max_ms=%d)",
+                                 fault.proposer_crash_gap_max_ms, fault.proposer_downtime_max_ms));
+  }
+  if (faults.client_timeouts) {
+    on.push_back(absl::StrFormat("client-timeouts(reply_loss_p=%.3f)", fault.client_reply_loss_p));
+  }
+  if (faults.acceptors_down > 0) {
+    on.push_back(absl::StrFormat("acceptors-down(%d)", faults.acceptors_down));
+  }
+  absl::StrAppendFormat(&s, "  faults: %s\n", on.empty() ? "network only" : absl::StrJoin(on, " "));
+  absl::StrAppendFormat(
+      &s,
+      "  clients: deadline_ms=%d timeout_grace_ms=%d think_max_ms=%d key_affinity=%d\n"
+      "  phases: fault_phase_max_ms=%d liveness_ops=%d liveness_bound_ms=%d expect_violation=%d",
+      client.deadline_ms, client.timeout_grace_ms, client.think_max_ms, client.key_affinity,
+      fault_phase_max_ms, liveness_ops, liveness_bound_ms, expect_violation);
+  return s;
+}
+
+}  // namespace gryadka::sim

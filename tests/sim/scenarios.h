@@ -1,0 +1,55 @@
+// The named scenarios. A name follows the original Gryadka: "<fault family>/c<clients>p<proposers>
+// k<keys>", with ".i" for a deliberately inconsistent quorum configuration that the checkers must
+// catch and ".a5" for five acceptors. A scenario fixes the shape (counts, workload) and which
+// faults are switched on; the seed draws the magnitudes (see params.h). Thread-safe (constant).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace gryadka::sim {
+
+enum class Workload {
+  kCasLoop,    // the original's homogeneous clients: read, change, compare_and_set, repeat
+  kIncrement,  // increments with record or version queries
+  kMix,        // every op of kv.proto (put, put_if_absent, cas, increment, append, delete, read)
+};
+const char* WorkloadName(Workload w);
+
+struct FaultSwitches {
+  bool reorder = false;            // heavy-tailed message delays
+  bool loss = false;               // requests and replies lost (also after the acceptor applied)
+  bool duplication = false;        // messages delivered twice
+  bool partitions = false;         // symmetric and asymmetric, changing over time
+  bool acceptor_crashes = false;   // crash and restart with durable state
+  bool acceptor_pauses = false;    // messages queue and are delivered late
+  bool proposer_restarts = false;  // new Proposer with a new id; caches and queues lost
+  bool client_timeouts = false;    // answers to clients lost: the client gives up at its deadline
+  bool accept_loss = false;        // heavy extra loss on accept requests only (1-RTT minority)
+  int acceptors_down = 0;          // acceptors down for the whole fault phase
+};
+
+struct ScenarioSpec {
+  std::string name;
+  std::string summary;  // one line for --list
+  int clients = 1;
+  int proposers = 1;
+  int keys = 1;
+  int acceptors = 3;
+  Workload workload = Workload::kCasLoop;
+  FaultSwitches faults;
+  // ".i": prepare quorum 1 and accept quorum 1 of 3 (allow_unsafe_quorums). Passes only when
+  // the checkers find a violation.
+  bool inconsistent_quorums = false;
+  // Clients may route each key to one proposer (drawn per seed). Off for ".i": one proposer per
+  // key with a 1-RTT cache hides much of the inconsistency the scenario must expose.
+  bool key_affinity_allowed = true;
+  int default_intensity = 100;  // operations per client in the fault phase
+  int ctest_seeds = 200;        // seeds 1..N run by ctest (0: covered by a GoogleTest instead)
+};
+
+const std::vector<ScenarioSpec>& Scenarios();
+// nullptr when no scenario has that name.
+const ScenarioSpec* FindScenario(const std::string& name);
+
+}  // namespace gryadka::sim

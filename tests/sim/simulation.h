@@ -1,0 +1,68 @@
+// One deterministic simulation run: the production core::Proposer and acceptor::MemoryAcceptor
+// wired through the simulated network, driven by simulated clients, under the scenario's faults.
+//
+// Phases: (1) fault phase — every client runs `intensity` operations while the faults act;
+// (2) healing — when every client is done, or after fault_phase_max_ms, the network heals (no
+// loss, no partitions, every acceptor and proposer up); (3) liveness — every pending operation
+// must finish and every client must complete `liveness_ops` more operations, each successfully,
+// within liveness_bound_ms. Then the checkers run over the whole history: the rumor check, the
+// per-key linearizability check, and the accept-ballot invariant.
+//
+// Everything is a function of the parameters (hence of the seed): same parameters, same event
+// log digest. Thread-compatible; runs on the calling thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tests/sim/params.h"
+#include "tests/sim/wgl.h"
+
+namespace gryadka::sim {
+
+struct RunOptions {
+  bool trace = false;                 // print every event
+  bool record = false;                // keep the event log lines in RunResult::recorded
+  std::vector<std::string> replay;    // non-empty: compare the event log with this recording
+  SearchBudget budget;                // per key, for the linearizability search
+};
+
+struct RunResult {
+  bool passed = false;
+  std::string verdict;   // one line: what happened
+  std::string details;   // multi-line: reports of the checkers that found something
+
+  uint64_t digest = 0;   // of the event log
+  uint64_t events = 0;   // event log lines
+  int64_t end_us = 0;    // virtual time at the end
+  int64_t heal_us = 0;   // virtual time of healing
+
+  size_t ops = 0;
+  size_t ops_ok = 0;
+  size_t ops_unknown = 0;
+  size_t ops_not_applied = 0;
+
+  bool rumor_violation = false;
+  bool linearizability_violation = false;
+  bool linearizability_undecided = false;  // the search budget ran out
+  bool ballot_violation = false;
+  bool liveness_failure = false;
+  bool replay_diverged = false;
+
+  size_t minority_accepts = 0;   // accepted ballots that reached only a minority
+  uint64_t rounds = 0;
+  uint64_t rounds_one_rtt = 0;
+  uint64_t proposer_restarts = 0;
+  uint64_t messages_lost = 0;
+
+  std::vector<std::string> recorded;  // RunOptions::record
+
+  bool safety_violation() const {
+    return rumor_violation || linearizability_violation || ballot_violation;
+  }
+};
+
+RunResult RunSimulation(const SimParams& params, const RunOptions& options = {});
+
+}  // namespace gryadka::sim
