@@ -6,6 +6,7 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <deque>
 #include <cstdint>
 #include <string_view>
 #include <utility>
@@ -37,7 +38,9 @@ timeval UntilToTimeval(std::chrono::steady_clock::time_point deadline) {
 void* SeqToPrivdata(uint64_t seq) { return reinterpret_cast<void*>(static_cast<uintptr_t>(seq)); }
 uint64_t PrivdataToSeq(void* p) { return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)); }
 
-std::string_view ScriptBody(int index) { return index == 0 ? PrepareScript() : AcceptScript(); }
+std::string_view ScriptBody(int index) {
+  return index == 0 ? PrepareScript() : index == 1 ? AcceptScript() : BatchScript();
+}
 
 }  // namespace
 
@@ -64,6 +67,7 @@ RedisAcceptor::RedisAcceptor(event_base* base, std::string host, int port,
   reconnect_timer_.reset(evtimer_new(base_, &EventCallback<&RedisAcceptor::Connect>, this));
   deferred_event_.reset(
       event_new(base_, -1, 0, &EventCallback<&RedisAcceptor::FlushDeferred>, this));
+  flush_event_.reset(event_new(base_, -1, 0, &EventCallback<&RedisAcceptor::FlushUnsent>, this));
   ping_timer_.reset(
       event_new(base_, -1, EV_PERSIST, &EventCallback<&RedisAcceptor::SendPing>, this));
   const timeval every = MillisToTimeval(options_.health_ping_interval_ms);
@@ -96,6 +100,15 @@ void RedisAcceptor::Send(const AcceptorRequest& request) {
   const Clock::time_point deadline =
       Clock::now() + std::chrono::milliseconds(options_.call_timeout_ms);
   auto it = inflight_.emplace(seq, Call{.request = request, .deadline = deadline}).first;
+  if (options_.batch_calls_max > 1) {
+    unsent_.push_back(seq);
+    if (!flush_armed_) {
+      flush_armed_ = true;
+      event_active(flush_event_.get(), EV_TIMEOUT, 0);
+    }
+    ArmCallTimer();
+    return;
+  }
   if (!Issue(seq, it->second)) {
     inflight_.erase(it);
     Defer(NotSentReply(request, absl::StrCat("cannot send to ", describe_, ": ",
@@ -131,6 +144,76 @@ bool RedisAcceptor::Issue(uint64_t seq, Call& call) {
     return false;
   }
   call.issue_order = ++issue_counter_;
+  return true;
+}
+
+// Sends the calls of this loop turn: runs of up to batch_calls_max calls as one batch script
+// call each, a lone call as its single-key script.
+void RedisAcceptor::FlushUnsent() {
+  flush_armed_ = false;
+  std::vector<uint64_t> seqs;
+  seqs.swap(unsent_);
+  std::erase_if(seqs, [this](uint64_t seq) { return !inflight_.contains(seq); });  // timed out
+  size_t i = 0;
+  while (i < seqs.size()) {
+    const size_t n = std::min(options_.batch_calls_max, seqs.size() - i);
+    bool sent = false;
+    if (ctx_ != nullptr && n == 1) {
+      sent = Issue(seqs[i], inflight_.at(seqs[i]));
+    } else if (ctx_ != nullptr) {
+      const uint64_t batch_id = next_batch_id_++;
+      Batch& batch = batches_[batch_id];
+      batch.seqs.assign(seqs.begin() + i, seqs.begin() + i + n);
+      sent = IssueBatch(batch_id, batch);
+      if (!sent) batches_.erase(batch_id);
+    }
+    if (!sent) {
+      const std::string why = ctx_ == nullptr ? absl::StrCat(describe_, " is not connected: ", last_error_)
+                                              : absl::StrCat("cannot send to ", describe_, ": ",
+                                                             ConnectionError(ctx_));
+      for (size_t k = i; k < i + n; ++k) {
+        auto it = inflight_.find(seqs[k]);
+        if (it != inflight_.end()) Complete(it, NotSentReply(it->second.request, why));
+      }
+    }
+    i += n;
+  }
+}
+
+// Queues one EVALSHA of the batch script for the calls of `batch` still waiting.
+bool RedisAcceptor::IssueBatch(uint64_t batch_id, Batch& batch) {
+  std::erase_if(batch.seqs, [this](uint64_t seq) { return !inflight_.contains(seq); });
+  if (batch.seqs.empty()) return true;
+  const std::string& sha = script_sha_[kBatchScript];
+  const size_t n = batch.seqs.size();
+  std::deque<std::string> owned;  // prefixed keys and encoded ballots; stable addresses
+  std::vector<std::string_view> args = {sha.empty() ? "EVAL" : "EVALSHA",
+                                        sha.empty() ? ScriptBody(kBatchScript) : sha};
+  args.reserve(2 + 1 + 5 * n);
+  args.push_back(owned.emplace_back(absl::StrCat(n)));
+  for (uint64_t seq : batch.seqs) {
+    args.push_back(owned.emplace_back(options_.key_prefix + inflight_.at(seq).request.key));
+  }
+  for (uint64_t seq : batch.seqs) {
+    const AcceptorRequest& r = inflight_.at(seq).request;
+    const bool prepare = r.kind == AcceptorRequest::Kind::kPrepare;
+    args.push_back(prepare ? "p" : "a");
+    args.push_back(owned.emplace_back(r.ballot.Encode()));
+    args.push_back(prepare ? std::string_view() : std::string_view(r.value));
+    args.push_back(owned.emplace_back(r.next.Encode()));
+  }
+  std::vector<const char*> argv(args.size());
+  std::vector<size_t> argvlen(args.size());
+  for (size_t i = 0; i < args.size(); ++i) {
+    argv[i] = args[i].data();
+    argvlen[i] = args[i].size();
+  }
+  if (redisAsyncCommandArgv(ctx_, &BatchReplyCallback, SeqToPrivdata(batch_id),
+                            static_cast<int>(args.size()), argv.data(), argvlen.data()) != REDIS_OK) {
+    return false;
+  }
+  batch.issue_order = ++issue_counter_;
+  for (uint64_t seq : batch.seqs) inflight_.at(seq).issue_order = batch.issue_order;
   return true;
 }
 
@@ -228,6 +311,44 @@ void RedisAcceptor::OnCallReply(redisAsyncContext* ac, void* r, uint64_t seq) {
   AcceptorReply out = ErrorReply(call.request, "");
   ParseScriptReply(reply, ScriptCallContext{call.request.kind, key, describe_}, &out);
   Complete(it, std::move(out));
+}
+
+void RedisAcceptor::OnBatchReply(redisAsyncContext* ac, void* r, uint64_t batch_id) {
+  auto bit = batches_.find(batch_id);
+  if (bit == batches_.end()) return;
+  if (r == nullptr) {
+    const std::vector<uint64_t> seqs = std::move(bit->second.seqs);
+    batches_.erase(bit);
+    const std::string reason = ConnectionError(ac);
+    Detach(ac, reason);
+    for (uint64_t seq : seqs) {
+      auto it = inflight_.find(seq);
+      if (it == inflight_.end()) continue;
+      Complete(it, ErrorReply(it->second.request,
+                              absl::StrCat("connection to ", describe_, " lost: ", reason)));
+    }
+    return;
+  }
+  const redisReply& reply = *static_cast<const redisReply*>(r);
+  Batch& batch = bit->second;
+  if (IsNoScriptError(reply) && !batch.resent && ac == ctx_) {
+    batch.resent = true;
+    if (batch.issue_order > last_script_load_order_) LoadScripts();
+    if (IssueBatch(batch_id, batch)) return;
+  }
+  const std::vector<uint64_t> seqs = std::move(batch.seqs);
+  batches_.erase(bit);
+  const bool per_call = reply.type == REDIS_REPLY_ARRAY && reply.elements == seqs.size();
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    auto it = inflight_.find(seqs[i]);
+    if (it == inflight_.end()) continue;  // timed out: its part of the reply is ignored
+    const Call& call = it->second;
+    const std::string key = options_.key_prefix + call.request.key;
+    AcceptorReply out = ErrorReply(call.request, "");
+    ParseScriptReply(per_call ? *reply.element[i] : reply,
+                     ScriptCallContext{call.request.kind, key, describe_}, &out);
+    Complete(it, std::move(out));
+  }
 }
 
 void RedisAcceptor::OnPingReply(redisAsyncContext* ac, void* r) {
@@ -332,6 +453,11 @@ void RedisAcceptor::DisconnectCallback(const redisAsyncContext* ac, int status) 
 void RedisAcceptor::CallReplyCallback(redisAsyncContext* ac, void* reply, void* privdata) {
   RedisAcceptor* self = Owner(ac);
   if (!self->closing_) self->OnCallReply(ac, reply, PrivdataToSeq(privdata));
+}
+
+void RedisAcceptor::BatchReplyCallback(redisAsyncContext* ac, void* reply, void* privdata) {
+  RedisAcceptor* self = Owner(ac);
+  if (!self->closing_) self->OnBatchReply(ac, reply, PrivdataToSeq(privdata));
 }
 
 void RedisAcceptor::PingReplyCallback(redisAsyncContext* ac, void* reply, void* /*privdata*/) {

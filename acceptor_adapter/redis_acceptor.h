@@ -15,7 +15,9 @@
 //     exponential backoff in [reconnect_backoff_min_ms, reconnect_backoff_max_ms].
 //   - A PING every health_ping_interval_ms; no answer within call_timeout_ms (e.g. a SIGSTOPped
 //     Redis) -> unhealthy, the connection is dropped (its calls fail with kError) and re-made.
-//   - Calls sent in one loop turn leave in one write (hiredis buffers until the loop runs).
+//   - Calls sent in one loop turn leave together at the end of the turn: up to batch_calls_max
+//     of them in one run of the batch script (a lone call: the single-key script), all in one
+//     write. A call's timeout covers its time in the batch.
 //   - At most inflight_max calls wait on the connection; beyond that Send answers kError.
 //   - A key holding something that is not a register -> kInvalidState naming key and cause.
 //
@@ -51,6 +53,10 @@ struct RedisAcceptorOptions {
   int64_t reconnect_backoff_max_ms = 1000;   // doubling stops here
   int64_t health_ping_interval_ms = 500;     // PING period while connected
   size_t inflight_max = 65536;               // calls awaiting a Redis reply on the connection
+  // Calls sent in one loop turn run as ONE script call (the batch script) of at most this many
+  // calls; a lone call runs as the single-key script. 1 = every call its own EVALSHA
+  // (pipelined). See docs/performance.md for the measurement behind the default.
+  size_t batch_calls_max = 64;
 };
 
 class RedisAcceptor final : public Acceptor {
@@ -81,7 +87,13 @@ class RedisAcceptor final : public Acceptor {
     uint64_t issue_order = 0;  // position of its latest EVAL/EVALSHA in the command stream
     bool resent = false;       // re-sent once after NOSCRIPT
   };
-  enum ScriptIndex { kPrepareScript = 0, kAcceptScript = 1, kScriptCount = 2 };
+  // Calls issued together as one run of the batch script.
+  struct Batch {
+    std::vector<uint64_t> seqs;
+    uint64_t issue_order = 0;
+    bool resent = false;
+  };
+  enum ScriptIndex { kPrepareScript = 0, kAcceptScript = 1, kBatchScript = 2, kScriptCount = 3 };
 
   // Connection lifecycle.
   void Connect();
@@ -92,12 +104,15 @@ class RedisAcceptor final : public Acceptor {
 
   // Commands.
   bool Issue(uint64_t seq, Call& call);
+  bool IssueBatch(uint64_t batch_id, Batch& batch);
+  void FlushUnsent();
   void LoadScripts();
   void SendPing();
   void OnPingTimeout();
 
   // Replies and timers.
   void OnCallReply(redisAsyncContext* ac, void* reply, uint64_t seq);
+  void OnBatchReply(redisAsyncContext* ac, void* reply, uint64_t batch_id);
   void OnPingReply(redisAsyncContext* ac, void* reply);
   void OnScriptLoadReply(redisAsyncContext* ac, void* reply, ScriptIndex index);
   void ExpireCalls();
@@ -113,6 +128,7 @@ class RedisAcceptor final : public Acceptor {
   static void ConnectCallback(const redisAsyncContext* ac, int status);
   static void DisconnectCallback(const redisAsyncContext* ac, int status);
   static void CallReplyCallback(redisAsyncContext* ac, void* reply, void* privdata);
+  static void BatchReplyCallback(redisAsyncContext* ac, void* reply, void* privdata);
   static void PingReplyCallback(redisAsyncContext* ac, void* reply, void* privdata);
   static void ScriptLoadReplyCallback(redisAsyncContext* ac, void* reply, void* privdata);
   template <void (RedisAcceptor::*kMethod)()>
@@ -140,12 +156,17 @@ class RedisAcceptor final : public Acceptor {
   std::map<uint64_t, Call> inflight_;  // by seq == by deadline (one timeout for all calls)
   std::vector<core::AcceptorReply> deferred_;
   bool deferred_armed_ = false;
+  std::vector<uint64_t> unsent_;  // calls of this loop turn, waiting for FlushUnsent
+  bool flush_armed_ = false;
+  std::map<uint64_t, Batch> batches_;  // issued batches by id
+  uint64_t next_batch_id_ = 1;
 
   EventPtr call_timer_;          // fires at the earliest call deadline
   EventPtr ping_timer_;          // persistent, every health_ping_interval_ms
   EventPtr ping_timeout_timer_;  // armed while a PING is outstanding
   EventPtr reconnect_timer_;
   EventPtr deferred_event_;      // activated (zero delay) while deferred_ is non-empty
+  EventPtr flush_event_;         // activated (zero delay) while unsent_ is non-empty
 };
 
 }  // namespace gryadka::acceptor

@@ -1,5 +1,6 @@
--- Shared prelude of the Gryadka acceptor scripts (prepended to prepare.lua and accept.lua at
--- build time). Semantics: proposer/core/messages.h; the in-memory twin: memory_acceptor.cc.
+-- Shared prelude of the Gryadka acceptor scripts (prepended to prepare.lua, accept.lua and
+-- batch.lua at build time). Semantics: proposer/core/messages.h; the in-memory twin:
+-- memory_acceptor.cc.
 --
 -- A register is ONE hash at KEYS[1]: p = promised ballot, a = accepted ballot, v = accepted
 -- value (bytes). A missing field is the zero ballot / the empty value. Ballots are
@@ -45,4 +46,35 @@ local function check_ballot_arg(s)
   if not is_ballot(s) then
     error('gryadka acceptor script: ballot argument is not 32 lowercase hex digits')
   end
+end
+
+-- prepare(key, b):
+--   b <= promised or b <= accepted -> {'conflict', max(promised, accepted)}
+--   else promised = b              -> {'ok', accepted, value}
+local function prepare(key, b)
+  check_ballot_arg(b)
+  local reg, refusal = read_register(key)
+  if not reg then return refusal end
+  if not less(reg.p, b) or not less(reg.a, b) then
+    return {'conflict', highest(reg)}
+  end
+  redis.call('HSET', key, 'p', b)
+  return {'ok', reg.a, reg.v}
+end
+
+-- accept(key, b, value, next ballot or ZERO):
+--   b < promised or b <= accepted -> {'conflict', max(promised, accepted)}
+--   else accepted = b, value = value, promised = next (b if next is ZERO) -> {'ok'}
+local function accept(key, b, value, next_ballot)
+  check_ballot_arg(b)
+  check_ballot_arg(next_ballot)
+  local reg, refusal = read_register(key)
+  if not reg then return refusal end
+  if less(b, reg.p) or not less(reg.a, b) then
+    return {'conflict', highest(reg)}
+  end
+  local promised = b
+  if next_ballot ~= ZERO then promised = next_ballot end
+  redis.call('HSET', key, 'a', b, 'v', value, 'p', promised)
+  return {'ok'}
 end

@@ -52,6 +52,9 @@ ABSL_FLAG(uint64_t, cache_bytes_max, 512u << 20, "1-RTT promise cache: bytes, wh
 ABSL_FLAG(uint64_t, requests_max, 100000,
           "requests in flight, whole process; more are answered RESOURCE_EXHAUSTED");
 ABSL_FLAG(bool, one_rtt, true, "skip prepare on a key's next change (cached promise)");
+ABSL_FLAG(uint64_t, redis_batch_calls_max, 64,
+          "calls to one acceptor in one loop turn that run as one Redis script call (1 = each "
+          "call its own pipelined EVALSHA)");
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warning|error");
 ABSL_FLAG(std::string, metrics_listen, "",
           "serve Prometheus metrics at http://HOST:PORT/metrics (empty = off)");
@@ -90,6 +93,10 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   o.cache_bytes_max = absl::GetFlag(FLAGS_cache_bytes_max);
   o.requests_max = absl::GetFlag(FLAGS_requests_max);
   o.one_rtt = absl::GetFlag(FLAGS_one_rtt);
+  o.redis_batch_calls_max = absl::GetFlag(FLAGS_redis_batch_calls_max);
+  if (o.redis_batch_calls_max < 1 || o.redis_batch_calls_max > 4096) {
+    return absl::InvalidArgumentError("--redis_batch_calls_max must be in 1..4096");
+  }
   if (o.max_value_bytes < 1 || o.max_value_bytes > (64u << 20)) {
     return absl::InvalidArgumentError("--max_value_bytes must be in 1..67108864");
   }

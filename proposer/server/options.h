@@ -38,6 +38,7 @@ struct ServerOptions {
   size_t cache_bytes_max = 512u << 20;
   size_t requests_max = 100000;        // in flight per process (split over shards)
   bool one_rtt = true;
+  size_t redis_batch_calls_max = 64;   // calls of one loop turn per Redis script run (1 = off)
 };
 
 // Parses "host:port[,host:port...]". Errors name the bad element.

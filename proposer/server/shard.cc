@@ -54,6 +54,7 @@ void Shard::Run() {
     acceptor::RedisAcceptorOptions ro;
     ro.key_prefix = options_.redis_prefix;
     ro.call_timeout_ms = options_.acceptor_timeout_ms;
+    ro.batch_calls_max = options_.redis_batch_calls_max;
     acceptors_.push_back(std::make_unique<acceptor::RedisAcceptor>(
         base_, options_.acceptors[i].host, options_.acceptors[i].port, ro,
         static_cast<core::AcceptorId>(i), [this](const core::AcceptorReply& r) { OnReply(r); }));

@@ -56,7 +56,10 @@ AcceptorRequest RandomRequest(Random& rng, uint64_t msg_id, uint64_t base,
   return AcceptRequest(msg_id, std::move(key), b, std::move(value), next);
 }
 
-class RedisAcceptorDifferentialTest : public RedisAcceptorTest {
+// Parameter: RedisAcceptorOptions::batch_calls_max — 1 (every call its own pipelined EVALSHA)
+// or the default (the calls of a loop turn in one run of the batch script).
+class RedisAcceptorDifferentialTest : public RedisAcceptorTest,
+                                      public ::testing::WithParamInterface<size_t> {
  protected:
   // Sends `requests` in one loop turn, waits for all, compares with the oracle (in send order,
   // which is Redis's execution order on one connection).
@@ -124,12 +127,13 @@ void RedisAcceptorDifferentialTest::CompareFinalState(const std::string& prefix,
   EXPECT_EQ(Redis({"KEYS", prefix + "*"}).elements.size(), static_cast<size_t>(stored));
 }
 
-TEST_F(RedisAcceptorDifferentialTest, RandomPrepareAcceptSequencesMatchTheInMemoryAcceptor) {
+TEST_P(RedisAcceptorDifferentialTest, RandomPrepareAcceptSequencesMatchTheInMemoryAcceptor) {
   for (uint64_t seed = 1; seed <= kSequences; ++seed) {
     SCOPED_TRACE(absl::StrCat("seed ", seed));
     const std::string prefix = absl::StrCat("diff", seed, ":");
     RedisAcceptorOptions options;
     options.key_prefix = prefix;
+    options.batch_calls_max = GetParam();
     MakeAcceptor(options);
     Random rng(seed);
     MemoryAcceptor oracle;
@@ -163,9 +167,10 @@ TEST_F(RedisAcceptorDifferentialTest, RandomPrepareAcceptSequencesMatchTheInMemo
   EXPECT_EQ(replies_.duplicates(), 0);
 }
 
-TEST_F(RedisAcceptorDifferentialTest, TenThousandSendsInOneLoopTurnAllCompleteCorrectly) {
+TEST_P(RedisAcceptorDifferentialTest, TenThousandSendsInOneLoopTurnAllCompleteCorrectly) {
   RedisAcceptorOptions options;
   options.call_timeout_ms = kPipelineTimeoutMs;  // a slow shared machine must not time out
+  options.batch_calls_max = GetParam();
   MakeAcceptor(options);
   ASSERT_TRUE(WaitHealthy(true));  // scripts loaded: every call below goes as EVALSHA
   Random rng(20240611);
@@ -189,12 +194,20 @@ TEST_F(RedisAcceptorDifferentialTest, TenThousandSendsInOneLoopTurnAllCompleteCo
   }
   EXPECT_GT(ok, kPipelineCalls / 10);
   EXPECT_GT(conflict, kPipelineCalls / 10);
+  // One EVALSHA per call, or one per batch of batch_calls_max calls.
+  const size_t evalshas = (kPipelineCalls + GetParam() - 1) / GetParam();
   const std::string stats = Redis({"INFO", "commandstats"}).str;
-  EXPECT_NE(stats.find(absl::StrCat("cmdstat_evalsha:calls=", kPipelineCalls, ",")),
-            std::string::npos)
+  EXPECT_NE(stats.find(absl::StrCat("cmdstat_evalsha:calls=", evalshas, ",")), std::string::npos)
       << stats;
   EXPECT_EQ(replies_.duplicates(), 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(PipelinedAndBatched, RedisAcceptorDifferentialTest,
+                         ::testing::Values(size_t{1}, RedisAcceptorOptions{}.batch_calls_max),
+                         [](const ::testing::TestParamInfo<size_t>& info) {
+                           return info.param == 1 ? std::string("Pipelined")
+                                                  : absl::StrCat("Batched", info.param);
+                         });
 
 }  // namespace
 }  // namespace gryadka::acceptor
