@@ -1,0 +1,243 @@
+#include "bench/load/local_cluster.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gryadka/v1/kv.grpc.pb.h"
+#include "tests/support/sync_redis.h"
+
+namespace gryadka::bench {
+namespace {
+
+using test_support::ProcessHandle;
+using test_support::ProcessSpec;
+
+constexpr int64_t kPollMs = 20;
+constexpr int64_t kProbeTimeoutMs = 500;    // one readiness probe (PING or Get)
+constexpr int64_t kBindSettleMs = 200;      // a proposer that lost its port exits within this
+constexpr char kProbeKey[] = "gryadka-bench:ready-probe";
+
+int64_t ElapsedMs(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               since)
+      .count();
+}
+
+// The process_id field of INFO server, or -1.
+int64_t ProcessIdFromInfo(const std::string& info) {
+  for (absl::string_view line : absl::StrSplit(info, '\n')) {
+    if (absl::ConsumePrefix(&line, "process_id:")) {
+      int64_t pid = -1;
+      return absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &pid) ? pid : -1;
+    }
+  }
+  return -1;
+}
+
+// Waits until the redis-server of `p` answers PING on `port` and INFO names its PID.
+absl::Status WaitRedis(ProcessHandle& p, int port) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string last = "no answer";
+  while (ElapsedMs(start) < kReadyTimeoutMs) {
+    if (!p.Running()) return absl::UnavailableError(absl::StrCat(p.Describe(), " exited"));
+    auto info = test_support::RunRedisCommand(port, {"INFO", "server"}, kProbeTimeoutMs);
+    if (info.ok() && info->type == test_support::RedisValue::Type::kString) {
+      if (ProcessIdFromInfo(info->str) != p.pid()) {
+        return absl::UnavailableError(
+            absl::StrCat("another redis-server answers on port ", port));
+      }
+      auto pong = test_support::RunRedisCommand(port, {"PING"}, kProbeTimeoutMs);
+      if (pong.ok() && pong->str == "PONG") return absl::OkStatus();
+      last = pong.ok() ? pong->DebugString() : pong.status().ToString();
+    } else {
+      last = info.ok() ? info->DebugString() : info.status().ToString();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
+  }
+  return absl::DeadlineExceededError(absl::StrCat(p.Describe(), " did not answer PING within ",
+                                                  kReadyTimeoutMs, " ms (last: ", last, ")"));
+}
+
+// Waits until the proposer at `target` answers a Get (so it serves and reaches a quorum).
+absl::Status WaitProposer(ProcessHandle& p, const std::string& target) {
+  auto stub = v1::KV::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  const auto start = std::chrono::steady_clock::now();
+  grpc::Status last;
+  while (ElapsedMs(start) < kReadyTimeoutMs) {
+    if (!p.Running()) return absl::UnavailableError(absl::StrCat(p.Describe(), " exited"));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(kProbeTimeoutMs));
+    v1::GetRequest req;
+    req.set_key(kProbeKey);
+    v1::GetResponse resp;
+    last = stub->Get(&ctx, req, &resp);
+    if (last.ok()) return absl::OkStatus();
+    std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
+  }
+  return absl::DeadlineExceededError(absl::StrCat(p.Describe(), " did not answer a Get within ",
+                                                  kReadyTimeoutMs, " ms (last: ",
+                                                  last.error_message(), ")"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(LocalClusterOptions options) {
+  auto dir = test_support::MakeTempDir("gryadka-bench-");
+  if (!dir.ok()) return dir.status();
+  std::unique_ptr<LocalCluster> c(new LocalCluster(std::move(options), *std::move(dir)));
+  auto fail = [&c](const absl::Status& s) {
+    const std::string logs = c->Logs();
+    c->Stop();
+    return absl::Status(s.code(), absl::StrCat(s.message(), "\n", logs));
+  };
+  for (int i = 0; i < kSpawnedAcceptors; ++i) {
+    if (absl::Status s = c->StartRedis(i); !s.ok()) return fail(s);
+  }
+  for (int i = 0; i < c->options_.proposers; ++i) {
+    if (absl::Status s = c->StartProposer(i); !s.ok()) return fail(s);
+  }
+  for (int i = 0; i < c->options_.proposers; ++i) {
+    if (absl::Status s = WaitProposer(*c->proposers_[i], c->proposer_targets()[i]); !s.ok()) {
+      return fail(s);
+    }
+  }
+  return c;
+}
+
+LocalCluster::~LocalCluster() { Stop(); }
+
+absl::Status LocalCluster::StartRedis(int index) {
+  const std::string dir = absl::StrCat(dir_, "/redis-", index);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  absl::Status last = absl::UnavailableError("no attempt");
+  for (int attempt = 0; attempt < kStartAttemptsMax; ++attempt) {
+    auto port = test_support::FreeLoopbackPort();
+    if (!port.ok()) return port.status();
+    ProcessSpec spec;
+    spec.binary = options_.redis_server;
+    spec.name = absl::StrCat("redis-", index);
+    spec.args = {"--port", absl::StrCat(*port), "--bind", "127.0.0.1", "--dir", dir,
+                 "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+                 "--daemonize", "no"};
+    auto p = ProcessHandle::Start(spec, dir, /*adopt_dir=*/false);
+    if (!p.ok()) return p.status();
+    last = WaitRedis(**p, *port);
+    if (last.ok()) {
+      redis_.push_back(*std::move(p));
+      redis_ports_.push_back(*port);
+      return absl::OkStatus();
+    }
+    const bool port_taken = absl::StrContains((*p)->LogTail(), "Address already in use") ||
+                            absl::StrContains(last.message(), "another redis-server");
+    (*p)->Stop();
+    if (!port_taken) return absl::Status(last.code(), absl::StrCat(last.message(), "\n", (*p)->LogTail()));
+  }
+  return last;
+}
+
+absl::Status LocalCluster::StartProposer(int index) {
+  const std::string dir = absl::StrCat(dir_, "/proposer-", index);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  for (int attempt = 0; attempt < kStartAttemptsMax; ++attempt) {
+    auto port = test_support::FreeLoopbackPort();
+    if (!port.ok()) return port.status();
+    auto metrics_port = test_support::FreeLoopbackPort();
+    if (!metrics_port.ok()) return metrics_port.status();
+    if (*metrics_port == *port) continue;
+    ProcessSpec spec;
+    spec.binary = options_.proposer_bin;
+    spec.name = absl::StrCat("proposer-", index);
+    spec.args = {absl::StrCat("--listen=127.0.0.1:", *port),
+                 "--acceptors=" + AcceptorList(),
+                 absl::StrCat("--metrics_listen=127.0.0.1:", *metrics_port),
+                 absl::StrCat("--io_threads=", options_.proposer_io_threads),
+                 "--drain_timeout_ms=2000"};
+    spec.args.insert(spec.args.end(), options_.proposer_flags.begin(), options_.proposer_flags.end());
+    auto p = ProcessHandle::Start(spec, dir, /*adopt_dir=*/false);
+    if (!p.ok()) return p.status();
+    // A port taken between probing and binding makes the proposer exit at once: retry.
+    std::this_thread::sleep_for(std::chrono::milliseconds(kBindSettleMs));
+    if (!(*p)->Running()) {
+      const std::string tail = (*p)->LogTail();
+      if (absl::StrContains(tail, "cannot listen") || absl::StrContains(tail, "cannot serve metrics")) {
+        continue;
+      }
+      return absl::UnavailableError(absl::StrCat((*p)->Describe(), " exited at start:\n", tail));
+    }
+    proposers_.push_back(*std::move(p));
+    proposer_ports_.push_back(*port);
+    metrics_ports_.push_back(*metrics_port);
+    return absl::OkStatus();
+  }
+  return absl::UnavailableError(
+      absl::StrCat("could not start a proposer on free ports in ", kStartAttemptsMax, " attempts"));
+}
+
+void LocalCluster::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto& p : proposers_) p->Stop(kProposerStopGraceMs);
+  for (auto& r : redis_) r->Stop();
+  proposers_.clear();
+  redis_.clear();
+  if (!options_.keep_dir) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+}
+
+std::string LocalCluster::AcceptorList() const {
+  std::vector<std::string> parts;
+  for (int port : redis_ports_) parts.push_back(absl::StrCat("127.0.0.1:", port));
+  return absl::StrJoin(parts, ",");
+}
+
+std::vector<std::string> LocalCluster::proposer_targets() const {
+  std::vector<std::string> out;
+  for (int port : proposer_ports_) out.push_back(absl::StrCat("127.0.0.1:", port));
+  return out;
+}
+
+std::vector<std::string> LocalCluster::metrics_urls() const {
+  std::vector<std::string> out;
+  for (int port : metrics_ports_) out.push_back(absl::StrCat("http://127.0.0.1:", port, "/metrics"));
+  return out;
+}
+
+std::vector<pid_t> LocalCluster::proposer_pids() const {
+  std::vector<pid_t> out;
+  for (const auto& p : proposers_) out.push_back(p->pid());
+  return out;
+}
+
+std::vector<std::pair<std::string, pid_t>> LocalCluster::processes() const {
+  std::vector<std::pair<std::string, pid_t>> out;
+  for (size_t i = 0; i < redis_.size(); ++i) out.emplace_back(absl::StrCat("redis-", i), redis_[i]->pid());
+  for (size_t i = 0; i < proposers_.size(); ++i) {
+    out.emplace_back(absl::StrCat("proposer-", i), proposers_[i]->pid());
+  }
+  return out;
+}
+
+std::string LocalCluster::Logs() const {
+  std::string out;
+  for (const auto& r : redis_) absl::StrAppend(&out, "--- ", r->Describe(), "\n", r->LogTail(1500), "\n");
+  for (const auto& p : proposers_) {
+    absl::StrAppend(&out, "--- ", p->Describe(), "\n", p->LogTail(3000), "\n");
+  }
+  return out;
+}
+
+}  // namespace gryadka::bench

@@ -1,0 +1,109 @@
+// Options of gryadka-bench and their validation. Flags are declared and read in main.cc only;
+// this file turns their values into checked options. Every error is INVALID_ARGUMENT and names
+// the flag at fault. Thread-compatible (plain values).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace gryadka::bench {
+
+// Bounds of the options (checked by ValidateOptions), named with their units.
+inline constexpr int kConcurrencyMax = 65536;             // outstanding requests
+inline constexpr uint64_t kKeysMax = 1000000000;          // distinct keys
+inline constexpr size_t kValueBytesMax = 1 << 20;         // the proposer's default limit
+inline constexpr double kDurationSecondsMax = 86400;      // one day
+inline constexpr int64_t kDeadlineMsMax = 600000;         // ten minutes
+inline constexpr int kThreadsMax = 64;                    // completion-queue threads
+inline constexpr int kChannelsPerTargetMax = 64;
+inline constexpr int kTargetsMax = 64;
+inline constexpr int kProposersMax = 16;                  // --spawn
+inline constexpr int kProposerIoThreadsMax = 256;         // the proposer's own bound
+inline constexpr size_t kKeyPrefixBytesMax = 256;
+
+// What each closed-loop slot does per operation.
+struct Workload {
+  enum class Kind {
+    kIncr,   // Increment(key, 1)
+    kCas,    // Get(key), then CompareAndSet(key, observed version): one op, applied or declined
+    kRead,   // Get(key)
+    kPut,    // Put(key, value of --value_bytes)
+    kMixed,  // read_percent% Get, write_percent% Put
+  };
+  Kind kind = Kind::kIncr;
+  int read_percent = 0;   // kMixed only
+  int write_percent = 0;  // kMixed only
+
+  // "incr", "cas", "read", "put" or "mixed:R/W" (parses back with ParseWorkload).
+  std::string ToString() const;
+  // "incr", "cas", "read", "put", "mixed": for key prefixes.
+  const char* KindName() const;
+};
+
+// Parses --workload: incr | cas | read | put | mixed:R/W with R + W = 100.
+absl::StatusOr<Workload> ParseWorkload(absl::string_view s);
+
+enum class KeyOrder {
+  kRandom,      // uniform over --keys, per slot
+  kSequential,  // key i for the i-th operation (mod --keys): touches every key once per cycle
+};
+absl::StatusOr<KeyOrder> ParseKeyOrder(absl::string_view s);
+const char* KeyOrderName(KeyOrder order);
+
+// A parsed http://HOST:PORT/PATH.
+struct HttpUrl {
+  std::string host;
+  int port = 80;
+  std::string path = "/";
+  std::string ToString() const;
+};
+absl::StatusOr<HttpUrl> ParseHttpUrl(absl::string_view s);
+
+struct BenchOptions {
+  // Where the load goes: proposers as HOST:PORT, or --spawn (a local cluster of our own).
+  std::vector<std::string> targets;
+  bool spawn = false;
+  int proposers = 1;                        // --spawn
+  int proposer_io_threads = 1;              // --spawn: the proposers' --io_threads
+  std::vector<std::string> proposer_flags;  // --spawn: extra flags for every proposer
+  std::string proposer_bin;                 // --spawn: empty = next to gryadka-bench
+  std::string redis_server = "redis-server";
+  bool keep_dir = false;                    // --spawn: keep logs and data for inspection
+
+  Workload workload;
+  int concurrency = 64;
+  uint64_t keys = 1000;
+  KeyOrder key_order = KeyOrder::kRandom;
+  std::string key_prefix;  // empty: "bench:<workload kind>:"
+  size_t value_bytes = 16;
+  bool prefill = true;     // write every key once before the warm-up
+
+  double duration_s = 10;
+  double warmup_s = 1;
+  uint64_t max_ops = 0;    // 0 = no limit; else the run ends after this many operations
+  int64_t deadline_ms = 5000;
+  int threads = 1;
+  int channels = 1;        // per target
+  uint64_t seed = 1;
+
+  std::vector<HttpUrl> metrics_urls;  // --spawn fills them with the spawned proposers'
+  bool report_rss = false;            // --spawn only
+  bool report_cpu = false;            // --spawn only
+};
+
+// Checks ranges and combinations. Returns OK or INVALID_ARGUMENT naming the flag.
+absl::Status ValidateOptions(const BenchOptions& o);
+
+// Parses --target: HOST:PORT[,HOST:PORT...]; errors name the element.
+absl::StatusOr<std::vector<std::string>> ParseTargets(absl::string_view list);
+
+// The key prefix in effect ("bench:incr:" unless --key_prefix is set).
+std::string EffectiveKeyPrefix(const BenchOptions& o);
+
+}  // namespace gryadka::bench

@@ -1,0 +1,212 @@
+#include "bench/load/report.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace gryadka::bench {
+namespace {
+
+constexpr double kNsPerMs = 1e6;
+
+double Ms(uint64_t ns) { return static_cast<double>(ns) / kNsPerMs; }
+
+std::string JsonStringArray(const std::vector<std::string>& v) {
+  std::vector<std::string> parts;
+  for (const auto& s : v) parts.push_back(JsonString(s));
+  return absl::StrCat("[", absl::StrJoin(parts, ","), "]");
+}
+
+std::string KibArray(const std::vector<ProcessMemory>& v, bool hwm) {
+  std::vector<std::string> parts;
+  for (const auto& m : v) parts.push_back(absl::StrCat(hwm ? m.hwm_kib : m.rss_kib));
+  return absl::StrCat("[", absl::StrJoin(parts, ","), "]");
+}
+
+}  // namespace
+
+std::optional<double> BenchResult::one_rtt_share() const {
+  if (!rounds) return std::nullopt;
+  const double total = rounds->one_rtt + rounds->two_rtt;
+  if (total <= 0) return std::nullopt;
+  return rounds->one_rtt / total;
+}
+
+std::optional<double> BenchResult::proposer_mean_ms() const {
+  if (!rounds || rounds->calls <= 0) return std::nullopt;
+  return rounds->call_seconds * 1000 / rounds->calls;
+}
+
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += absl::StrFormat("\\u%04x", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+std::string FormatTable(const BenchOptions& o, const BenchResult& r) {
+  const RunStats& s = r.stats;
+  const LatencyHistogram& h = s.latency;
+  std::string out;
+  absl::StrAppendFormat(&out, "gryadka-bench  workload=%s concurrency=%d keys=%d key_order=%s value_bytes=%d\n",
+                        o.workload.ToString(), o.concurrency, o.keys, KeyOrderName(o.key_order),
+                        o.value_bytes);
+  absl::StrAppendFormat(&out, "               targets=%s channels=%d threads=%d%s\n",
+                        absl::StrJoin(r.targets, ","), o.channels, o.threads,
+                        o.spawn ? absl::StrFormat(" (spawned: 3 redis, %d proposer(s), io_threads=%d)",
+                                                  o.proposers, o.proposer_io_threads)
+                                : "");
+  absl::StrAppendFormat(&out, "  %-26s %.2f s%s\n", "measured window", r.window_s,
+                        r.interrupted ? " (interrupted)" : "");
+  absl::StrAppendFormat(&out, "  %-26s %d\n", "operations", s.ops);
+  absl::StrAppendFormat(&out, "  %-26s %.1f\n", "ops/s", r.ops_per_s());
+  absl::StrAppendFormat(&out, "  %-26s %8s %8s %8s %8s %8s %8s\n", "latency (ms)", "p50", "p90",
+                        "p99", "p99.9", "max", "mean");
+  absl::StrAppendFormat(&out, "  %-26s %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f\n", "",
+                        Ms(h.QuantileNs(0.5)), Ms(h.QuantileNs(0.9)), Ms(h.QuantileNs(0.99)),
+                        Ms(h.QuantileNs(0.999)), Ms(h.max_ns()), h.mean_ns() / kNsPerMs);
+  if (auto in_proposer = r.proposer_mean_ms(); in_proposer && s.ops > 0) {
+    // A CAS is two calls: compare per operation.
+    const double calls_per_op = r.rounds->calls / static_cast<double>(s.ops);
+    const double inside_per_op = *in_proposer * calls_per_op;
+    absl::StrAppendFormat(&out, "  %-26s %.3f ms of the %.3f ms mean inside the proposer(s) (%.2f calls per op, %.3f ms each), %.3f ms in client + transport\n",
+                          "where the time goes", inside_per_op, h.mean_ns() / kNsPerMs, calls_per_op,
+                          *in_proposer, h.mean_ns() / kNsPerMs - inside_per_op);
+  }
+  absl::StrAppendFormat(&out, "  %-26s %d\n", "errors", s.errors());
+  for (int c = 1; c < kGrpcCodes; ++c) {
+    if (s.errors_by_code[c] > 0) {
+      absl::StrAppendFormat(&out, "    %-24s %d\n", GrpcCodeName(c), s.errors_by_code[c]);
+    }
+  }
+  absl::StrAppendFormat(&out, "  %-26s %d\n", "CAS conflicts (declined)", s.conflicts);
+  if (s.declined > 0) absl::StrAppendFormat(&out, "  %-26s %d\n", "increments declined", s.declined);
+  if (auto share = r.one_rtt_share()) {
+    absl::StrAppendFormat(&out, "  %-26s %.4f (rounds: %.0f one_rtt, %.0f two_rtt)\n",
+                          "1-RTT share", *share, r.rounds->one_rtt, r.rounds->two_rtt);
+  } else {
+    absl::StrAppendFormat(&out, "  %-26s unknown%s\n", "1-RTT share",
+                          r.rounds_error.empty() ? " (no --metrics_url)"
+                                                 : absl::StrCat(" (", r.rounds_error, ")"));
+  }
+  absl::StrAppendFormat(&out, "  %-26s %d ops, %d errors\n", "outside window: warm-up",
+                        s.warmup_ops, s.warmup_errors);
+  if (o.prefill) {
+    absl::StrAppendFormat(&out, "  %-26s %d ops, %d errors\n", "outside window: prefill",
+                          s.prefill_ops, s.prefill_errors);
+  }
+  if (!r.cpu_cores.empty()) {
+    std::vector<std::string> parts;
+    double total = 0;
+    double machine = -1;
+    for (const auto& [name, cores] : r.cpu_cores) {
+      if (name == "machine") {
+        machine = cores;
+        continue;
+      }
+      parts.push_back(absl::StrFormat("%s %.2f", name, cores));
+      total += cores;
+    }
+    absl::StrAppendFormat(&out, "  %-26s %s (total %.2f)\n", "CPU cores used", absl::StrJoin(parts, ", "),
+                          total);
+    if (machine >= 0) {
+      absl::StrAppendFormat(&out, "  %-26s %.2f busy, %.2f of it by other processes\n",
+                            "CPU cores, whole machine", machine, std::max(0.0, machine - total));
+    }
+  }
+  for (size_t i = 0; i < r.rss_end.size(); ++i) {
+    absl::StrAppendFormat(&out, "  proposer %d memory         VmRSS %.1f MiB (at start %.1f MiB), VmHWM %.1f MiB%s\n",
+                          i, r.rss_end[i].rss_kib / 1024.0,
+                          i < r.rss_start.size() ? r.rss_start[i].rss_kib / 1024.0 : 0.0,
+                          r.rss_end[i].hwm_kib / 1024.0,
+                          r.rounds ? absl::StrFormat(", cache entries %.0f (all proposers)",
+                                                     r.rounds->cache_entries)
+                                   : "");
+  }
+  return out;
+}
+
+std::string FormatJson(const BenchOptions& o, const BenchResult& r) {
+  const RunStats& s = r.stats;
+  const LatencyHistogram& h = s.latency;
+  std::vector<std::string> codes;
+  for (int c = 1; c < kGrpcCodes; ++c) {
+    if (s.errors_by_code[c] > 0) codes.push_back(absl::StrCat(JsonString(GrpcCodeName(c)), ":", s.errors_by_code[c]));
+  }
+  std::string out = "{";
+  absl::StrAppendFormat(&out, "\"ops_per_s\":%.1f,\"ops\":%d,\"window_s\":%.3f,", r.ops_per_s(), s.ops,
+                        r.window_s);
+  absl::StrAppendFormat(&out,
+                        "\"p50_ms\":%.4f,\"p90_ms\":%.4f,\"p99_ms\":%.4f,\"p999_ms\":%.4f,"
+                        "\"max_ms\":%.4f,\"mean_ms\":%.4f,",
+                        Ms(h.QuantileNs(0.5)), Ms(h.QuantileNs(0.9)), Ms(h.QuantileNs(0.99)),
+                        Ms(h.QuantileNs(0.999)), Ms(h.max_ns()), h.mean_ns() / kNsPerMs);
+  absl::StrAppend(&out, "\"errors\":", s.errors(), ",\"errors_by_code\":{", absl::StrJoin(codes, ","),
+                  "},\"conflicts\":", s.conflicts, ",\"declined\":", s.declined, ",");
+  if (auto share = r.one_rtt_share()) {
+    absl::StrAppendFormat(&out, "\"one_rtt_share\":%.4f,\"rounds_one_rtt\":%.0f,\"rounds_two_rtt\":%.0f,",
+                          *share, r.rounds->one_rtt, r.rounds->two_rtt);
+  } else {
+    absl::StrAppend(&out, "\"one_rtt_share\":null,");
+  }
+  if (auto in_proposer = r.proposer_mean_ms()) {
+    absl::StrAppendFormat(&out, "\"proposer_mean_ms\":%.4f,", *in_proposer);
+  } else {
+    absl::StrAppend(&out, "\"proposer_mean_ms\":null,");
+  }
+  absl::StrAppend(&out, "\"warmup_ops\":", s.warmup_ops, ",\"warmup_errors\":", s.warmup_errors,
+                  ",\"prefill_ops\":", s.prefill_ops, ",\"prefill_errors\":", s.prefill_errors,
+                  ",\"interrupted\":", r.interrupted ? "true" : "false", ",");
+  if (!r.rss_end.empty()) {
+    absl::StrAppend(&out, "\"proposer_rss_kib\":", KibArray(r.rss_end, false),
+                    ",\"proposer_hwm_kib\":", KibArray(r.rss_end, true),
+                    ",\"proposer_rss_start_kib\":", KibArray(r.rss_start, false), ",");
+    if (r.rounds) absl::StrAppendFormat(&out, "\"cache_entries\":%.0f,", r.rounds->cache_entries);
+  }
+  if (!r.cpu_cores.empty()) {
+    std::vector<std::string> parts;
+    for (const auto& [name, cores] : r.cpu_cores) {
+      parts.push_back(absl::StrFormat("%s:%.3f", JsonString(name), cores));
+    }
+    absl::StrAppend(&out, "\"cpu_cores\":{", absl::StrJoin(parts, ","), "},");
+  }
+  std::vector<std::string> metrics;
+  for (const auto& u : o.metrics_urls) metrics.push_back(u.ToString());
+  absl::StrAppend(&out, "\"config\":{");
+  absl::StrAppend(&out, "\"workload\":", JsonString(o.workload.ToString()),
+                  ",\"concurrency\":", o.concurrency, ",\"keys\":", o.keys,
+                  ",\"key_order\":", JsonString(KeyOrderName(o.key_order)),
+                  ",\"key_prefix\":", JsonString(EffectiveKeyPrefix(o)),
+                  ",\"value_bytes\":", o.value_bytes, ",\"prefill\":", o.prefill ? "true" : "false");
+  absl::StrAppendFormat(&out, ",\"duration_s\":%g,\"warmup_s\":%g", o.duration_s, o.warmup_s);
+  absl::StrAppend(&out, ",\"max_ops\":", o.max_ops, ",\"deadline_ms\":", o.deadline_ms,
+                  ",\"threads\":", o.threads, ",\"channels\":", o.channels, ",\"seed\":", o.seed,
+                  ",\"targets\":", JsonStringArray(r.targets),
+                  ",\"metrics_urls\":", JsonStringArray(metrics),
+                  ",\"spawn\":", o.spawn ? "true" : "false");
+  if (o.spawn) {
+    absl::StrAppend(&out, ",\"acceptors\":3,\"proposers\":", o.proposers,
+                    ",\"proposer_io_threads\":", o.proposer_io_threads,
+                    ",\"proposer_flags\":", JsonStringArray(o.proposer_flags));
+  }
+  absl::StrAppend(&out, "}}");
+  return out;
+}
+
+}  // namespace gryadka::bench

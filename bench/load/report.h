@@ -1,0 +1,48 @@
+// The result of a gryadka-bench run, as a human table and as one line of JSON (the last line of
+// stdout, for scripts). Pure formatting; thread-compatible.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bench/load/driver.h"
+#include "bench/load/metrics_scrape.h"
+#include "bench/load/options.h"
+
+namespace gryadka::bench {
+
+struct BenchResult {
+  RunStats stats;
+  double window_s = 0;                // length of the measured window
+  std::vector<std::string> targets;   // the proposers the load went to
+  std::optional<RoundCounts> rounds;  // rounds run in the window, summed over --metrics_url
+  std::string rounds_error;           // why `rounds` is missing, when metrics were asked for
+  std::vector<ProcessMemory> rss_start;  // --report_rss: per proposer, once serving
+  std::vector<ProcessMemory> rss_end;    // --report_rss: per proposer, after the run
+  // --report_cpu: CPU cores each process used over the window (CPU seconds / window seconds),
+  // "redis-0".."proposer-N", "gryadka-bench" itself, and "machine" (all CPUs busy, any process).
+  std::vector<std::pair<std::string, double>> cpu_cores;
+  bool interrupted = false;           // SIGINT/SIGTERM ended the run early
+
+  double ops_per_s() const { return window_s > 0 ? stats.ops / window_s : 0; }
+  // one_rtt / (one_rtt + two_rtt) over the window, if known.
+  std::optional<double> one_rtt_share() const;
+  // Mean time a call spent inside the proposer(s) over the window (arrival to answer), if known.
+  std::optional<double> proposer_mean_ms() const;
+};
+
+std::string FormatTable(const BenchOptions& o, const BenchResult& r);
+
+// One line, no newline. Keys: ops_per_s, ops, window_s, p50_ms, p90_ms, p99_ms, p999_ms,
+// max_ms, mean_ms, errors, errors_by_code, conflicts, declined, one_rtt_share (null when
+// unknown), rounds_one_rtt, rounds_two_rtt, proposer_mean_ms (null when unknown), warmup_ops, warmup_errors, prefill_ops,
+// prefill_errors, interrupted, proposer_rss_kib / proposer_hwm_kib / proposer_rss_start_kib
+// (with --report_rss), cpu_cores{name: cores} (with --report_cpu) and config{...}.
+std::string FormatJson(const BenchOptions& o, const BenchResult& r);
+
+// `s` as a JSON string literal.
+std::string JsonString(absl::string_view s);
+
+}  // namespace gryadka::bench
