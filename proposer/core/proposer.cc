@@ -72,6 +72,9 @@ struct Proposer::Batch {
 };
 
 struct Proposer::KeyState {
+  std::string key;
+  uint64_t seq = 0;          // creation order: the timer's tie-break
+  int64_t timer_ms = -1;     // when its entry in timers_ fires; -1 = none
   std::deque<Member> queue;  // waiting for the next batch
   std::unique_ptr<Batch> batch;
 };
@@ -107,17 +110,45 @@ Ballot Proposer::NewBallot() { return Ballot{++counter_, proposer_id_}; }
 
 Proposer::KeyState& Proposer::StateFor(const std::string& key) {
   auto& slot = keys_[key];
-  if (!slot) slot = std::make_unique<KeyState>();
+  if (!slot) {
+    slot = std::make_unique<KeyState>();
+    slot->key = key;
+    slot->seq = next_key_seq_++;
+    keys_by_seq_[slot->seq] = slot.get();
+  }
   return *slot;
 }
 
-void Proposer::Wake(const std::string& key, int64_t at_ms) {
-  wakeups_.push(WakeEntry{at_ms, wake_seq_++, key});
+void Proposer::SetTimer(KeyState& ks, int64_t at_ms) {
+  if (ks.timer_ms == at_ms) return;
+  if (ks.timer_ms >= 0) timers_.erase({ks.timer_ms, ks.seq});
+  ks.timer_ms = at_ms;
+  if (at_ms >= 0) timers_.insert({at_ms, ks.seq});
+}
+
+void Proposer::Wake(KeyState& ks, int64_t at_ms) {
+  if (ks.timer_ms < 0 || at_ms < ks.timer_ms) SetTimer(ks, at_ms);
+}
+
+void Proposer::RearmKey(KeyState& ks) {
+  int64_t at = -1;
+  auto consider = [&at](int64_t t) {
+    if (at < 0 || t < at) at = t;
+  };
+  for (const Member& m : ks.queue) consider(m.req.deadline_ms);
+  if (ks.batch) {
+    const Batch& b = *ks.batch;
+    for (const Member& m : b.members) {
+      if (!m.done) consider(m.req.deadline_ms);
+    }
+    consider(b.phase == Batch::Phase::kBackoff ? b.backoff_until_ms : b.phase_deadline_ms);
+  }
+  SetTimer(ks, at);
 }
 
 std::optional<int64_t> Proposer::NextWakeupMs() const {
-  if (wakeups_.empty()) return std::nullopt;
-  return wakeups_.top().at_ms;
+  if (timers_.empty()) return std::nullopt;
+  return timers_.begin()->first;
 }
 
 std::vector<AcceptorRequest> Proposer::TakeOutbox() { return std::exchange(outbox_, {}); }
@@ -148,7 +179,7 @@ void Proposer::Submit(ClientRequest request, int64_t now_ms) {
         config_.queue_per_key_max, "); nothing was written, retry later")));
   }
   ++requests_in_flight_;
-  Wake(key, request.deadline_ms);
+  Wake(ks, request.deadline_ms);
   ks.queue.push_back(Member{std::move(request)});
   MaybeStartBatch(key, ks, now_ms);
 }
@@ -199,7 +230,7 @@ void Proposer::StartAttempt(const std::string& key, KeyState& ks, int64_t now_ms
   b.phase = Batch::Phase::kPrepare;
   SendPhase(key, ks, AcceptorRequest::Kind::kPrepare);
   b.phase_deadline_ms = now_ms + config_.round_timeout_ms;
-  Wake(key, b.phase_deadline_ms);
+  Wake(ks, b.phase_deadline_ms);
 }
 
 void Proposer::SendPhase(const std::string& key, KeyState& ks, AcceptorRequest::Kind kind) {
@@ -398,7 +429,7 @@ void Proposer::ApplyAndAccept(const std::string& key, KeyState& ks,
   b.phase = Batch::Phase::kAccept;
   SendPhase(key, ks, AcceptorRequest::Kind::kAccept);
   b.phase_deadline_ms = now_ms + config_.round_timeout_ms;
-  Wake(key, b.phase_deadline_ms);
+  Wake(ks, b.phase_deadline_ms);
 }
 
 void Proposer::OnAcceptReply(const std::string& key, KeyState& ks, const AcceptorReply& r,
@@ -478,7 +509,7 @@ void Proposer::AttemptFailed(const std::string& key, KeyState& ks, int64_t now_m
   const int64_t cap = std::min(config_.backoff_max_ms, config_.backoff_base_ms << shift);
   b.phase = Batch::Phase::kBackoff;
   b.backoff_until_ms = now_ms + rng_.Range(0, cap);
-  Wake(key, b.backoff_until_ms);
+  Wake(ks, b.backoff_until_ms);
 }
 
 void Proposer::FailBatch(KeyState& ks, const absl::Status& status) {
@@ -560,18 +591,23 @@ void Proposer::CheckKey(const std::string& key, int64_t now_ms) {
     }
   }
   MaybeStartBatch(key, ks, now_ms);
+  RearmKey(ks);
   MaybeEraseKey(key);
 }
 
 void Proposer::MaybeEraseKey(const std::string& key) {
   auto it = keys_.find(key);
-  if (it != keys_.end() && it->second->queue.empty() && !it->second->batch) keys_.erase(it);
+  if (it == keys_.end() || !it->second->queue.empty() || it->second->batch) return;
+  SetTimer(*it->second, -1);
+  keys_by_seq_.erase(it->second->seq);
+  keys_.erase(it);
 }
 
 void Proposer::Tick(int64_t now_ms) {
-  while (!wakeups_.empty() && wakeups_.top().at_ms <= now_ms) {
-    const std::string key = wakeups_.top().key;
-    wakeups_.pop();
+  while (!timers_.empty() && timers_.begin()->first <= now_ms) {
+    KeyState& ks = *keys_by_seq_.at(timers_.begin()->second);
+    SetTimer(ks, -1);
+    const std::string key = ks.key;
     CheckKey(key, now_ms);
   }
 }
@@ -600,7 +636,11 @@ std::optional<Proposer::CacheEntry> Proposer::TakeCached(const std::string& key)
 void Proposer::PutCached(CacheEntry entry) {
   if (config_.cache_entries_max == 0) return;
   TakeCached(entry.key);
-  entry.bytes = entry.key.size() + entry.reg.ByteSizeLong() + sizeof(CacheEntry) + 64;
+  // What an entry really costs in memory: the key twice (list node and index), the parsed
+  // register (value, marks), and the list/index/protobuf overheads (measured: ~440 bytes for a
+  // short key and a 16-byte value; docs/performance.md).
+  entry.bytes = 2 * entry.key.size() + entry.reg.value().size() +
+                48 * static_cast<size_t>(entry.reg.writers_size()) + kCacheEntryOverheadBytes;
   cache_bytes_ += entry.bytes;
   cache_lru_.push_front(std::move(entry));
   cache_[cache_lru_.front().key] = cache_lru_.begin();

@@ -24,7 +24,7 @@
 #include <list>
 #include <memory>
 #include <optional>
-#include <queue>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +41,8 @@ namespace gryadka::core {
 
 // Proposer incarnations whose last changing round a register remembers (exactly-once retries).
 inline constexpr int kWriterMarksMax = 16;
+// Fixed memory cost of one 1-RTT cache entry beyond its key, value and marks, in bytes.
+inline constexpr size_t kCacheEntryOverheadBytes = 400;
 // Accepts of one batch that may be outstanding with unknown outcome before its requests fail
 // with ABORTED.
 inline constexpr size_t kUnresolvedAttemptsMax = 16;
@@ -152,7 +154,11 @@ class Proposer {
   void Complete(Member& m, absl::Status status, const v1::ChangeQueryResponse* response);
   void CheckKey(const std::string& key, int64_t now_ms);
   void MaybeEraseKey(const std::string& key);
-  void Wake(const std::string& key, int64_t at_ms);
+  // Makes the key's timer fire no later than at_ms.
+  void Wake(KeyState& ks, int64_t at_ms);
+  // Sets the key's timer to exactly the earliest time it has work (or none).
+  void RearmKey(KeyState& ks);
+  void SetTimer(KeyState& ks, int64_t at_ms);
   Ballot NewBallot();
   void SendPhase(const std::string& key, KeyState& ks, AcceptorRequest::Kind kind);
 
@@ -171,16 +177,11 @@ class Proposer {
   absl::flat_hash_map<std::string, std::unique_ptr<KeyState>> keys_;
   absl::flat_hash_map<uint64_t, std::string> msg_keys_;  // attempt msg_id -> key
 
-  struct WakeEntry {
-    int64_t at_ms;
-    uint64_t seq;
-    std::string key;
-    bool operator>(const WakeEntry& o) const {
-      return at_ms != o.at_ms ? at_ms > o.at_ms : seq > o.seq;
-    }
-  };
-  std::priority_queue<WakeEntry, std::vector<WakeEntry>, std::greater<WakeEntry>> wakeups_;
-  uint64_t wake_seq_ = 0;
+  // One timer per key with state: (time, key sequence number). Bounded by the keys in flight;
+  // ties break by the key's creation order (deterministic).
+  std::set<std::pair<int64_t, uint64_t>> timers_;
+  absl::flat_hash_map<uint64_t, KeyState*> keys_by_seq_;
+  uint64_t next_key_seq_ = 1;
 
   std::list<CacheEntry> cache_lru_;  // front = most recent
   absl::flat_hash_map<std::string, std::list<CacheEntry>::iterator> cache_;

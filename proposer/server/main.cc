@@ -19,6 +19,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "proposer/server/kv_service.h"
 #include "proposer/server/logging.h"
 #include "proposer/server/metrics.h"
@@ -165,6 +166,9 @@ int Main(int argc, char** argv) {
       "Serves gryadka.v1.KV (with reflection and grpc.health.v1) as a stateless CASPaxos "
       "proposer over 2F+1 Redis acceptors.");
   absl::ParseCommandLine(argc, argv);
+  // Debian builds Abseil without NDEBUG, which turns on absl::Mutex deadlock detection (about 5%
+  // of the proposer's CPU in profiles). gRPC's own mutexes need none of it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   LogLevel level;
   if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
     std::cerr << "--log_level must be one of debug, info, warning, error\n";

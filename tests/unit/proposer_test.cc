@@ -599,6 +599,24 @@ TEST(ProposerTest, CacheIsBoundedByEntries) {
   EXPECT_EQ(h.proposer().stats().cache_evictions, 6u);
 }
 
+// The core keeps one timer per key with work in flight: finished requests leave nothing behind
+// (an earlier heap kept an entry per request until its deadline: rate x deadline entries).
+TEST(ProposerTest, TimersAreBoundedByKeysInFlight) {
+  Harness h;
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(h.Await(h.Submit("k" + std::to_string(i % 10), Incr(), /*deadline_ms=*/3600000))
+                    .status.ok());
+  }
+  EXPECT_FALSE(h.proposer().NextWakeupMs().has_value());
+  uint64_t id = h.Submit("k", Incr(), /*deadline_ms=*/3600000);
+  auto prepares = h.proposer().TakeOutbox();  // in flight: one timer (the phase deadline)
+  ASSERT_TRUE(h.proposer().NextWakeupMs().has_value());
+  EXPECT_LE(*h.proposer().NextWakeupMs(), h.now() + ProposerConfig{}.round_timeout_ms);
+  for (auto& m : prepares) h.proposer().OnReply(h.acceptor(m.acceptor).Handle(m), h.now());
+  EXPECT_TRUE(h.Await(id).status.ok());
+  EXPECT_FALSE(h.proposer().NextWakeupMs().has_value());
+}
+
 TEST(ProposerTest, ProposerRestartWithNewIdKeepsHistory) {
   Harness h;
   h.Await(h.Submit("k", Incr()));
