@@ -147,6 +147,8 @@ struct Client::Attempt {
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
+  options.targets = client::ExpandDnsTargets(
+      options.targets, options.resolver ? options.resolver : client::Resolver(&client::ResolveWithGetaddrinfo));
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   args.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));

@@ -37,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "client/resolve.h"
 #include "client/rendezvous.h"
 #include "client/retry.h"
 #include "gryadka/v1/kv.pb.h"
@@ -45,9 +46,14 @@ namespace gryadka {
 
 struct ClientOptions {
   // Proposers, each "host:port" ("[::1]:8080" for IPv6), or gRPC target URIs such as
-  // "dns:///gryadka.example:8080" (one channel that resolves the name) or "unix:/path".
+  // "dns:///gryadka.example:8080" or "unix:/path". A dns: name is resolved once, in Create(),
+  // into one target per address (e.g. every pod of a Kubernetes headless Service), so that keys
+  // are spread over all of them; a name that does not resolve then stays one channel that gRPC
+  // keeps resolving. Create a new Client to pick up a changed set of addresses.
   // REQUIRES: at least one target, no duplicates.
   std::vector<std::string> targets;
+  // Resolves dns: targets in Create(); empty = the system resolver (getaddrinfo).
+  client::Resolver resolver;
   // Deadline of a call (all of its attempts together) when CallOptions does not set one.
   int64_t default_deadline_ms = 5000;
   // How many times a failed call may be sent again after the first attempt (0 = never).
