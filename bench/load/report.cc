@@ -39,27 +39,6 @@ std::optional<double> BenchResult::proposer_mean_ms() const {
   return rounds->call_seconds * 1000 / rounds->calls;
 }
 
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += "\"";
-  return out;
-}
-
 std::string FormatTable(const BenchOptions& o, const BenchResult& r) {
   const RunStats& s = r.stats;
   const LatencyHistogram& h = s.latency;

@@ -11,6 +11,8 @@
 #include "bench/load/metrics_scrape.h"
 #include "bench/load/options.h"
 
+#include "client/ctl_output.h"
+
 namespace gryadka::bench {
 
 struct BenchResult {
@@ -42,7 +44,7 @@ std::string FormatTable(const BenchOptions& o, const BenchResult& r);
 // (with --report_rss), cpu_cores{name: cores} (with --report_cpu) and config{...}.
 std::string FormatJson(const BenchOptions& o, const BenchResult& r);
 
-// `s` as a JSON string literal.
-std::string JsonString(absl::string_view s);
+// `s` as a JSON string literal (the one gryadkactl uses).
+using ctl::JsonString;
 
 }  // namespace gryadka::bench
