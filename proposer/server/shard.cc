@@ -70,7 +70,16 @@ void Shard::Run() {
 void Shard::Submit(core::ClientRequest request, Done done) {
   bool wake = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    if (inbox_.size() >= kInboxRequestsMax) {
+      lock.unlock();
+      core::Completion c;
+      c.status = absl::ResourceExhaustedError(absl::StrCat(
+          "proposer event loop ", index_, " has ", kInboxRequestsMax,
+          " requests waiting to start; nothing was written, retry later or add proposers"));
+      done(std::move(c));
+      return;
+    }
     inbox_.push_back(Posted{std::move(request), std::move(done)});
     if (!wake_pending_) {
       wake_pending_ = true;

@@ -32,8 +32,12 @@ int64_t NowMs();
 
 class Shard {
  public:
-  // Called exactly once per submitted request, on the shard's thread.
+  // Called exactly once per submitted request: on the shard's thread, or on the caller's
+  // thread when the request is refused at once (inbox full).
   using Done = std::function<void(core::Completion&&)>;
+
+  // Requests handed over but not yet taken by the loop; more are RESOURCE_EXHAUSTED.
+  static constexpr size_t kInboxRequestsMax = 100000;
 
   // REQUIRES: evthread_use_pthreads() was called; config.Validate().ok().
   Shard(int index, const core::ProposerConfig& config, const ServerOptions& options,
@@ -48,7 +52,8 @@ class Shard {
   // the thread. REQUIRES: no Submit() after Stop() begins (stop the gRPC server first).
   void Stop();
 
-  // Hands a request to the shard. Thread-safe.
+  // Hands a request to the shard. Thread-safe. Refuses it (RESOURCE_EXHAUSTED, nothing
+  // written) when kInboxRequestsMax requests already wait for the loop.
   void Submit(core::ClientRequest request, Done done);
 
   // Bit i set = acceptor i healthy as seen by this shard (refreshed every health period).
