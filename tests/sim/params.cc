@@ -68,6 +68,10 @@ SimParams DeriveParams(const ScenarioSpec& spec, uint64_t seed, int intensity) {
   c.one_rtt = one_rtt || spec.faults.accept_loss;  // the 1-RTT scenarios always use the cache
   c.read_skip_accept = r.Uniform(2) == 0;
   c.round_timeout_ms = r.Range(15, 300);
+  // After healing a round must fit in a phase timeout, or no operation can ever finish
+  // (shuffling/c2p2k1 seed 2530 drew 15 ms against up to 2 x 9 ms of delay). Clamped after the
+  // draw so the random stream, and every other seed's parameters, stay as they were.
+  c.round_timeout_ms = std::max<int64_t>(c.round_timeout_ms, 2 * (n.delay_max_us / 1000 + 1) + 1);
   c.backoff_base_ms = r.Range(1, 8);
   c.backoff_max_ms = c.backoff_base_ms * r.Range(4, 64);
   c.unavailable_rounds_max = static_cast<int>(r.Range(1, 5));

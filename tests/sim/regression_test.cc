@@ -195,5 +195,15 @@ TEST(Regression, ConflictFromADuplicateSeeds) {
   }
 }
 
+// A simulator bug, not a protocol one: the seed drew a 15 ms phase timeout against up to 9 ms of
+// delay each way, so after healing no round could finish and the liveness check failed. The
+// drawn timeout is now at least one healed round trip.
+TEST(Regression, PhaseTimeoutShorterThanAHealedRoundTripSeed) {
+  const SimParams p = DeriveParams(*FindScenario("shuffling/c2p2k1"), 2530, 100);
+  EXPECT_GT(p.proposer.round_timeout_ms, 2 * p.net.delay_max_us / 1000);
+  const RunResult r = RunSimulation(p);
+  EXPECT_TRUE(r.passed) << r.verdict << "\n" << r.details;
+}
+
 }  // namespace
 }  // namespace gryadka::sim
