@@ -31,17 +31,6 @@ int64_t ElapsedMs(std::chrono::steady_clock::time_point since) {
       .count();
 }
 
-// The process_id field of INFO server, or -1.
-int64_t ProcessIdFromInfo(const std::string& info) {
-  for (absl::string_view line : absl::StrSplit(info, '\n')) {
-    if (absl::ConsumePrefix(&line, "process_id:")) {
-      int64_t pid = -1;
-      return absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &pid) ? pid : -1;
-    }
-  }
-  return -1;
-}
-
 // Waits until the redis-server of `p` answers PING on `port` and INFO names its PID.
 absl::Status WaitRedis(ProcessHandle& p, int port) {
   const auto start = std::chrono::steady_clock::now();
@@ -50,7 +39,7 @@ absl::Status WaitRedis(ProcessHandle& p, int port) {
     if (!p.Running()) return absl::UnavailableError(absl::StrCat(p.Describe(), " exited"));
     auto info = test_support::RunRedisCommand(port, {"INFO", "server"}, kProbeTimeoutMs);
     if (info.ok() && info->type == test_support::RedisValue::Type::kString) {
-      if (ProcessIdFromInfo(info->str) != p.pid()) {
+      if (test_support::ProcessIdFromInfo(info->str) != p.pid()) {
         return absl::UnavailableError(
             absl::StrCat("another redis-server answers on port ", port));
       }

@@ -17,17 +17,6 @@ namespace {
 constexpr int64_t kReadyPollMs = 10;
 constexpr int64_t kProbeTimeoutMs = 500;  // per connection attempt while waiting for PONG
 
-// The process_id field of INFO server, or -1.
-int64_t ProcessIdFromInfo(const std::string& info) {
-  for (absl::string_view line : absl::StrSplit(info, '\n')) {
-    if (absl::ConsumePrefix(&line, "process_id:")) {
-      int64_t pid = -1;
-      return absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &pid) ? pid : -1;
-    }
-  }
-  return -1;
-}
-
 }  // namespace
 
 ProcessSpec RedisProcess::Spec(const RedisProcessOptions& options, int port,

@@ -6,6 +6,10 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -110,6 +114,16 @@ absl::StatusOr<RedisValue> RunRedisCommand(int port, const std::vector<std::stri
   absl::StatusOr<SyncRedis> redis = SyncRedis::Connect("127.0.0.1", port, timeout_ms);
   if (!redis.ok()) return redis.status();
   return redis->Command(argv);
+}
+
+int64_t ProcessIdFromInfo(const std::string& info) {
+  for (absl::string_view line : absl::StrSplit(info, '\n')) {
+    if (absl::ConsumePrefix(&line, "process_id:")) {
+      int64_t pid = -1;
+      return absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &pid) ? pid : -1;
+    }
+  }
+  return -1;
 }
 
 }  // namespace gryadka::test_support

@@ -51,4 +51,7 @@ class SyncRedis {
 absl::StatusOr<RedisValue> RunRedisCommand(int port, const std::vector<std::string>& argv,
                                            int64_t timeout_ms = kSyncRedisTimeoutMs);
 
+// The process_id field of an `INFO server` reply, or -1 when absent or malformed.
+int64_t ProcessIdFromInfo(const std::string& info);
+
 }  // namespace gryadka::test_support
