@@ -620,6 +620,7 @@ void Proposer::DropCaches() {
 
 void Proposer::Reconfigure(const ProposerConfig& config) {
   config_ = config;
+  acceptor_up_.resize(config_.num_acceptors, true);  // new acceptors are presumed up
   DropCaches();
 }
 

@@ -7,8 +7,8 @@
 // change ops in arrival order → accept (value + next ballot) → answer each request's query op.
 // Concurrent requests on one key are combined into one round. Conflicts fast-forward the ballot
 // counter and retry after jittered backoff until the request's deadline. A change whose accept
-// did not reach a quorum is tracked by a tag stored inside the register, so a retry neither loses
-// nor repeats it (see docs/protocol.md, "exactly-once retries").
+// did not reach a quorum is recognised on retry by this proposer's writer mark inside the
+// register, so a retry neither loses nor repeats it (see docs/protocol.md, "exactly-once retries").
 //
 // Thread-compatible: one instance per event loop; all calls from one thread.
 //

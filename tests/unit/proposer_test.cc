@@ -16,8 +16,10 @@ using Kind = AcceptorRequest::Kind;
 
 class Harness {
  public:
-  explicit Harness(ProposerConfig config = ProposerConfig::Majority(3), uint64_t id = 1)
-      : acceptors_(config.num_acceptors), config_(config) {
+  // `acceptors` in-memory acceptors (default: as many as the config names).
+  explicit Harness(ProposerConfig config = ProposerConfig::Majority(3), uint64_t id = 1,
+                   int acceptors = 0)
+      : acceptors_(acceptors > 0 ? acceptors : config.num_acceptors), config_(config) {
     proposer_ = std::make_unique<Proposer>(config, id, /*seed=*/42);
   }
 
@@ -346,7 +348,7 @@ TEST(ProposerTest, ErrorRepliesCountAsFailuresWithoutWaitingForTimeout) {
 
 TEST(ProposerTest, LostAcceptRepliesDoNotApplyAnIncrementTwice) {
   // The accept reaches every acceptor but the replies are lost: the change IS applied. The retry
-  // must recognise its own round tag in the register and answer without applying it again.
+  // must recognise its own writer mark in the register and answer without applying it again.
   Harness h;
   h.Await(h.Submit("c", Incr()));
   bool lose = true;
@@ -615,6 +617,16 @@ TEST(ProposerTest, TimersAreBoundedByKeysInFlight) {
   for (auto& m : prepares) h.proposer().OnReply(h.acceptor(m.acceptor).Handle(m), h.now());
   EXPECT_TRUE(h.Await(id).status.ok());
   EXPECT_FALSE(h.proposer().NextWakeupMs().has_value());
+}
+
+// A proposer started on 3 acceptors and reconfigured to 4 tracks the health of the 4th too.
+TEST(ProposerTest, ReconfigureToMoreAcceptorsUsesTheNewOne) {
+  Harness h(ProposerConfig::Majority(3), /*id=*/1, /*acceptors=*/4);
+  h.proposer().Reconfigure(ProposerConfig::Majority(4));
+  const Completion& c = h.Await(h.Submit("k", Put("v")));
+  ASSERT_TRUE(c.status.ok()) << c.status;
+  ASSERT_NE(h.acceptor(3).Find("k"), nullptr);
+  EXPECT_EQ(h.acceptor(3).Find("k")->value, h.acceptor(0).Find("k")->value) << "accept set grew";
 }
 
 TEST(ProposerTest, ProposerRestartWithNewIdKeepsHistory) {
