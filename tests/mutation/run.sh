@@ -8,7 +8,7 @@
 # Usage: tests/mutation/run.sh [--jobs N] [--only NAME] [--seeds N] [--log-dir DIR] [--list]
 #   --jobs N       mutations checked in parallel, each in its own scratch copy [1]
 #   --only NAME    only the mutations whose file name contains NAME (repeatable)
-#   --seeds N      simulator seeds 1..N per scenario [5]
+#   --seeds N      simulator seeds 1..N per scenario [50]
 #   --log-dir DIR  where the per-mutation test output is kept [build/mutation]
 #   --no-baseline  skip checking that the unmutated tree passes the same tests first
 #   --list         print the mutations with what each breaks, and exit
@@ -34,7 +34,7 @@ usage_error() {
 }
 
 jobs=1
-seeds=5
+seeds=50
 log_dir=$ROOT/build/mutation
 baseline=1
 list=0
@@ -192,14 +192,14 @@ run_suites() {
   shift 2
   local acceptor=0 f names
   for f in "$@"; do [[ $f == acceptor_adapter/* ]] && acceptor=1; done
-  names=$(run_gtest "$prefix.unit.log" "$src/build/tests/unit/core_test" | shorten)
+  names=$(run_gtest "$prefix.unit.log" "$src/build/bin/core_test" | shorten)
   [[ -n $names ]] && echo "unit: $names"
-  names=$(run_gtest "$prefix.simtests.log" "$src/build/tests/sim/sim_tests" | shorten)
+  names=$(run_gtest "$prefix.simtests.log" "$src/build/bin/sim_tests" | shorten)
   [[ -n $names ]] && echo "sim-tests: $names"
   names=$(run_scenarios "$src" "$prefix.scenarios.log" | shorten)
   [[ -n $names ]] && echo "scenarios: $names"
   if ((acceptor)); then
-    names=$(run_gtest "$prefix.acceptor.log" "$src/build/tests/acceptor/redis_acceptor_test" | shorten)
+    names=$(run_gtest "$prefix.acceptor.log" "$src/build/bin/redis_acceptor_test" | shorten)
     [[ -n $names ]] && echo "acceptor: $names"
   fi
   return 0

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 
 #include "acceptor_adapter/memory_acceptor.h"
 #include "gtest/gtest.h"
@@ -219,6 +220,44 @@ TEST(ProposerTest, PrepareConflictFastForwardsPastTheRivalAndRetries) {
   EXPECT_GT(h.acceptor(0).Find("k")->accepted.counter, 1000u);
 }
 
+TEST(ProposerTest, RetriesAfterConflictsWaitAJitteredBackoffWithinItsCap) {
+  // Duelling proposers must not retry in lockstep: each failed round waits a random time in
+  // [0, cap] before the next prepare.
+  ProposerConfig config = ProposerConfig::Majority(3);
+  config.backoff_base_ms = 100;
+  config.backoff_max_ms = 100;  // cap = 100 ms for every retry
+  Proposer p(config, 1, 42);
+  ClientRequest r;
+  r.id = 1;
+  r.key = "k";
+  r.change = Put("v");
+  r.query.mutable_record();
+  r.deadline_ms = 1000000;
+  p.Submit(std::move(r), 0);
+  int64_t now = 0;
+  std::set<int64_t> waits_ms;
+  constexpr int kRetries = 8;
+  for (int retry = 0; retry < kRetries; ++retry) {
+    auto prepares = p.TakeOutbox();
+    ASSERT_EQ(Count(prepares, Kind::kPrepare), 3) << "retry " << retry;
+    for (const auto& m : prepares) {
+      AcceptorReply conflict{m.acceptor, m.msg_id, AcceptorReply::Status::kConflict,
+                             Ballot{m.ballot.counter + 1, 7}, "", "", true};
+      p.OnReply(conflict, now);
+    }
+    ASSERT_TRUE(p.TakeOutbox().empty()) << "a failed round retries only after its backoff";
+    ASSERT_TRUE(p.NextWakeupMs().has_value());
+    const int64_t wait = *p.NextWakeupMs() - now;
+    EXPECT_GE(wait, 0);
+    EXPECT_LE(wait, 100) << "backoff beyond its cap";
+    waits_ms.insert(wait);
+    now += wait;
+    p.Tick(now);
+  }
+  EXPECT_GT(waits_ms.size(), 1u) << "every retry waited the same time: no jitter";
+  EXPECT_GT(*waits_ms.rbegin(), 0) << "retries without any backoff";
+}
+
 TEST(ProposerTest, DeclinedChangeStillWritesTheCurrentValueBack) {
   // With the read shortcut off, a declined change must still commit the value it observed.
   ProposerConfig no_skip = ProposerConfig::Majority(3);
@@ -266,6 +305,26 @@ TEST(ProposerTest, ReadWritesBackAValueSeenOnOnlyAMinority) {
   ASSERT_TRUE(c.status.ok()) << c.status;
   EXPECT_EQ(RecordOf(c).value(), "partial");
   EXPECT_EQ(Count(h.sent(), Kind::kAccept), 3) << "an observed value must be chosen before answering";
+  EXPECT_EQ(h.acceptor(1).Find("k")->value, h.acceptor(0).Find("k")->value);
+}
+
+TEST(ProposerTest, DeclinedChangeWritesBackAValueSeenOnOnlyAMinority) {
+  // A declined CAS answers with the value it observed: that value must be chosen first, or a
+  // later round may never see it (the answer would be a value that then vanishes).
+  Harness h;
+  internal::StoredRegister reg;
+  reg.set_value("partial");
+  reg.set_version(1);
+  AcceptorRequest acc{Kind::kAccept, 0, 1, "k", Ballot{5, 9}, reg.SerializeAsString(), {}};
+  h.acceptor(0).Handle(acc);
+  h.drop_request = [](const AcceptorRequest& m) { return m.kind == Kind::kPrepare && m.acceptor == 2; };
+  uint64_t id = h.Submit("k", Cas(7, "w"));
+  const Completion& c = h.Await(id);
+  ASSERT_TRUE(c.status.ok()) << c.status;
+  EXPECT_FALSE(c.response.applied());
+  EXPECT_EQ(RecordOf(c).value(), "partial");
+  EXPECT_EQ(Count(h.sent(), Kind::kAccept), 3) << "a declined change must write back what it saw";
+  ASSERT_NE(h.acceptor(1).Find("k"), nullptr);
   EXPECT_EQ(h.acceptor(1).Find("k")->value, h.acceptor(0).Find("k")->value);
 }
 
