@@ -21,9 +21,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PATCH_DIR=$ROOT/tests/mutation/patches
 EQUIVALENT_FILE=$ROOT/tests/mutation/equivalent.txt
-# Per test binary / per scenario wall-clock cap, in seconds: a mutation that makes a test hang
-# fails that test ("timeout") instead of stalling the check.
-TEST_TIMEOUT_S=${GRYADKA_MUTATION_TEST_TIMEOUT_S:-600}
+# Wall-clock cap per test binary and per chunk of scenario seeds, in seconds (unmutated: under
+# 20 s each): a mutation that makes a test hang fails it ("timeout") instead of stalling the check.
+TEST_TIMEOUT_S=${GRYADKA_MUTATION_TEST_TIMEOUT_S:-180}
 NAMES_SHOWN_MAX=4  # failing test names printed per suite; the log has all
 
 usage() { sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
@@ -137,7 +137,7 @@ run_gtest() {
   timeout --kill-after=10 "$TEST_TIMEOUT_S" "$@" >"$log" 2>&1 || rc=$?
   ((rc == 0)) && return 0
   local failed
-  failed=$(sed -n 's/^\[  FAILED  \] \([A-Za-z0-9_/.]*\).*/\1/p' "$log" | grep -v '^$' | sort -u || true)
+  failed=$(sed -n 's/^\[  FAILED  \] \([A-Za-z0-9_/]*\.[A-Za-z0-9_/.]*\).*/\1/p' "$log" | sort -u || true)
   if [[ -n $failed ]]; then
     echo "$failed"
   elif ((rc == 124 || rc == 137)); then
@@ -147,33 +147,37 @@ run_gtest() {
   fi
 }
 
-# Runs every scenario except the deliberately broken ".i" ones over seeds 1..$seeds; prints
-# "scenario(seed N)" per failing scenario (first failing seed).
+# Runs every scenario except the deliberately broken ".i" ones over seeds 1..$seeds, in chunks
+# of SEEDS_PER_CHUNK, stopping a scenario at its first failing chunk; prints
+# "scenario(seed N)" per failing scenario (its first failing seed).
+SEEDS_PER_CHUNK=10
 run_scenarios() {
   local src=$1 log=$2
-  local sim=$src/build/bin/gryadka-sim scenario rc first
+  local sim=$src/build/bin/gryadka-sim scenario rc from to verdict
   : >"$log"
   while read -r scenario _; do
     [[ $scenario == *.i ]] && continue
-    rc=0
-    timeout --kill-after=10 "$TEST_TIMEOUT_S" "$sim" --scenario "$scenario" \
-      --seeds "1..$seeds" --quiet >>"$log.one" 2>&1 || rc=$?
-    cat "$log.one" >>"$log"
-    if ((rc != 0)); then
-      first=$(sed -n "s/^FAIL [^ ]* seed=\([0-9]*\).*/\1/p" "$log.one" | head -1)
-      if [[ -n $first ]]; then
-        echo "$scenario(seed $first)"
-      elif ((rc == 124 || rc == 137)); then
-        echo "$scenario(timeout)"
-      else
-        echo "$scenario(exit $rc)"
+    verdict=""
+    for ((from = 1; from <= seeds; from += SEEDS_PER_CHUNK)); do
+      to=$((from + SEEDS_PER_CHUNK - 1 < seeds ? from + SEEDS_PER_CHUNK - 1 : seeds))
+      rc=0
+      timeout --kill-after=10 "$TEST_TIMEOUT_S" "$sim" --scenario "$scenario" \
+        --seeds "$from..$to" --quiet >"$log.one" 2>&1 || rc=$?
+      cat "$log.one" >>"$log"
+      ((rc == 0)) && continue
+      verdict=$(sed -n "s/^FAIL [^ ]* seed=\([0-9]*\).*/seed \1/p" "$log.one" | head -1)
+      if [[ -z $verdict ]]; then
+        if ((rc == 124 || rc == 137)); then verdict=timeout; else verdict="exit $rc"; fi
       fi
-    fi
+      break
+    done
     rm -f "$log.one"
+    [[ -n $verdict ]] && echo "$scenario($verdict)"
   done < <("$sim" --list)
+  return 0
 }
 
-# "a b c d e" -> "a, b, c, d (+1 more)"
+# Lines "a".."e" -> "5 [a, b, c, d, +1 more]"
 shorten() {
   local -a names
   mapfile -t names
@@ -181,8 +185,8 @@ shorten() {
   local shown=("${names[@]:0:NAMES_SHOWN_MAX}") out
   out=$(printf '%s, ' "${shown[@]}")
   out=${out%, }
-  if ((${#names[@]} > NAMES_SHOWN_MAX)); then out+=" (+$((${#names[@]} - NAMES_SHOWN_MAX)) more)"; fi
-  echo "$out"
+  if ((${#names[@]} > NAMES_SHOWN_MAX)); then out+=", +$((${#names[@]} - NAMES_SHOWN_MAX)) more"; fi
+  echo "${#names[@]} [$out]"
 }
 
 # Runs the suites a mutation of files $3.. needs in scratch copy $1, logs under prefix $2;
@@ -271,6 +275,7 @@ worker() {
   fi
   for ((i = k; i < ${#patches[@]}; i += jobs)); do
     check_mutation "$src" "$scratch/verdict.$i" "${patches[$i]}" || return 2
+    cp "$scratch/verdict.$i" "$log_dir/$(basename "${patches[$i]}" .patch).verdict"
     print_verdict "$scratch/verdict.$i"
   done
 }
