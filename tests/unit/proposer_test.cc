@@ -328,6 +328,34 @@ TEST(ProposerTest, DeclinedChangeWritesBackAValueSeenOnOnlyAMinority) {
   EXPECT_EQ(h.acceptor(1).Find("k")->value, h.acceptor(0).Find("k")->value);
 }
 
+TEST(ProposerTest, AcceptRefusedByAnAcceptorThatTookAnEarlierCopyIsNotAppliedTwice) {
+  // Acceptor 0 applies the accept but its reply is lost; a rival's prepare then raises its
+  // promise, so the duplicate copy is refused naming the RIVAL's ballot, not ours. That conflict
+  // is no proof that nothing was applied: the retry must find the increment and not repeat it.
+  Harness h;
+  uint64_t id = h.Submit("k", Incr());
+  Proposer& p = h.proposer();
+  for (auto& m : p.TakeOutbox()) p.OnReply(h.acceptor(m.acceptor).Handle(m), 0);
+  std::vector<AcceptorRequest> accepts = p.TakeOutbox();
+  ASSERT_EQ(Count(accepts, Kind::kAccept), 3);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(accepts[i].acceptor, i);
+  h.acceptor(0).Handle(accepts[0]);  // applied; the reply is lost
+  for (int i : {0, 1}) {
+    h.acceptor(i).Handle(AcceptorRequest{Kind::kPrepare, i, 99, "k", Ballot{1000, 7}, "", {}});
+  }
+  p.OnReply(h.acceptor(0).Handle(accepts[0]), 0);  // the duplicate: conflict (rival's ballot)
+  p.OnReply(h.acceptor(1).Handle(accepts[1]), 0);  // conflict
+  AcceptorReply never_sent{2, accepts[2].msg_id, AcceptorReply::Status::kError, {}, "", "not connected",
+                           /*maybe_applied=*/false};
+  p.OnReply(never_sent, 0);
+  const Completion& c = h.Await(id);
+  ASSERT_TRUE(c.status.ok()) << c.status;
+  EXPECT_EQ(RecordOf(c).value(), "1") << "the increment was applied once";
+  internal::StoredRegister reg;
+  ASSERT_TRUE(reg.ParseFromString(h.acceptor(0).Find("k")->value));
+  EXPECT_EQ(reg.value(), "1") << "the increment must not be applied twice";
+}
+
 TEST(ProposerTest, LateAndDuplicatedRepliesAreIgnored) {
   Harness h;
   uint64_t id = h.Submit("k", Incr());
