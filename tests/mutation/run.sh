@@ -130,11 +130,12 @@ build_in() {
 }
 
 # Runs a gtest binary; prints the failing test names (or "<binary>(timeout|crash)").
+# `timeout --foreground` keeps the test in the worker's process group, which cleanup stops.
 run_gtest() {
   local log=$1
   shift
   local rc=0
-  timeout --kill-after=10 "$TEST_TIMEOUT_S" "$@" >"$log" 2>&1 || rc=$?
+  timeout --foreground --kill-after=10 "$TEST_TIMEOUT_S" "$@" >"$log" 2>&1 || rc=$?
   ((rc == 0)) && return 0
   local failed
   failed=$(sed -n 's/^\[  FAILED  \] \([A-Za-z0-9_/]*\.[A-Za-z0-9_/.]*\).*/\1/p' "$log" | sort -u || true)
@@ -161,7 +162,7 @@ run_scenarios() {
     for ((from = 1; from <= seeds; from += SEEDS_PER_CHUNK)); do
       to=$((from + SEEDS_PER_CHUNK - 1 < seeds ? from + SEEDS_PER_CHUNK - 1 : seeds))
       rc=0
-      timeout --kill-after=10 "$TEST_TIMEOUT_S" "$sim" --scenario "$scenario" \
+      timeout --foreground --kill-after=10 "$TEST_TIMEOUT_S" "$sim" --scenario "$scenario" \
         --seeds "$from..$to" --quiet >"$log.one" 2>&1 || rc=$?
       cat "$log.one" >>"$log"
       ((rc == 0)) && continue
@@ -173,6 +174,8 @@ run_scenarios() {
     done
     rm -f "$log.one"
     [[ -n $verdict ]] && echo "$scenario($verdict)"
+    # A mutation that hangs one scenario likely hangs them all: one timeout is enough.
+    [[ $verdict == timeout ]] && break
   done < <("$sim" --list)
   return 0
 }
