@@ -41,7 +41,7 @@ CASES = [
     ("keys1k-affine-incr", "1,000 keys, increments, 2 proposers, --routing=affine",
      ["--workload=incr", "--keys=1000", "--proposers=2", "--routing=affine"]),
 ]
-COMMON = ["--spawn", "--concurrency=64", "--warmup_s=1", "--fault_acceptor=0"]
+COMMON = ["--spawn", "--concurrency=64", "--warmup_s=1", "--fault_acceptor=0", "--report_cpu"]
 RUN_TIMEOUT_S_MAX = 300  # one gryadka-bench run, including the cluster's start and stop
 
 
@@ -101,9 +101,9 @@ def run_once(args, bench, case, build):
 
 def print_table(results):
     print("| case | build | healthy ops/s | fault ops/s | after ops/s | fault/healthy | "
-          "longest gap ms | gap before the fault ms | fault p99 ms | errors | "
+          "longest gap ms | gap before the fault ms | fault p99 ms | errors | others' CPU cores | "
           "ratio, gap ms of each run |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     keys = []
     for r in results:
         if (r["case"], r["build"]) not in keys:
@@ -114,11 +114,20 @@ def print_table(results):
         def med(k):
             return statistics.median(r[k] for r in runs)
 
+        others = statistics.median(others_cores(r) for r in runs)
         each = ", ".join(f"{r['fault_throughput_ratio']:.2f} / {r['longest_gap_ms']}" for r in runs)
         print(f"| {case} | {build} | {med('healthy_ops_per_s'):,.0f} | {med('fault_ops_per_s'):,.0f} | "
               f"{med('after_ops_per_s'):,.0f} | {med('fault_throughput_ratio'):.2f} | "
               f"{med('longest_gap_ms'):.0f} | {med('healthy_longest_gap_ms'):.0f} | "
-              f"{med('fault_p99_ms'):.1f} | {med('errors'):.0f} | {each} |")
+              f"{med('fault_p99_ms'):.1f} | {med('errors'):.0f} | {others:.2f} | {each} |")
+
+
+def others_cores(r):
+    """CPU cores used by processes the run did not start (machine busy - ours), if recorded."""
+    cpu = r.get("cpu_cores", {})
+    if "machine" not in cpu:
+        return float("nan")
+    return max(0.0, cpu["machine"] - sum(v for k, v in cpu.items() if k != "machine"))
 
 
 def main():
