@@ -287,9 +287,10 @@ class Driver::Worker {
     stats_.conflicts += conflict;
     stats_.declined += declined;
     stats_.latency.Record(now_ns - s.op_start_ns);
-    if (stats_.timeline.length_ms() == 0) return;
-    const int64_t offset_ms =
-        (now_ns - d_->measure_start_ns_.load(std::memory_order_relaxed)) / 1000000;
+    const int64_t start_ns = d_->measure_start_ns_.load(std::memory_order_relaxed);
+    // No timeline, or a completion before BeginMeasure() (--warmup_s=0 starts in kMeasure).
+    if (stats_.timeline.length_ms() == 0 || start_ns == 0) return;
+    const int64_t offset_ms = (now_ns - start_ns) / 1000000;
     stats_.timeline.Record(offset_ms);
     const FaultWindow w = WindowOf(offset_ms, fault_at_ms_, fault_end_ms_);
     stats_.window_latency[static_cast<int>(w)].Record(now_ns - s.op_start_ns);
@@ -324,6 +325,7 @@ void Driver::Start(const RunSpec& spec, Phase phase) {
   SetPhase(phase);
   stopping_.store(false);
   issued_.store(0);
+  measure_start_ns_.store(0);
   completed_.store(0);
   workers_done_.store(0);
   workers_.clear();
