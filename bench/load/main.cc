@@ -49,8 +49,8 @@ ABSL_FLAG(std::string, fault, "none",
           "--spawn: none | freeze_acceptor (SIGSTOP one redis-server, SIGCONT later) | "
           "kill_acceptor (SIGKILL it, restart it from its AOF later), during the measured window");
 ABSL_FLAG(int, fault_acceptor, 0, "--fault: which spawned redis-server (0..2)");
-ABSL_FLAG(double, fault_at_s, 5, "--fault: seconds after the measured window begins");
-ABSL_FLAG(double, fault_duration_s, 5,
+ABSL_FLAG(double, fault_at_s, 3, "--fault: seconds after the measured window begins");
+ABSL_FLAG(double, fault_duration_s, 4,
           "--fault: seconds the fault lasts (it must end before --duration_s)");
 ABSL_FLAG(std::string, key_prefix, "", "key prefix (default: bench:<workload>:)");
 ABSL_FLAG(uint64_t, value_bytes, 16, "bytes per value written by put, cas and mixed");

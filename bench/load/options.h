@@ -82,8 +82,8 @@ const char* FaultKindName(FaultKind kind);
 struct FaultSchedule {
   FaultKind kind = FaultKind::kNone;
   int acceptor = 0;           // index of the spawned redis-server, 0..kSpawnedAcceptors-1
-  double at_s = 5;            // seconds after the measured window begins
-  double duration_s = 5;      // seconds the fault lasts
+  double at_s = 3;            // seconds after the measured window begins
+  double duration_s = 4;      // seconds the fault lasts (defaults fit --duration_s=10)
 };
 
 // A parsed http://HOST:PORT/PATH.
