@@ -1,6 +1,5 @@
 #include "proposer/server/kv_service.h"
 
-#include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
 #include <charconv>

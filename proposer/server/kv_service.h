@@ -1,7 +1,8 @@
 // The gryadka.v1.KV gRPC service (callback API). Every RPC becomes one core request handed to
 // the shard that owns its key; the reaction never blocks: the shard finishes the call when the
 // round completes. The caller's deadline (cut to --max_deadline_ms; --default_deadline_ms when
-// absent) bounds all work done for the call. Thread-safe.
+// absent) bounds all work done for the call. A request that cannot be decoded, or fails
+// core::ValidateRequest, is answered INVALID_ARGUMENT before any round. Thread-safe.
 #pragma once
 
 #include <grpcpp/support/byte_buffer.h>
