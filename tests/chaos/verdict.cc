@@ -166,11 +166,11 @@ void AppendWindows(const RunRecord& run, const std::vector<int64_t>& successes, 
                         Ms(baseline_us));
   for (const auto& [kind, w] : windows) {
     const double max_ms = Ms(*std::max_element(w.gaps_us.begin(), w.gaps_us.end()));
-    const double median_ms = Percentile(w.gaps_us, 0.5);
-    absl::StrAppendFormat(&r, "  %-20s events %d  max %8.1f  median %8.1f\n", kind, w.gaps_us.size(),
-                          max_ms, median_ms);
-    wjson.push_back(absl::StrFormat("\"%s\":{\"events\":%d,\"max_ms\":%.1f,\"median_ms\":%.1f}", kind,
-                                    w.gaps_us.size(), max_ms, median_ms));
+    std::vector<std::string> each;
+    for (int64_t gap : w.gaps_us) each.push_back(absl::StrFormat("%.1f", Ms(gap)));
+    absl::StrAppendFormat(&r, "  %-20s max %8.1f  each [%s]\n", kind, max_ms, absl::StrJoin(each, ", "));
+    wjson.push_back(absl::StrFormat("\"%s\":{\"events\":%d,\"max_ms\":%.1f,\"each_ms\":[%s]}", kind,
+                                    w.gaps_us.size(), max_ms, absl::StrJoin(each, ",")));
   }
   json.push_back(absl::StrCat("\"windows_without_success\":{", absl::StrJoin(wjson, ","), "}"));
 }
