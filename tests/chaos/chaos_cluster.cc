@@ -12,6 +12,7 @@ namespace {
 
 constexpr int kProposerStartAttemptsMax = 5;  // fresh ports tried if the chosen one was taken
 constexpr int64_t kHealthPollMs = 20;
+constexpr int64_t kProxyApplyTimeoutMs = 5000;
 
 }  // namespace
 
@@ -109,19 +110,28 @@ std::vector<FaultProxy*> ChaosCluster::Links(const Fault& fault) {
   return links;
 }
 
-void ChaosCluster::SetLinks(const Fault& fault, const LinkFaults& faults) {
-  for (FaultProxy* link : Links(fault)) link->Set(faults);
+absl::Status ChaosCluster::SetLinks(const Fault& fault, const LinkFaults& faults) {
+  const std::vector<FaultProxy*> links = Links(fault);
+  for (FaultProxy* link : links) link->Set(faults);
+  for (FaultProxy* link : links) {
+    if (!link->WaitApplied(kProxyApplyTimeoutMs)) {
+      return absl::DeadlineExceededError(absl::StrCat("proxy to acceptor ", fault.target, " did not apply '",
+                                                      DescribeFaults(faults), "' within ",
+                                                      kProxyApplyTimeoutMs, " ms"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ChaosCluster::Apply(const Fault& f) {
   switch (f.kind) {
     case FaultKind::kRedisKill: redis_[f.target]->Kill(); break;
     case FaultKind::kRedisPause: redis_[f.target]->Pause(); break;
-    case FaultKind::kProxyCut: SetLinks(f, {.cut = true}); break;
-    case FaultKind::kProxyStall: SetLinks(f, {.stall = true}); break;
-    case FaultKind::kProxyLatency: SetLinks(f, {.latency_ms = f.latency_ms}); break;
-    case FaultKind::kOneWayToRedis: SetLinks(f, {.block_to_upstream = true}); break;
-    case FaultKind::kOneWayFromRedis: SetLinks(f, {.block_to_client = true}); break;
+    case FaultKind::kProxyCut: return SetLinks(f, {.cut = true});
+    case FaultKind::kProxyStall: return SetLinks(f, {.stall = true});
+    case FaultKind::kProxyLatency: return SetLinks(f, {.latency_ms = f.latency_ms});
+    case FaultKind::kOneWayToRedis: return SetLinks(f, {.block_to_upstream = true});
+    case FaultKind::kOneWayFromRedis: return SetLinks(f, {.block_to_client = true});
     case FaultKind::kProposerKill: proposers_[f.target]->Kill(); break;
     case FaultKind::kProposerPause: proposers_[f.target]->Pause(); break;
   }
@@ -138,7 +148,7 @@ absl::Status ChaosCluster::Heal(const Fault& f) {
     case FaultKind::kProposerPause:
       proposers_[f.target]->Resume();
       return WaitServing(f.target, options_.serving_timeout_ms);
-    default: SetLinks(f, {}); return absl::OkStatus();
+    default: return SetLinks(f, {});
   }
 }
 

@@ -42,7 +42,8 @@ class ChaosCluster {
   int proposers() const { return static_cast<int>(proposers_.size()); }
   int acceptors() const { return static_cast<int>(redis_.size()); }
 
-  // Starts `fault`. Fails if a process cannot be signalled (e.g. it already exited).
+  // Starts `fault`; returns once it is in effect (proxies: every link's connections serve under
+  // it). Fails naming a proxy that did not apply it in time.
   absl::Status Apply(const Fault& fault);
   // Ends `fault`: restarts what was killed (waiting until Redis answers / the proposer is
   // SERVING), resumes what was paused, heals the links. Fails naming what did not come back.
@@ -58,7 +59,7 @@ class ChaosCluster {
   explicit ChaosCluster(ChaosClusterOptions options) : options_(std::move(options)) {}
   absl::Status StartProposer(int i);
   std::vector<FaultProxy*> Links(const Fault& fault);
-  void SetLinks(const Fault& fault, const LinkFaults& faults);
+  absl::Status SetLinks(const Fault& fault, const LinkFaults& faults);
 
   const ChaosClusterOptions options_;
   std::vector<std::unique_ptr<test_support::RedisProcess>> redis_;

@@ -95,6 +95,7 @@ struct FaultProxy::Connection {
   int client_fd = -1;
   int upstream_fd = -1;
   std::atomic<bool> done{false};
+  std::atomic<uint64_t> seen_generation{0};  // the faults this connection serves under
   std::thread thread;
 };
 
@@ -135,6 +136,29 @@ void FaultProxy::Set(const LinkFaults& faults) {
   std::lock_guard<std::mutex> lock(mu_);
   faults_ = faults;
   faults_.latency_ms = std::max<int64_t>(0, faults.latency_ms);
+  ++generation_;
+}
+
+LinkFaults FaultProxy::Current(uint64_t* generation) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  *generation = generation_;
+  return faults_;
+}
+
+bool FaultProxy::WaitApplied(int64_t timeout_ms) const {
+  const int64_t deadline_us = NowUs() + timeout_ms * 1000;
+  for (;;) {
+    bool applied = true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& c : connections_) {
+        if (!c->done && c->seen_generation < generation_) applied = false;
+      }
+    }
+    if (applied) return true;
+    if (NowUs() >= deadline_us) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 LinkFaults FaultProxy::faults() const {
@@ -198,11 +222,13 @@ void FaultProxy::Serve(Connection* c) {
   bool reset = false;
   bool closed = false;
   while (!stopping_ && !closed) {
-    const LinkFaults f = faults();
+    uint64_t generation = 0;
+    const LinkFaults f = Current(&generation);
     if (f.cut) {
       reset = true;
       break;
     }
+    c->seen_generation = generation;
     const bool blocked[2] = {f.stall || f.block_to_upstream, f.stall || f.block_to_client};
     int64_t now = NowUs();
     pollfd fds[2] = {{c->client_fd, 0, 0}, {c->upstream_fd, 0, 0}};

@@ -57,8 +57,12 @@ class FaultProxy {
   FaultProxy(const FaultProxy&) = delete;
   FaultProxy& operator=(const FaultProxy&) = delete;
 
-  // Replaces the faults; takes effect within kProxyPollIntervalMs. REQUIRES: latency_ms >= 0.
+  // Replaces the faults (a negative latency counts as 0). Returns at once; every connection
+  // picks them up within about kProxyPollIntervalMs (later on a loaded machine).
   void Set(const LinkFaults& faults);
+  // Blocks until every live connection serves under the faults of the last Set() (a cut: until
+  // they are reset), or `timeout_ms` passed. Returns false on timeout.
+  bool WaitApplied(int64_t timeout_ms) const;
   LinkFaults faults() const;
 
   int port() const { return port_; }
@@ -72,6 +76,7 @@ class FaultProxy {
   void AcceptLoop();
   void Serve(Connection* c);
   void ReapFinished();
+  LinkFaults Current(uint64_t* generation) const;
 
   const int listen_fd_;
   const int port_;
@@ -80,6 +85,7 @@ class FaultProxy {
   std::atomic<int64_t> accepted_{0};
   mutable std::mutex mu_;
   LinkFaults faults_;                                   // guarded by mu_
+  uint64_t generation_ = 0;                             // guarded by mu_; bumped by Set()
   std::vector<std::unique_ptr<Connection>> connections_;  // guarded by mu_
   std::thread acceptor_;
 };

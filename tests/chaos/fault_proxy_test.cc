@@ -16,6 +16,7 @@ using test_support::RedisProcess;
 using test_support::SyncRedis;
 
 constexpr int64_t kShortTimeoutMs = 300;
+constexpr int64_t kApplyTimeoutMs = 10000;
 
 class FaultProxyTest : public ::testing::Test {
  protected:
@@ -30,9 +31,12 @@ class FaultProxyTest : public ::testing::Test {
   absl::StatusOr<SyncRedis> Connect(int64_t timeout_ms = kShortTimeoutMs) {
     return SyncRedis::Connect("127.0.0.1", proxy_->port(), timeout_ms);
   }
-  static void Settle() {  // longer than the proxy's reaction time
-    std::this_thread::sleep_for(std::chrono::milliseconds(4 * kProxyPollIntervalMs));
+  // Sets the faults and waits until every connection serves under them.
+  void SetAndWait(const LinkFaults& faults) {
+    proxy_->Set(faults);
+    ASSERT_TRUE(proxy_->WaitApplied(kApplyTimeoutMs));
   }
+  static void Pause() { std::this_thread::sleep_for(std::chrono::milliseconds(kProxyPollIntervalMs)); }
   std::unique_ptr<RedisProcess> redis_;
   std::unique_ptr<FaultProxy> proxy_;
 };
@@ -49,8 +53,7 @@ TEST_F(FaultProxyTest, HealthyProxyForwardsCommandsBothWays) {
 TEST_F(FaultProxyTest, CutResetsOpenConnectionsAndRefusesNewOnesUntilHealed) {
   auto conn = Connect();
   ASSERT_TRUE(conn.ok()) << conn.status();
-  proxy_->Set({.cut = true});
-  Settle();
+  SetAndWait({.cut = true});
   EXPECT_FALSE(conn->Command({"PING"}).ok());
   auto during = Connect();
   EXPECT_TRUE(!during.ok() || !during->Command({"PING"}).ok());
@@ -63,8 +66,7 @@ TEST_F(FaultProxyTest, CutResetsOpenConnectionsAndRefusesNewOnesUntilHealed) {
 TEST_F(FaultProxyTest, StallHoldsTheConnectionOpenAndDeliversLateAfterHealing) {
   auto conn = Connect();
   ASSERT_TRUE(conn.ok()) << conn.status();
-  proxy_->Set({.stall = true});
-  Settle();
+  SetAndWait({.stall = true});
   EXPECT_FALSE(conn->Command({"SET", "stalled", "1"}).ok());  // timed out: the answer never came
   // The request itself was held, not lost: it reaches Redis once the stall ends.
   proxy_->Set({});
@@ -73,7 +75,7 @@ TEST_F(FaultProxyTest, StallHoldsTheConnectionOpenAndDeliversLateAfterHealing) {
   bool arrived = false;
   for (int i = 0; i < 100 && !arrived; ++i) {
     arrived = direct->Command({"GET", "stalled"})->str == "1";
-    if (!arrived) Settle();
+    if (!arrived) Pause();
   }
   EXPECT_TRUE(arrived);
   EXPECT_EQ(proxy_->live_connections(), 1);
@@ -82,8 +84,7 @@ TEST_F(FaultProxyTest, StallHoldsTheConnectionOpenAndDeliversLateAfterHealing) {
 TEST_F(FaultProxyTest, OneWayPartitionAppliesRequestsButLosesTheAnswers) {
   auto conn = Connect();
   ASSERT_TRUE(conn.ok()) << conn.status();
-  proxy_->Set({.block_to_client = true});
-  Settle();
+  SetAndWait({.block_to_client = true});
   EXPECT_FALSE(conn->Command({"SET", "oneway", "applied"}).ok());
   auto direct = SyncRedis::Connect("127.0.0.1", redis_->port());
   ASSERT_TRUE(direct.ok());
@@ -93,8 +94,7 @@ TEST_F(FaultProxyTest, OneWayPartitionAppliesRequestsButLosesTheAnswers) {
 TEST_F(FaultProxyTest, OneWayPartitionTowardUpstreamKeepsRequestsFromRedis) {
   auto conn = Connect();
   ASSERT_TRUE(conn.ok()) << conn.status();
-  proxy_->Set({.block_to_upstream = true});
-  Settle();
+  SetAndWait({.block_to_upstream = true});
   EXPECT_FALSE(conn->Command({"SET", "blocked", "1"}).ok());
   auto direct = SyncRedis::Connect("127.0.0.1", redis_->port());
   ASSERT_TRUE(direct.ok());
@@ -104,8 +104,7 @@ TEST_F(FaultProxyTest, OneWayPartitionTowardUpstreamKeepsRequestsFromRedis) {
 TEST_F(FaultProxyTest, AddedLatencyDelaysEveryAnswerByAtLeastTheLatency) {
   auto conn = Connect(5000);
   ASSERT_TRUE(conn.ok()) << conn.status();
-  proxy_->Set({.latency_ms = 60});
-  Settle();
+  SetAndWait({.latency_ms = 60});
   const auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(conn->Command({"PING"}).ok());
   const auto took = std::chrono::steady_clock::now() - start;
