@@ -175,6 +175,82 @@ void AppendWindows(const RunRecord& run, const std::vector<int64_t>& successes, 
   json.push_back(absl::StrCat("\"windows_without_success\":{", absl::StrJoin(wjson, ","), "}"));
 }
 
+// Majority-down run: how calls fail while two acceptors are down, and when success resumes.
+void JudgeMajorityDown(const RunRecord& run, const std::vector<int64_t>& successes, std::string* report,
+                       std::vector<std::string>* json_parts, std::vector<Check>* checks) {
+  std::string& r = *report;
+  std::vector<std::string>& json = *json_parts;
+  auto check = [&](const std::string& name, bool passed, const std::string& detail) {
+    checks->push_back({name, passed, detail});
+  };
+  // Group the faults: each group is one majority-down period.
+  std::map<int, Interval> groups;
+  for (const FaultRecord& f : run.faults) {
+    auto [it, fresh] = groups.try_emplace(f.fault.group, Interval{f.applied_us, f.healed_us});
+    if (!fresh) {
+      it->second.from_us = std::max(it->second.from_us, f.applied_us);
+      it->second.to_us = std::min(it->second.to_us, f.healed_us);
+    }
+  }
+  std::vector<int64_t> fail_latency_us;
+  int64_t down_calls = 0, down_ok = 0, down_unavailable = 0;
+  std::map<std::string, int64_t> other_codes;
+  std::vector<int64_t> recovery_us;
+  std::string periods;
+  for (const auto& [group, g] : groups) {
+    std::vector<int64_t> period_latency_us;
+    // Down: every proposer's quorum was gone for the whole call.
+    for (const Operation& op : run.history->ops()) {
+      if (!IsWorkload(run, op) || op.call_us < g.from_us + kDownSettleMs * 1000 || op.return_us > g.to_us) continue;
+      down_calls++;
+      if (op.outcome == Outcome::kOk) {
+        down_ok++;
+        continue;
+      }
+      fail_latency_us.push_back(op.return_us - op.call_us);
+      period_latency_us.push_back(op.return_us - op.call_us);
+      const absl::StatusCode code = (*run.codes)[op.id];
+      if (code == absl::StatusCode::kUnavailable) down_unavailable++;
+      else other_codes[absl::StatusCodeToString(code)]++;
+    }
+    auto next = std::lower_bound(successes.begin(), successes.end(), g.to_us);
+    recovery_us.push_back(next == successes.end() ? -1 : *next - g.to_us);
+    std::vector<std::string> kinds;
+    for (const FaultRecord& f : run.faults) {
+      if (f.fault.group == group) kinds.push_back(absl::StrCat(FaultKindName(f.fault.kind), " ", f.fault.target));
+    }
+    absl::StrAppendFormat(&periods, "  period %d [%s]: %d failed calls, latency p50 %.1f ms, p99 %.1f ms; "
+                                    "first success %.1f ms after healing\n",
+                          group, absl::StrJoin(kinds, ", "), period_latency_us.size(),
+                          Percentile(period_latency_us, 0.5), Percentile(period_latency_us, 0.99),
+                          Ms(recovery_us.back()));
+  }
+  std::vector<std::string> others;
+  for (const auto& [code, n] : other_codes) others.push_back(absl::StrCat(code, " ", n));
+  const bool recovered = std::none_of(recovery_us.begin(), recovery_us.end(), [](int64_t x) { return x < 0; });
+  const double recovery_max_ms = recovered && !recovery_us.empty()
+                                     ? Ms(*std::max_element(recovery_us.begin(), recovery_us.end()))
+                                     : -1;
+  absl::StrAppendFormat(&r, "majority down (%d periods): %d calls, %d ok, %d UNAVAILABLE, other [%s]; "
+                            "failure latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; first success "
+                            "after healing within %.1f ms\n",
+                        groups.size(), down_calls, down_ok, down_unavailable, absl::StrJoin(others, ", "),
+                        Percentile(fail_latency_us, 0.5), Percentile(fail_latency_us, 0.99),
+                        Percentile(fail_latency_us, 1.0), recovery_max_ms);
+  r += periods;
+  json.push_back(absl::StrFormat(
+      "\"majority_down\":{\"periods\":%d,\"calls\":%d,\"ok\":%d,\"unavailable\":%d,\"other\":%d,"
+      "\"fail_latency_ms\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f},\"recovery_max_ms\":%.1f}",
+      groups.size(), down_calls, down_ok, down_unavailable, down_calls - down_ok - down_unavailable,
+      Percentile(fail_latency_us, 0.5), Percentile(fail_latency_us, 0.99), Percentile(fail_latency_us, 1.0),
+      recovery_max_ms));
+  check("calls were made while a majority was down", down_calls > 0, "none");
+  check("no call succeeds while a majority is down", down_ok == 0, absl::StrCat(down_ok, " succeeded"));
+  check("calls fail with UNAVAILABLE while a majority is down", down_unavailable == down_calls - down_ok,
+        absl::StrJoin(others, ", "));
+  check("calls succeed again after the majority is back", recovered, "no success after a heal");
+}
+
 }  // namespace
 
 int Verdict::passed() const {
@@ -263,61 +339,7 @@ Verdict Judge(const RunRecord& run) {
   // Windows without success (safety run: one fault at a time, so each window is that fault's).
   const std::vector<int64_t> successes = SuccessTimes(run);
   if (!run.majority_down) AppendWindows(run, successes, &r, &json);
-  if (run.majority_down) {
-    // Group the faults: each group is one majority-down period.
-    std::map<int, Interval> groups;
-    for (const FaultRecord& f : run.faults) {
-      auto [it, fresh] = groups.try_emplace(f.fault.group, Interval{f.applied_us, f.healed_us});
-      if (!fresh) {
-        it->second.from_us = std::max(it->second.from_us, f.applied_us);
-        it->second.to_us = std::min(it->second.to_us, f.healed_us);
-      }
-    }
-    std::vector<int64_t> fail_latency_us;
-    int64_t down_calls = 0, down_ok = 0, down_unavailable = 0;
-    std::map<std::string, int64_t> other_codes;
-    std::vector<int64_t> recovery_us;
-    for (const auto& [group, g] : groups) {
-      // Down: every proposer's quorum was gone for the whole call.
-      for (const Operation& op : run.history->ops()) {
-        if (!IsWorkload(run, op) || op.call_us < g.from_us + kDownSettleMs * 1000 || op.return_us > g.to_us) continue;
-        down_calls++;
-        if (op.outcome == Outcome::kOk) {
-          down_ok++;
-          continue;
-        }
-        fail_latency_us.push_back(op.return_us - op.call_us);
-        const absl::StatusCode code = (*run.codes)[op.id];
-        if (code == absl::StatusCode::kUnavailable) down_unavailable++;
-        else other_codes[absl::StatusCodeToString(code)]++;
-      }
-      auto next = std::lower_bound(successes.begin(), successes.end(), g.to_us);
-      recovery_us.push_back(next == successes.end() ? -1 : *next - g.to_us);
-    }
-    std::vector<std::string> others;
-    for (const auto& [code, n] : other_codes) others.push_back(absl::StrCat(code, " ", n));
-    const bool recovered = std::none_of(recovery_us.begin(), recovery_us.end(), [](int64_t x) { return x < 0; });
-    const double recovery_max_ms = recovered && !recovery_us.empty()
-                                       ? Ms(*std::max_element(recovery_us.begin(), recovery_us.end()))
-                                       : -1;
-    absl::StrAppendFormat(&r, "majority down (%d periods): %d calls, %d ok, %d UNAVAILABLE, other [%s]; "
-                              "failure latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; first success "
-                              "after healing within %.1f ms\n",
-                          groups.size(), down_calls, down_ok, down_unavailable, absl::StrJoin(others, ", "),
-                          Percentile(fail_latency_us, 0.5), Percentile(fail_latency_us, 0.99),
-                          Percentile(fail_latency_us, 1.0), recovery_max_ms);
-    json.push_back(absl::StrFormat(
-        "\"majority_down\":{\"periods\":%d,\"calls\":%d,\"ok\":%d,\"unavailable\":%d,\"other\":%d,"
-        "\"fail_latency_ms\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f},\"recovery_max_ms\":%.1f}",
-        groups.size(), down_calls, down_ok, down_unavailable, down_calls - down_ok - down_unavailable,
-        Percentile(fail_latency_us, 0.5), Percentile(fail_latency_us, 0.99), Percentile(fail_latency_us, 1.0),
-        recovery_max_ms));
-    check("calls were made while a majority was down", down_calls > 0, "none");
-    check("no call succeeds while a majority is down", down_ok == 0, absl::StrCat(down_ok, " succeeded"));
-    check("calls fail with UNAVAILABLE while a majority is down", down_unavailable == down_calls - down_ok,
-          absl::StrJoin(others, ", "));
-    check("calls succeed again after the majority is back", recovered, "no success after a heal");
-  }
+  if (run.majority_down) JudgeMajorityDown(run, successes, &r, &json, &v.checks);
 
   std::vector<std::string> check_json;
   for (const Check& ch : v.checks) {
