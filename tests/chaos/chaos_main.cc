@@ -244,7 +244,9 @@ int Main(int argc, char** argv) {
                             .heal_status = s});
     }
   }
-  std::cout << "workload stopped after " << workload.calls() << " calls; reading every key\n";
+  std::cout << "workload stopped after " << workload.calls() << " calls"
+            << (recorder.full() ? " (history full: stopped early at kHistoryOpsMax)" : "")
+            << "; reading every key\n";
   run.final_reads = workload.ReadAll(kFinalReadThreads, kFinalReadAttemptsMax);
   Recorder::Taken taken = recorder.Take();
 

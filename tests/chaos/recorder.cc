@@ -49,6 +49,7 @@ uint64_t Recorder::Invoke(int client, const std::string& key, const v1::ChangeOp
                           const v1::QueryOp& query) {
   std::lock_guard<std::mutex> lock(mu_);
   codes_.push_back(absl::StatusCode::kUnknown);
+  size_++;
   return history_.Invoke(client, key, change, query, NowUs());
 }
 

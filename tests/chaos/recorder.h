@@ -9,6 +9,7 @@
 // Thread-safe. TakeHistory() must be called after every thread stopped recording.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -34,10 +35,18 @@ sim::Outcome ChaosOutcomeOfStatus(const absl::Status& status);
 // The wire response a ChangeQueryResult stands for (applied, query result, decline reason).
 v1::ChangeQueryResponse ToResponse(const ChangeQueryResult& result);
 
+// About 300 bytes per operation: 3,000,000 operations is ~1 GB. A run stops its workload early
+// once the history holds this many (a soak of hours at ~500 calls/s would otherwise grow without
+// bound).
+inline constexpr size_t kHistoryOpsMax = 3'000'000;
+
 class Recorder {
  public:
   Recorder();
   int64_t NowUs() const;
+
+  // True once the history holds kHistoryOpsMax operations (Invoke() still records).
+  bool full() const { return size_.load() >= kHistoryOpsMax; }
 
   // Records an invocation now; returns its id.
   uint64_t Invoke(int client, const std::string& key, const v1::ChangeOp& change,
@@ -59,6 +68,7 @@ class Recorder {
   std::mutex mu_;
   sim::History history_;
   std::vector<absl::StatusCode> codes_;
+  std::atomic<size_t> size_{0};
 };
 
 }  // namespace gryadka::chaos

@@ -69,7 +69,7 @@ void Workload::Run(int c) {
   std::unordered_map<std::string, uint64_t> seen_version;  // last version this thread saw
   v1::QueryOp record_query;
   record_query.mutable_record();
-  for (uint64_t seq = 1; !stop_; ++seq) {
+  for (uint64_t seq = 1; !stop_ && !recorder_->full(); ++seq) {
     const bool hot = static_cast<int>(rng() % 100) < options_.hot_percent;
     const std::string key = hot ? HotKey(static_cast<int>(rng() % options_.hot_keys))
                                 : ColdKey(static_cast<int>(rng() % options_.cold_keys));

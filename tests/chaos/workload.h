@@ -7,7 +7,8 @@
 //             served by one proposer (failover on UNAVAILABLE).
 //   bound     a Client over ONE proposer picked at random per thread: proposers fight over the
 //             hot keys.
-// Mode "mixed" makes even threads affinity and odd threads bound.
+// Mode "mixed" makes even threads affinity and odd threads bound. Threads stop on their own once
+// the recorder is full (kHistoryOpsMax).
 //
 // Thread-safety: Start() and Stop() from one controlling thread.
 #pragma once
