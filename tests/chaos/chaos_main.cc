@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -70,6 +71,10 @@ bool ParseInt(const std::string& name, const std::string& text, int64_t lo, int6
 bool Parse(int argc, char** argv, Flags* f, std::string* error) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kUsage;
+      std::exit(0);
+    }
     if (arg == "--majority_down") {
       f->majority_down = true;
       continue;
@@ -135,7 +140,7 @@ std::string RerunCommand(const char* argv0, const Flags& f) {
   std::string cmd = absl::StrCat(argv0, " --seed=", f.seed, " --duration_s=", f.duration_s,
                                  " --clients=", f.clients, " --proposers=", f.proposers,
                                  " --affinity=", f.affinity, " --hot_keys=", f.hot_keys,
-                                 " --cold_keys=", f.cold_keys);
+                                 " --cold_keys=", f.cold_keys, " --search_steps_max=", f.search_steps_max);
   if (f.majority_down) cmd += " --majority_down";
   if (!f.proposer_flags.empty()) absl::StrAppend(&cmd, " --proposer_flags='", f.proposer_flags, "'");
   return cmd;

@@ -26,6 +26,8 @@ struct Counts {
   int64_t attempted = 0, ok = 0, failed = 0, unknown = 0;
 };
 
+constexpr size_t kFailuresShownMax = 5;  // failed calls listed under the success ratio
+
 double Ms(int64_t us) { return us / 1000.0; }
 
 double Percentile(std::vector<int64_t> v, double p) {
@@ -313,14 +315,19 @@ Verdict Judge(const RunRecord& run) {
 
   // Success ratio while a quorum is up.
   int64_t counted = 0, counted_ok = 0;
+  std::vector<std::string> counted_failures;  // the first few, for the report
   for (const Operation& op : run.history->ops()) {
     if (!IsWorkload(run, op) || ExcludedFromRatio(run, op)) continue;
     counted++;
     counted_ok += op.outcome == Outcome::kOk;
+    if (op.outcome != Outcome::kOk && counted_failures.size() < kFailuresShownMax) {
+      counted_failures.push_back(absl::StrCat("  ", sim::DescribeOp(op), ": ", op.error));
+    }
   }
   const double ratio = counted == 0 ? 0 : static_cast<double>(counted_ok) / counted;
   absl::StrAppendFormat(&r, "success ratio while a quorum is up: %.5f (%d of %d calls)\n", ratio,
                         counted_ok, counted);
+  for (const std::string& f : counted_failures) absl::StrAppend(&r, f, "\n");
   json.push_back(absl::StrFormat("\"success_ratio_quorum_up\":{\"ratio\":%.6f,\"ok\":%d,\"counted\":%d}",
                                  ratio, counted_ok, counted));
   check(absl::StrFormat("success ratio while a quorum is up >= %.3f", kSuccessRatioMin),
