@@ -274,7 +274,7 @@ int Main(int argc, char** argv) {
   if (!flags.json_path.empty()) std::ofstream(flags.json_path) << verdict.json << "\n";
   if (verdict.failed() > 0) {
     std::cout << "FAILED seed " << flags.seed << "; rerun with:\n  " << RerunCommand(argv[0], flags) << "\n";
-    std::cout << "process logs:\n" << (*cluster)->Logs();
+    std::cerr << "process logs:\n" << (*cluster)->Logs();  // stderr: stdout's JSON line stays the only one
   }
   std::cout.flush();
   return verdict.failed() == 0 ? 0 : 1;
