@@ -140,12 +140,98 @@ std::string JsonString(const std::string& s) {
   return out + "\"";
 }
 
+// Where a section of the verdict writes: report lines, JSON members, checks.
+struct Out {
+  std::string* report;
+  std::vector<std::string>* json;
+  std::vector<Check>* checks;
+  void AddCheck(const std::string& name, bool passed, const std::string& detail) const {
+    checks->push_back({name, passed, detail});
+  }
+};
+
+void JudgeCounts(const RunRecord& run, const Out& out) {
+  const Counts c = CountOps(run);
+  const double seconds = std::max<int64_t>(1, run.workload_end_us - run.workload_start_us) / 1e6;
+  absl::StrAppendFormat(out.report, "operations: %d attempted, %d ok, %d failed, %d unknown (%.0f ops/s)\n",
+                        c.attempted, c.ok, c.failed, c.unknown, c.attempted / seconds);
+  out.json->push_back(absl::StrFormat("\"ops\":{\"attempted\":%d,\"ok\":%d,\"failed\":%d,\"unknown\":%d,"
+                                      "\"per_s\":%.1f}",
+                                      c.attempted, c.ok, c.failed, c.unknown, c.attempted / seconds));
+}
+
+void JudgeLinearizability(const RunRecord& run, const Out& out) {
+  const sim::LinearizabilityReport lin = sim::CheckLinearizability(*run.history, core::Limits{}, run.budget);
+  int violations = 0, undecided = 0;
+  size_t max_key_ops = 0;
+  uint64_t max_key_steps = 0;
+  for (const auto& k : lin.keys) {
+    violations += k.verdict == sim::Verdict::kViolation;
+    undecided += k.verdict == sim::Verdict::kUnknown;
+    max_key_ops = std::max(max_key_ops, k.ops);
+    max_key_steps = std::max(max_key_steps, k.steps);
+  }
+  absl::StrAppendFormat(out.report, "linearizability: %s over %d keys (%d steps, largest key %d ops / %d steps); "
+                                    "%d violations, %d undecided\n",
+                        sim::VerdictName(lin.verdict), lin.keys.size(), lin.steps, max_key_ops,
+                        max_key_steps, violations, undecided);
+  out.json->push_back(absl::StrFormat("\"linearizability\":{\"verdict\":\"%s\",\"keys\":%d,\"steps\":%d,"
+                                      "\"max_key_ops\":%d,\"max_key_steps\":%d,\"violations\":%d,\"undecided\":%d}",
+                                      sim::VerdictName(lin.verdict), lin.keys.size(), lin.steps, max_key_ops,
+                                      max_key_steps, violations, undecided));
+  out.AddCheck("history is linearizable (every key decided)", lin.verdict == sim::Verdict::kLinearizable,
+               lin.Summary());
+}
+
+void JudgeLostWrites(const RunRecord& run, const Out& out) {
+  const LostWrites lost = CountLostWrites(run);
+  absl::StrAppendFormat(out.report, "acknowledged writes lost: %d (final reads: %d keys, %d failed)\n",
+                        lost.lost, run.final_reads.size(), lost.final_reads_failed);
+  out.json->push_back(absl::StrFormat("\"acknowledged_writes_lost\":%d,\"final_reads\":%d,\"final_reads_failed\":%d",
+                                      lost.lost, run.final_reads.size(), lost.final_reads_failed));
+  out.AddCheck("no acknowledged write is lost", lost.lost == 0, absl::StrJoin(lost.examples, "\n"));
+  out.AddCheck("every key is readable after healing", lost.final_reads_failed == 0,
+               absl::StrCat(lost.final_reads_failed, " final reads failed"));
+}
+
+void JudgeQuorumUpRatio(const RunRecord& run, const Out& out) {
+  int64_t counted = 0, counted_ok = 0;
+  std::vector<std::string> counted_failures;  // the first few, for the report
+  for (const Operation& op : run.history->ops()) {
+    if (!IsWorkload(run, op) || ExcludedFromRatio(run, op)) continue;
+    counted++;
+    counted_ok += op.outcome == Outcome::kOk;
+    if (op.outcome != Outcome::kOk && counted_failures.size() < kFailuresShownMax) {
+      counted_failures.push_back(absl::StrCat("  ", sim::DescribeOp(op), ": ", op.error));
+    }
+  }
+  const double ratio = counted == 0 ? 0 : static_cast<double>(counted_ok) / counted;
+  absl::StrAppendFormat(out.report, "success ratio while a quorum is up: %.5f (%d of %d calls)\n", ratio,
+                        counted_ok, counted);
+  for (const std::string& f : counted_failures) absl::StrAppend(out.report, f, "\n");
+  out.json->push_back(absl::StrFormat("\"success_ratio_quorum_up\":{\"ratio\":%.6f,\"ok\":%d,\"counted\":%d}",
+                                      ratio, counted_ok, counted));
+  out.AddCheck(absl::StrFormat("success ratio while a quorum is up >= %.3f", kSuccessRatioMin),
+               counted > 0 && ratio >= kSuccessRatioMin, absl::StrFormat("%.5f over %d calls", ratio, counted));
+}
+
+// Faults applied and healed; nothing left pending.
+void JudgeHealing(const RunRecord& run, const Out& out) {
+  std::vector<std::string> heal_errors;
+  for (const FaultRecord& f : run.faults) {
+    if (!f.heal_status.ok()) heal_errors.push_back(DescribeFault(f.fault) + ": " + f.heal_status.ToString());
+  }
+  out.AddCheck("every fault healed (processes back, proposers SERVING)", heal_errors.empty(),
+               absl::StrJoin(heal_errors, "\n"));
+  out.AddCheck("no call left without an answer when the workload stopped", run.pending_at_close == 0,
+               absl::StrCat(run.pending_at_close, " pending"));
+}
+
 // Appends the longest window without a successful call per fault kind, and the healthy
 // baseline (the same measure over the stretches between fault windows).
-void AppendWindows(const RunRecord& run, const std::vector<int64_t>& successes, std::string* report,
-                   std::vector<std::string>* json_parts) {
-  std::string& r = *report;
-  std::vector<std::string>& json = *json_parts;
+void AppendWindows(const RunRecord& run, const std::vector<int64_t>& successes, const Out& out) {
+  std::string& r = *out.report;
+  std::vector<std::string>& json = *out.json;
   std::map<std::string, KindWindows> windows;
   std::vector<Interval> faulty;
   for (const FaultRecord& f : run.faults) {
@@ -178,12 +264,11 @@ void AppendWindows(const RunRecord& run, const std::vector<int64_t>& successes, 
 }
 
 // Majority-down run: how calls fail while two acceptors are down, and when success resumes.
-void JudgeMajorityDown(const RunRecord& run, const std::vector<int64_t>& successes, std::string* report,
-                       std::vector<std::string>* json_parts, std::vector<Check>* checks) {
-  std::string& r = *report;
-  std::vector<std::string>& json = *json_parts;
-  auto check = [&](const std::string& name, bool passed, const std::string& detail) {
-    checks->push_back({name, passed, detail});
+void JudgeMajorityDown(const RunRecord& run, const std::vector<int64_t>& successes, const Out& out) {
+  std::string& r = *out.report;
+  std::vector<std::string>& json = *out.json;
+  const auto check = [&](const std::string& name, bool passed, const std::string& detail) {
+    out.AddCheck(name, passed, detail);
   };
   // Group the faults: each group is one majority-down period.
   std::map<int, Interval> groups;
@@ -262,97 +347,29 @@ int Verdict::failed() const { return static_cast<int>(checks.size()) - passed();
 
 Verdict Judge(const RunRecord& run) {
   Verdict v;
-  std::string& r = v.report;
   std::vector<std::string> json;
-  auto check = [&](const std::string& name, bool passed, const std::string& detail) {
-    v.checks.push_back({name, passed, detail});
-  };
+  Out out{&v.report, &json, &v.checks};
   json.push_back(absl::StrFormat("\"seed\":%d,\"duration_s\":%d,\"run\":\"%s\",\"affinity\":\"%s\","
                                  "\"proposers\":%d,\"clients\":%d",
                                  run.seed, run.duration_s, run.majority_down ? "majority_down" : "safety",
                                  run.affinity, run.proposers, run.workload_clients));
-
-  // Counts.
-  const Counts c = CountOps(run);
-  const double seconds = std::max<int64_t>(1, run.workload_end_us - run.workload_start_us) / 1e6;
-  absl::StrAppendFormat(&r, "operations: %d attempted, %d ok, %d failed, %d unknown (%.0f ops/s)\n",
-                        c.attempted, c.ok, c.failed, c.unknown, c.attempted / seconds);
-  json.push_back(absl::StrFormat("\"ops\":{\"attempted\":%d,\"ok\":%d,\"failed\":%d,\"unknown\":%d,"
-                                 "\"per_s\":%.1f}",
-                                 c.attempted, c.ok, c.failed, c.unknown, c.attempted / seconds));
-
-  // Linearizability.
-  const sim::LinearizabilityReport lin = sim::CheckLinearizability(*run.history, core::Limits{}, run.budget);
-  int violations = 0, undecided = 0;
-  size_t max_key_ops = 0;
-  uint64_t max_key_steps = 0;
-  for (const auto& k : lin.keys) {
-    violations += k.verdict == sim::Verdict::kViolation;
-    undecided += k.verdict == sim::Verdict::kUnknown;
-    max_key_ops = std::max(max_key_ops, k.ops);
-    max_key_steps = std::max(max_key_steps, k.steps);
-  }
-  absl::StrAppendFormat(&r, "linearizability: %s over %d keys (%d steps, largest key %d ops / %d steps); "
-                            "%d violations, %d undecided\n",
-                        sim::VerdictName(lin.verdict), lin.keys.size(), lin.steps, max_key_ops,
-                        max_key_steps, violations, undecided);
-  json.push_back(absl::StrFormat("\"linearizability\":{\"verdict\":\"%s\",\"keys\":%d,\"steps\":%d,"
-                                 "\"max_key_ops\":%d,\"max_key_steps\":%d,\"violations\":%d,\"undecided\":%d}",
-                                 sim::VerdictName(lin.verdict), lin.keys.size(), lin.steps, max_key_ops,
-                                 max_key_steps, violations, undecided));
-  check("history is linearizable (every key decided)", lin.verdict == sim::Verdict::kLinearizable,
-        lin.Summary());
-
-  // Acknowledged writes lost.
-  const LostWrites lost = CountLostWrites(run);
-  absl::StrAppendFormat(&r, "acknowledged writes lost: %d (final reads: %d keys, %d failed)\n", lost.lost,
-                        run.final_reads.size(), lost.final_reads_failed);
-  json.push_back(absl::StrFormat("\"acknowledged_writes_lost\":%d,\"final_reads\":%d,\"final_reads_failed\":%d",
-                                 lost.lost, run.final_reads.size(), lost.final_reads_failed));
-  check("no acknowledged write is lost", lost.lost == 0, absl::StrJoin(lost.examples, "\n"));
-  check("every key is readable after healing", lost.final_reads_failed == 0,
-        absl::StrCat(lost.final_reads_failed, " final reads failed"));
-
-  // Success ratio while a quorum is up.
-  int64_t counted = 0, counted_ok = 0;
-  std::vector<std::string> counted_failures;  // the first few, for the report
-  for (const Operation& op : run.history->ops()) {
-    if (!IsWorkload(run, op) || ExcludedFromRatio(run, op)) continue;
-    counted++;
-    counted_ok += op.outcome == Outcome::kOk;
-    if (op.outcome != Outcome::kOk && counted_failures.size() < kFailuresShownMax) {
-      counted_failures.push_back(absl::StrCat("  ", sim::DescribeOp(op), ": ", op.error));
-    }
-  }
-  const double ratio = counted == 0 ? 0 : static_cast<double>(counted_ok) / counted;
-  absl::StrAppendFormat(&r, "success ratio while a quorum is up: %.5f (%d of %d calls)\n", ratio,
-                        counted_ok, counted);
-  for (const std::string& f : counted_failures) absl::StrAppend(&r, f, "\n");
-  json.push_back(absl::StrFormat("\"success_ratio_quorum_up\":{\"ratio\":%.6f,\"ok\":%d,\"counted\":%d}",
-                                 ratio, counted_ok, counted));
-  check(absl::StrFormat("success ratio while a quorum is up >= %.3f", kSuccessRatioMin),
-        counted > 0 && ratio >= kSuccessRatioMin, absl::StrFormat("%.5f over %d calls", ratio, counted));
-
-  // Faults applied and healed; nothing left pending.
-  std::vector<std::string> heal_errors;
-  for (const FaultRecord& f : run.faults) {
-    if (!f.heal_status.ok()) heal_errors.push_back(DescribeFault(f.fault) + ": " + f.heal_status.ToString());
-  }
-  check("every fault healed (processes back, proposers SERVING)", heal_errors.empty(),
-        absl::StrJoin(heal_errors, "\n"));
-  check("no call left without an answer when the workload stopped", run.pending_at_close == 0,
-        absl::StrCat(run.pending_at_close, " pending"));
-
-  // Windows without success (safety run: one fault at a time, so each window is that fault's).
+  JudgeCounts(run, out);
+  JudgeLinearizability(run, out);
+  JudgeLostWrites(run, out);
+  JudgeQuorumUpRatio(run, out);
+  JudgeHealing(run, out);
   const std::vector<int64_t> successes = SuccessTimes(run);
-  if (!run.majority_down) AppendWindows(run, successes, &r, &json);
-  if (run.majority_down) JudgeMajorityDown(run, successes, &r, &json, &v.checks);
-
+  if (run.majority_down) {
+    JudgeMajorityDown(run, successes, out);
+  } else {
+    AppendWindows(run, successes, out);  // one fault at a time: each window is that fault's
+  }
   std::vector<std::string> check_json;
   for (const Check& ch : v.checks) {
-    absl::StrAppendFormat(&r, "[%s] %s%s\n", ch.passed ? "PASS" : "FAIL", ch.name,
+    absl::StrAppendFormat(&v.report, "[%s] %s%s\n", ch.passed ? "PASS" : "FAIL", ch.name,
                           ch.passed || ch.detail.empty() ? "" : ": " + ch.detail);
-    check_json.push_back(absl::StrCat("{\"name\":", JsonString(ch.name), ",\"passed\":", ch.passed ? "true" : "false", "}"));
+    check_json.push_back(absl::StrCat("{\"name\":", JsonString(ch.name),
+                                      ",\"passed\":", ch.passed ? "true" : "false", "}"));
   }
   json.push_back(absl::StrFormat("\"passed\":%d,\"failed\":%d,\"checks\":[%s]", v.passed(), v.failed(),
                                  absl::StrJoin(check_json, ",")));
