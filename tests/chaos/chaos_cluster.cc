@@ -53,6 +53,7 @@ ChaosCluster::~ChaosCluster() {
 absl::Status ChaosCluster::StartProposer(int i) {
   std::vector<std::string> acceptors;
   for (const auto& proxy : proxies_[i]) acceptors.push_back(absl::StrCat("127.0.0.1:", proxy->port()));
+  std::string last_log;  // of the last attempt that exited: a bad flag shows here
   for (int attempt = 0; attempt < kProposerStartAttemptsMax; ++attempt) {
     auto port = test_support::FreeLoopbackPort();
     if (!port.ok()) return port.status();
@@ -66,13 +67,17 @@ absl::Status ChaosCluster::StartProposer(int i) {
     if (!p.ok()) return p.status();
     // A port taken between probing and binding makes the proposer exit at once: retry.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    if (!(*p)->Running()) continue;
+    if (!(*p)->Running()) {
+      last_log = (*p)->LogTail(2000);
+      continue;
+    }
     proposers_[i] = *std::move(p);
     proposer_ports_[i] = *port;
     return absl::OkStatus();
   }
   return absl::UnavailableError(absl::StrCat("could not start proposer ", i, " on a free port in ",
-                                             kProposerStartAttemptsMax, " attempts"));
+                                             kProposerStartAttemptsMax, " attempts; its last log:\n",
+                                             last_log));
 }
 
 std::string ChaosCluster::target(int i) const {
