@@ -491,8 +491,12 @@ void Proposer::CheckUndecidedPhase(const std::string& key, KeyState& ks, int64_t
     AttemptFailed(key, ks, now_ms);
     return;
   }
-  if ((answered >= b.phase_quorum || out_of_reach) && b.straggler_deadline_ms < 0) {
-    // As many answers as a quorum and still undecided: the outcome hinges on stragglers.
+  // A phase that can still succeed is cut short only when a rival is in the way (a conflict):
+  // a retry with a higher ballot may then succeed on the acceptors that answer. Without a
+  // rival, a retry needs the same silent acceptors, so the phase waits for them (up to its
+  // timeout) — cutting it short turned a slow acceptor plus a dead one into failed requests.
+  const bool hinges_on_stragglers = answered >= b.phase_quorum && b.conflict;
+  if ((hinges_on_stragglers || out_of_reach) && b.straggler_deadline_ms < 0) {
     const int64_t wait_ms =
         std::max(config_.straggler_timeout_ms, 2 * (now_ms - b.phase_started_ms));
     b.straggler_deadline_ms = std::min(b.phase_deadline_ms, now_ms + wait_ms);

@@ -147,7 +147,7 @@ class Proposer {
   void OnAcceptReply(const std::string& key, KeyState& ks, const AcceptorReply& r, int64_t now_ms);
   // After a reply that did not decide the phase: fails the attempt when waiting for the silent
   // acceptors can add nothing (see the .cc); otherwise arms the straggler deadline once as many
-  // answers as a quorum have arrived.
+  // answers as a quorum have arrived and one of them is a conflict.
   void CheckUndecidedPhase(const std::string& key, KeyState& ks, int64_t now_ms);
   // The phase's deadline (or straggler deadline) passed: records the silent acceptors and fails
   // the attempt.
