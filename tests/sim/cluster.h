@@ -1,4 +1,4 @@
-// The simulated cluster: acceptor processes (production MemoryAcceptor), proposer processes
+// The simulated cluster: acceptor processes (MemoryAcceptor or the production Lua scripts), proposer processes
 // (production core::Proposer, one object per incarnation) and the network between them. It
 // carries out what the proposers ask for — messages to send, timers to arm (a Tick at
 // NextWakeupMs) — and hands their completions to the listener (the clients). It is the target
@@ -85,6 +85,13 @@ class Cluster : public NetworkSink, public FaultTarget {
   void Drain(int p);
   void ArmTick(int p);
   void HandleAtAcceptor(ProposerAddr from, const core::AcceptorRequest& request);
+  // Lua acceptors: runs the batch window's arrivals (if the acceptor was not crashed since).
+  void FlushPending(int a, uint64_t epoch);
+  // Runs `queued` at acceptor `a` as batch calls: per proposer (in order of first arrival), in
+  // runs of at most kBatchCallsMax (RedisAcceptorOptions::batch_calls_max).
+  void HandleBatches(int a, const std::vector<AcceptorNode::Queued>& queued);
+  void Answer(ProposerAddr from, const core::AcceptorRequest& request,
+              const core::AcceptorReply& reply);
   static void AddStats(core::ProposerStats* sum, const core::ProposerStats& s);
 
   EventLoop* loop_;
