@@ -62,6 +62,10 @@ void Cluster::Drain(int p) {
   for (const core::Completion& c : s.core->TakeCompletions()) {
     s.requests.erase(c.id);
     listener_->OnCompletion(p, c);  // clients react on a later event, never re-entrantly
+    if (params_.faults.proposer_churn && p != 0) {
+      const uint64_t incarnation = s.incarnation;
+      loop_->After(0, [this, p, incarnation] { RecycleIfIdle(p, incarnation); });
+    }
   }
   ArmTick(p);
 }
@@ -212,6 +216,19 @@ void Cluster::CrashProposer(int p) {
   log_->Add(loop_->now_us(), absl::StrCat("proposer ", AddrName(addr(p)), " crashed with ",
                                           lost.size(), " requests"));
   listener_->OnProposerCrashed(p, lost);
+}
+
+void Cluster::RecycleIfIdle(int p, uint64_t incarnation) {
+  ProposerSlot& s = proposers_[p];
+  if (!s.core || s.incarnation != incarnation || !s.requests.empty() ||
+      s.core->requests_in_flight() != 0) {
+    return;
+  }
+  log_->Add(loop_->now_us(), absl::StrCat("fault: churn proposer ", AddrName(addr(p)), " (idle)"));
+  AddStats(&finished_stats_, s.core->stats());
+  s.core.reset();
+  ++restarts_;
+  StartProposer(p);
 }
 
 void Cluster::RestartProposer(int p) {

@@ -78,6 +78,9 @@ class Cluster : public NetworkSink, public FaultTarget {
   };
 
   void StartProposer(int p);
+  // proposer_churn: replaces proposer `p` by a new incarnation (new id) if it is still
+  // `incarnation` and holds no request.
+  void RecycleIfIdle(int p, uint64_t incarnation);
   // Tells every live proposer, after a detection delay, that acceptor `a` is (not) connected
   // (Proposer::SetAcceptorUp). Hints may arrive late; correctness must not depend on them.
   void HintAcceptorUp(int a, bool up);

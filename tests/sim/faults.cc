@@ -171,11 +171,7 @@ void FaultInjector::NextPause() {
 
 void FaultInjector::NextProposerCrash() {
   if (!active_) return;
-  // Churn spares proposer 0: its batches live long enough to retry after many other
-  // incarnations wrote the key (and pushed its writer mark out).
-  const bool spare_first = params_.faults.proposer_churn && params_.proposers > 1;
-  const int p = spare_first ? 1 + static_cast<int>(rng_.Uniform(params_.proposers - 1))
-                            : static_cast<int>(rng_.Uniform(params_.proposers));
+  const int p = static_cast<int>(rng_.Uniform(params_.proposers));
   if (!proposer_down_[p]) {
     proposer_down_[p] = true;
     log_->Add(loop_->now_us(), absl::StrCat("fault: crash proposer p", p));

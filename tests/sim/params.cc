@@ -116,14 +116,8 @@ SimParams DeriveParams(const ScenarioSpec& spec, uint64_t seed, int intensity,
   const double not_sent_p = Between(r, 0.02, 0.3);
   f.disconnect_gap_max_ms = r.Range(100, 2000);
   f.disconnect_max_ms = r.Range(5, 500);
-  f.churn_gap_max_ms = r.Range(10, 200);
-  f.churn_downtime_max_ms = r.Range(0, 50);
   const int64_t batch_window_us = r.Uniform(4) == 0 ? 0 : r.Range(1, 3000);
   if (spec.faults.disconnects) n.not_sent_p = not_sent_p;
-  if (spec.faults.proposer_churn) {
-    f.proposer_crash_gap_max_ms = f.churn_gap_max_ms;
-    f.proposer_downtime_max_ms = f.churn_downtime_max_ms;
-  }
   p.acceptor_kind = acceptor_kind;
   if (acceptor_kind == AcceptorKind::kLua) p.batch_window_us = batch_window_us;
 

@@ -39,8 +39,6 @@ struct FaultParams {
   double client_reply_loss_p = 0;  // an answer to a client is lost; it gives up at its deadline
   int64_t disconnect_gap_max_ms = 0;   // between disconnections: uniform in [1, max]
   int64_t disconnect_max_ms = 0;       // a proposer's connections stay down within this
-  int64_t churn_gap_max_ms = 0;        // proposer churn: crash gap, replaces proposer_crash_gap
-  int64_t churn_downtime_max_ms = 0;   // proposer churn: downtime, replaces proposer_downtime
 };
 
 // Which acceptor implementation the simulated acceptor processes run.

@@ -32,9 +32,10 @@ struct FaultSwitches {
   // proposer's connection to an acceptor fails so while that connection is down (disconnections
   // of a random subset of acceptors, sometimes all, from time to time).
   bool disconnects = false;
-  // With proposer_restarts: crashes every few ms with short downtimes, so that many proposer
-  // incarnations (new ids) write one key and its writer marks overflow (kWriterMarksMax).
-  // Proposer 0 is spared, so its retries meet registers whose marks were pushed out.
+  // Every proposer but proposer 0 is replaced by a new incarnation (new id) as soon as it is
+  // idle after answering a request, so every write comes from a new id and the key's writer
+  // marks overflow (kWriterMarksMax); proposer 0 keeps its id, so its retries meet registers
+  // whose marks were pushed out. Nothing is lost: only idle proposers are replaced.
   bool proposer_churn = false;
 };
 
