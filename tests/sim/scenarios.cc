@@ -80,14 +80,13 @@ std::vector<ScenarioSpec> Build() {
                    3, 2, 2, Workload::kIncrement,
                    FaultSwitches{.reorder = true, .loss = true, .acceptor_crashes = true,
                                  .disconnects = true}));
-  v.push_back(Make("churning/c12p12k1",
+  v.push_back(Make("churning/c6p6k1",
                    "every idle proposer but p0 is replaced by a new id and accepts are lost: "
                    "more than 16 incarnations write one key, writer marks overflow",
-                   12, 12, 1, Workload::kCasLoop,
-                   FaultSwitches{.reorder = true, .partitions = true, .accept_loss = true,
-                                 .proposer_churn = true}));
+                   6, 6, 1, Workload::kCasLoop,
+                   FaultSwitches{.reorder = true, .accept_loss = true, .proposer_churn = true}));
   v.back().key_affinity_allowed = false;  // every proposer writes the key
-  v.back().default_intensity = 20;
+  v.back().default_intensity = 40;
   v.push_back(Make("losing/c2p2k1.i",
                    "INCONSISTENT quorums (prepare 1 of 3, accept 1 of 3): must be caught", 2, 2, 1,
                    cas, lose));
