@@ -62,7 +62,7 @@ void Cluster::Drain(int p) {
   for (const core::Completion& c : s.core->TakeCompletions()) {
     s.requests.erase(c.id);
     listener_->OnCompletion(p, c);  // clients react on a later event, never re-entrantly
-    if (params_.faults.proposer_churn && p != 0) {
+    if (params_.faults.proposer_churn && churn_ && p != 0) {
       const uint64_t incarnation = s.incarnation;
       loop_->After(0, [this, p, incarnation] { RecycleIfIdle(p, incarnation); });
     }
@@ -220,7 +220,7 @@ void Cluster::CrashProposer(int p) {
 
 void Cluster::RecycleIfIdle(int p, uint64_t incarnation) {
   ProposerSlot& s = proposers_[p];
-  if (!s.core || s.incarnation != incarnation || !s.requests.empty() ||
+  if (!churn_ || !s.core || s.incarnation != incarnation || !s.requests.empty() ||
       s.core->requests_in_flight() != 0) {
     return;
   }

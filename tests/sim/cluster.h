@@ -50,6 +50,8 @@ class Cluster : public NetworkSink, public FaultTarget {
   // Summed over every proposer incarnation so far.
   core::ProposerStats TotalStats() const;
   uint64_t restarts() const { return restarts_; }
+  // Ends proposer churn (at healing).
+  void StopChurn() { churn_ = false; }
   // Requests proposer `p` still holds (0 while crashed).
   size_t requests_in_flight(int p) const {
     return proposers_[p].core ? proposers_[p].core->requests_in_flight() : 0;
@@ -111,6 +113,7 @@ class Cluster : public NetworkSink, public FaultTarget {
   AcceptMonitor monitor_;
   core::ProposerStats finished_stats_;  // of crashed incarnations
   uint64_t restarts_ = 0;
+  bool churn_ = true;  // with FaultSwitches::proposer_churn, until healing
 };
 
 }  // namespace gryadka::sim

@@ -80,10 +80,10 @@ std::vector<ScenarioSpec> Build() {
                    3, 2, 2, Workload::kIncrement,
                    FaultSwitches{.reorder = true, .loss = true, .acceptor_crashes = true,
                                  .disconnects = true}));
-  v.push_back(Make("churning/c6p6k1",
+  v.push_back(Make("churning/c3p3k1",
                    "every idle proposer but p0 is replaced by a new id and accepts are lost: "
                    "more than 16 incarnations write one key, writer marks overflow",
-                   6, 6, 1, Workload::kCasLoop,
+                   3, 3, 1, Workload::kCasLoop,
                    FaultSwitches{.reorder = true, .accept_loss = true, .proposer_churn = true}));
   v.back().key_affinity_allowed = false;  // every proposer writes the key
   v.back().default_intensity = 40;

@@ -100,6 +100,7 @@ RunResult RunSimulation(const SimParams& params, const RunOptions& options) {
     phases.healed = true;
     phases.heal_us = loop.now_us();
     faults.Heal();
+    cluster.StopChurn();
     clients.Heal();
     loop.At(phases.heal_us + params.liveness_bound_ms * 1000, [&] {
       if (!clients.all_done()) phases.liveness_expired = true;
