@@ -379,6 +379,7 @@ void Proposer::ApplyAndAccept(const std::string& key, KeyState& ks,
       Ballot{current.writers(0).counter(), current.writers(0).proposer_id()} >
           Ballot{b.unresolved.front().counter, proposer_id_};
   if (b.resolved_attempt < 0 && may_be_evicted) {
+    ++stats_.retries_marks_evicted;
     // Our mark may have been pushed out by other proposers' rounds: cannot tell.
     FailBatch(ks, absl::AbortedError(absl::StrCat(
                       "outcome unknown: an earlier attempt of this change did not reach a quorum "
@@ -416,6 +417,7 @@ void Proposer::ApplyAndAccept(const std::string& key, KeyState& ks,
       mark->set_proposer_id(proposer_id_);
       mark->set_counter(b.ballot.counter);
       if (writers->size() > kWriterMarksMax) {
+        ++stats_.writer_marks_evicted;
         writers->erase(writers->begin(), writers->begin() + (writers->size() - kWriterMarksMax));
       }
       for (Member& m : b.members) {
@@ -516,6 +518,7 @@ void Proposer::AttemptFailed(const std::string& key, KeyState& ks, int64_t now_m
       b.unresolved.push_back(Attempt{b.ballot.counter, b.responses});
     } else if (b.unresolved.empty()) {
       // Every acceptor refused or never received it: the change was certainly not applied.
+      ++stats_.accepts_not_applied;
       for (Member& m : b.members) m.in_changing_accept = false;
     }
   }
