@@ -154,6 +154,7 @@ run_gtest() {
 SEEDS_PER_CHUNK=10
 run_scenarios() {
   local src=$1 log=$2
+  shift 2  # the rest: extra gryadka-sim flags
   local sim=$src/build/bin/gryadka-sim scenario rc from to verdict
   : >"$log"
   while read -r scenario _; do
@@ -163,7 +164,7 @@ run_scenarios() {
       to=$((from + SEEDS_PER_CHUNK - 1 < seeds ? from + SEEDS_PER_CHUNK - 1 : seeds))
       rc=0
       timeout --foreground --kill-after=10 "$TEST_TIMEOUT_S" "$sim" --scenario "$scenario" \
-        --seeds "$from..$to" --quiet >"$log.one" 2>&1 || rc=$?
+        --seeds "$from..$to" --quiet "$@" >"$log.one" 2>&1 || rc=$?
       cat "$log.one" >>"$log"
       ((rc == 0)) && continue
       verdict=$(sed -n "s/^FAIL [^ ]* seed=\([0-9]*\).*/seed \1/p" "$log.one" | head -1)
@@ -197,14 +198,21 @@ shorten() {
 run_suites() {
   local src=$1 prefix=$2
   shift 2
-  local acceptor=0 f names
-  for f in "$@"; do [[ $f == acceptor_adapter/* ]] && acceptor=1; done
+  local acceptor=0 lua=0 f names
+  for f in "$@"; do
+    [[ $f == acceptor_adapter/* ]] && acceptor=1
+    [[ $f == acceptor_adapter/lua/* ]] && lua=1
+  done
   names=$(run_gtest "$prefix.unit.log" "$src/build/bin/core_test" | shorten)
   [[ -n $names ]] && echo "unit: $names"
   names=$(run_gtest "$prefix.simtests.log" "$src/build/bin/sim_tests" | shorten)
   [[ -n $names ]] && echo "sim-tests: $names"
   names=$(run_scenarios "$src" "$prefix.scenarios.log" | shorten)
   [[ -n $names ]] && echo "scenarios: $names"
+  if ((lua)); then  # the simulator's acceptors running the production scripts
+    names=$(run_scenarios "$src" "$prefix.scenarios-lua.log" --acceptor lua | shorten)
+    [[ -n $names ]] && echo "scenarios-lua: $names"
+  fi
   if ((acceptor)); then
     names=$(run_gtest "$prefix.acceptor.log" "$src/build/bin/redis_acceptor_test" | shorten)
     [[ -n $names ]] && echo "acceptor: $names"
