@@ -69,13 +69,16 @@ ChangeOutcome ApplyCas(const ChangeOp& op, const Limits&, Record* r) {
 bool ParseInt64(const std::string& s, int64_t* out) {
   const char* b = s.data();
   const char* e = s.data() + s.size();
-  if (b != e && *b == '+') ++b;
+  if (b != e && *b == '+') {
+    ++b;
+    if (b != e && *b == '-') return false;  // from_chars would take "+-5" as -5
+  }
   if (b == e) return false;
   auto [p, ec] = std::from_chars(b, e, *out);
   return ec == std::errc() && p == e;
 }
 
-ChangeOutcome ApplyIncrement(const ChangeOp& op, const Limits&, Record* r) {
+ChangeOutcome ApplyIncrement(const ChangeOp& op, const Limits& limits, Record* r) {
   int64_t current = 0;
   if (r->version() != 0 && !ParseInt64(r->value(), &current)) {
     return Declined("value is not a decimal int64");
@@ -85,7 +88,12 @@ ChangeOutcome ApplyIncrement(const ChangeOp& op, const Limits&, Record* r) {
   if (__builtin_add_overflow(current, delta, &sum)) {
     return Declined(absl::StrCat("int64 overflow: ", current, " + ", delta));
   }
-  SetPresent(r, absl::StrCat(sum));
+  std::string value = absl::StrCat(sum);
+  if (value.size() > limits.max_value_bytes) {
+    return Declined(absl::StrCat("value would be ", value.size(), " bytes, over the limit of ",
+                                 limits.max_value_bytes, " bytes"));
+  }
+  SetPresent(r, std::move(value));
   return Applied(true);
 }
 
@@ -118,17 +126,18 @@ struct ChangeOpEntry {
   const char* name;
   absl::Status (*validate)(const ChangeOp&, const Limits&);
   ChangeOutcome (*apply)(const ChangeOp&, const Limits&, Record*);
+  bool adds_version;  // when applied, the key is present with version + 1
 };
 
 // THE registry of change ops. Adding an op: a message in kv.proto's ChangeOp oneof, a row here.
 constexpr ChangeOpEntry kChangeOps[] = {
-    {ChangeOp::kRead, "read", NoArgs, ApplyRead},
-    {ChangeOp::kPut, "put", ValidatePut, ApplyPut},
-    {ChangeOp::kPutIfAbsent, "put_if_absent", ValidatePutIfAbsent, ApplyPutIfAbsent},
-    {ChangeOp::kCompareAndSet, "compare_and_set", ValidateCas, ApplyCas},
-    {ChangeOp::kIncrement, "increment", NoArgs, ApplyIncrement},
-    {ChangeOp::kAppend, "append", ValidateAppend, ApplyAppend},
-    {ChangeOp::kDelete, "delete", NoArgs, ApplyDelete},
+    {ChangeOp::kRead, "read", NoArgs, ApplyRead, false},
+    {ChangeOp::kPut, "put", ValidatePut, ApplyPut, true},
+    {ChangeOp::kPutIfAbsent, "put_if_absent", ValidatePutIfAbsent, ApplyPutIfAbsent, true},
+    {ChangeOp::kCompareAndSet, "compare_and_set", ValidateCas, ApplyCas, true},
+    {ChangeOp::kIncrement, "increment", NoArgs, ApplyIncrement, true},
+    {ChangeOp::kAppend, "append", ValidateAppend, ApplyAppend, true},
+    {ChangeOp::kDelete, "delete", NoArgs, ApplyDelete, false},
 };
 
 const ChangeOpEntry* FindChangeOp(ChangeOp::OpCase c) {
@@ -196,6 +205,10 @@ absl::Status ValidateRequest(const std::string& key, const ChangeOp& change, con
 ChangeOutcome ApplyChange(const ChangeOp& op, const Limits& limits, Record* record) {
   const ChangeOpEntry* c = FindChangeOp(op.op_case());
   if (c == nullptr) return Declined("change op is not set");  // unreachable after validation
+  if (c->adds_version && record->version() == std::numeric_limits<uint64_t>::max()) {
+    return Declined(absl::StrCat("version is ", record->version(),
+                                 ", the largest there is; delete the key to start again at 1"));
+  }
   return c->apply(op, limits, record);
 }
 

@@ -1,5 +1,7 @@
 #include "proposer/core/ops.h"
 
+#include <limits>
+
 #include "gtest/gtest.h"
 
 namespace gryadka::core {
@@ -185,6 +187,62 @@ TEST(OpsTest, UnknownOpNumberIsNamed) {
   absl::Status s = ValidateRequest("k", op, RecordQuery(), Limits{});
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("change op number 42 is unknown"), std::string::npos) << s;
+}
+
+// Found by tests/fuzz/ops_fuzz: with --max_value_bytes below 20, an increment wrote a value
+// longer than the limit (e.g. "-12" - 5 = "-17" with a 2-byte limit).
+TEST(OpsTest, IncrementDeclinesWhenTheResultWouldExceedTheValueLimit) {
+  ChangeOp op;
+  op.mutable_increment()->set_delta(-5);
+  Limits small;
+  small.max_value_bytes = 2;
+  Record r = Rec("-12", 1);
+  auto out = ApplyChange(op, small, &r);
+  EXPECT_FALSE(out.applied);
+  EXPECT_NE(out.decline_reason.find("over the limit of 2 bytes"), std::string::npos) << out.decline_reason;
+  EXPECT_EQ(r.value(), "-12");
+  EXPECT_EQ(r.version(), 1u);
+  Record fits = Rec("-1", 1);
+  op.mutable_increment()->set_delta(9);
+  EXPECT_TRUE(ApplyChange(op, small, &fits).applied);
+  EXPECT_EQ(fits.value(), "8");
+}
+
+// Found by tests/fuzz/ops_fuzz: a record at version 2^64-1 wrapped to version 0 ("absent")
+// holding a value.
+TEST(OpsTest, ChangesDeclineInsteadOfWrappingAVersionAtItsMaximum) {
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  ChangeOp inc;
+  inc.mutable_increment()->set_delta(1);
+  ChangeOp cas;
+  cas.mutable_compare_and_set()->set_expected_version(kMax);
+  cas.mutable_compare_and_set()->set_value("v");
+  ChangeOp append;
+  append.mutable_append()->set_suffix("x");
+  for (const ChangeOp& op : {Put("v"), inc, cas, append}) {
+    Record r = Rec("7", kMax);
+    auto out = ApplyChange(op, Limits{}, &r);
+    EXPECT_FALSE(out.applied) << op.ShortDebugString();
+    EXPECT_NE(out.decline_reason.find("the largest there is"), std::string::npos) << out.decline_reason;
+    EXPECT_EQ(r.version(), kMax);
+    EXPECT_EQ(r.value(), "7");
+  }
+  ChangeOp del;
+  del.mutable_delete_();
+  Record r = Rec("7", kMax);
+  EXPECT_TRUE(ApplyChange(del, Limits{}, &r).applied);  // the way out: delete, then start at 1
+  EXPECT_EQ(r.version(), 0u);
+}
+
+// std::from_chars accepts a leading '-', so after skipping '+' the parser took "+-5" as -5.
+TEST(OpsTest, IncrementDeclinesAPlusSignFollowedByAMinusSign) {
+  ChangeOp op;
+  op.mutable_increment()->set_delta(1);
+  for (const char* bad : {"+-5", "++5", "-+5", "+"}) {
+    Record r = Rec(bad, 1);
+    EXPECT_FALSE(ApplyChange(op, Limits{}, &r).applied) << "'" << bad << "'";
+    EXPECT_EQ(r.value(), bad);
+  }
 }
 
 }  // namespace
