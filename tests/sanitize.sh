@@ -32,7 +32,7 @@ gryadka_sanitize_setup() {
       GRYADKA_SANITIZE_CTEST_ARGS=(-L "${GRYADKA_SANITIZE_LABELS:-^(unit|redis|integration|fuzz)\$}")
       # Leaks are reported too (LSan); UBSan stops at the first finding (built with
       # -fno-sanitize-recover=all) and prints where.
-      export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}
+      export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1}
       export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
       ;;
     thread | tsan)
