@@ -126,18 +126,17 @@ struct ChangeOpEntry {
   const char* name;
   absl::Status (*validate)(const ChangeOp&, const Limits&);
   ChangeOutcome (*apply)(const ChangeOp&, const Limits&, Record*);
-  bool adds_version;  // when applied, the key is present with version + 1
 };
 
 // THE registry of change ops. Adding an op: a message in kv.proto's ChangeOp oneof, a row here.
 constexpr ChangeOpEntry kChangeOps[] = {
-    {ChangeOp::kRead, "read", NoArgs, ApplyRead, false},
-    {ChangeOp::kPut, "put", ValidatePut, ApplyPut, true},
-    {ChangeOp::kPutIfAbsent, "put_if_absent", ValidatePutIfAbsent, ApplyPutIfAbsent, true},
-    {ChangeOp::kCompareAndSet, "compare_and_set", ValidateCas, ApplyCas, true},
-    {ChangeOp::kIncrement, "increment", NoArgs, ApplyIncrement, true},
-    {ChangeOp::kAppend, "append", ValidateAppend, ApplyAppend, true},
-    {ChangeOp::kDelete, "delete", NoArgs, ApplyDelete, false},
+    {ChangeOp::kRead, "read", NoArgs, ApplyRead},
+    {ChangeOp::kPut, "put", ValidatePut, ApplyPut},
+    {ChangeOp::kPutIfAbsent, "put_if_absent", ValidatePutIfAbsent, ApplyPutIfAbsent},
+    {ChangeOp::kCompareAndSet, "compare_and_set", ValidateCas, ApplyCas},
+    {ChangeOp::kIncrement, "increment", NoArgs, ApplyIncrement},
+    {ChangeOp::kAppend, "append", ValidateAppend, ApplyAppend},
+    {ChangeOp::kDelete, "delete", NoArgs, ApplyDelete},
 };
 
 const ChangeOpEntry* FindChangeOp(ChangeOp::OpCase c) {
@@ -205,9 +204,13 @@ absl::Status ValidateRequest(const std::string& key, const ChangeOp& change, con
 ChangeOutcome ApplyChange(const ChangeOp& op, const Limits& limits, Record* record) {
   const ChangeOpEntry* c = FindChangeOp(op.op_case());
   if (c == nullptr) return Declined("change op is not set");  // unreachable after validation
-  if (c->adds_version && record->version() == std::numeric_limits<uint64_t>::max()) {
+  // Only a register written by something else can get here (2^64 - 1 changes never happen): a
+  // change that keeps the key present would wrap the version to 0, which means absent.
+  if (record->version() == std::numeric_limits<uint64_t>::max() && c->op_case != ChangeOp::kRead &&
+      c->op_case != ChangeOp::kDelete) {
     return Declined(absl::StrCat("version is ", record->version(),
-                                 ", the largest there is; delete the key to start again at 1"));
+                                 ", the largest uint64: no further change can be counted; "
+                                 "delete the key first"));
   }
   return c->apply(op, limits, record);
 }

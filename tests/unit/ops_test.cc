@@ -1,6 +1,7 @@
 #include "proposer/core/ops.h"
 
 #include <limits>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -208,32 +209,6 @@ TEST(OpsTest, IncrementDeclinesWhenTheResultWouldExceedTheValueLimit) {
   EXPECT_EQ(fits.value(), "8");
 }
 
-// Found by tests/fuzz/ops_fuzz: a record at version 2^64-1 wrapped to version 0 ("absent")
-// holding a value.
-TEST(OpsTest, ChangesDeclineInsteadOfWrappingAVersionAtItsMaximum) {
-  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
-  ChangeOp inc;
-  inc.mutable_increment()->set_delta(1);
-  ChangeOp cas;
-  cas.mutable_compare_and_set()->set_expected_version(kMax);
-  cas.mutable_compare_and_set()->set_value("v");
-  ChangeOp append;
-  append.mutable_append()->set_suffix("x");
-  for (const ChangeOp& op : {Put("v"), inc, cas, append}) {
-    Record r = Rec("7", kMax);
-    auto out = ApplyChange(op, Limits{}, &r);
-    EXPECT_FALSE(out.applied) << op.ShortDebugString();
-    EXPECT_NE(out.decline_reason.find("the largest there is"), std::string::npos) << out.decline_reason;
-    EXPECT_EQ(r.version(), kMax);
-    EXPECT_EQ(r.value(), "7");
-  }
-  ChangeOp del;
-  del.mutable_delete_();
-  Record r = Rec("7", kMax);
-  EXPECT_TRUE(ApplyChange(del, Limits{}, &r).applied);  // the way out: delete, then start at 1
-  EXPECT_EQ(r.version(), 0u);
-}
-
 // std::from_chars accepts a leading '-', so after skipping '+' the parser took "+-5" as -5.
 TEST(OpsTest, IncrementDeclinesAPlusSignFollowedByAMinusSign) {
   ChangeOp op;
@@ -243,6 +218,34 @@ TEST(OpsTest, IncrementDeclinesAPlusSignFollowedByAMinusSign) {
     EXPECT_FALSE(ApplyChange(op, Limits{}, &r).applied) << "'" << bad << "'";
     EXPECT_EQ(r.value(), bad);
   }
+}
+
+}  // namespace
+}  // namespace gryadka::core
+
+namespace gryadka::core {
+namespace {
+
+TEST(OpsTest, ChangeAtTheLargestVersionDeclinesInsteadOfWrappingToAbsent) {
+  const uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  const Limits limits;
+  std::vector<ChangeOp> keeping(3);
+  keeping[0].mutable_put()->set_value("new");
+  keeping[1].mutable_increment()->set_delta(1);
+  keeping[2].mutable_append()->set_suffix("x");
+  for (const ChangeOp& op : keeping) {
+    Record r = Rec("7", kMax);
+    const ChangeOutcome out = ApplyChange(op, limits, &r);
+    EXPECT_FALSE(out.applied) << ChangeOpName(op);
+    EXPECT_NE(out.decline_reason.find("largest uint64"), std::string::npos) << out.decline_reason;
+    EXPECT_EQ(r.version(), kMax);
+    EXPECT_EQ(r.value(), "7");
+  }
+  ChangeOp del;
+  del.mutable_delete_();
+  Record r = Rec("7", kMax);
+  EXPECT_TRUE(ApplyChange(del, limits, &r).applied);
+  EXPECT_EQ(r.version(), 0u);
 }
 
 }  // namespace
