@@ -19,8 +19,8 @@ GRYADKA_SANITIZE_CTEST_ARGS=()
 # Test binaries the sanitizer runs need (gryadka-proposer comes with the integration tests).
 # reflection_test is left out: it tests gRPC's own reflection service, which is not
 # instrumented, and its generated stubs cost build time.
-_gryadka_sanitize_test_targets="core_test request_wire_test server_options_test redis_acceptor_test test_support_test
-  kv_integration_test bad_input_test"
+_gryadka_sanitize_test_targets="core_test request_wire_test server_options_test redis_acceptor_test"
+_gryadka_sanitize_test_targets+=" test_support_test kv_integration_test bad_input_test"
 
 gryadka_sanitize_setup() {
   local root
