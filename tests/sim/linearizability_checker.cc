@@ -74,6 +74,7 @@ KeyVerdict CheckKey(const std::string& key, const std::vector<const Operation*>&
     s.call_pos = op->call_pos;
     s.unknown = op->outcome != Outcome::kOk;
     s.return_pos = s.unknown ? 0 : op->return_pos;
+    s.resets_state = op->change.has_delete_() && !op->change.delete_().has_expected_version();
     if (s.unknown) {
       s.interchangeable_class =
           classes.try_emplace(unobserved.ChangeClass(op->change), classes.size() + 1).first->second;

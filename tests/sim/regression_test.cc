@@ -205,5 +205,22 @@ TEST(Regression, PhaseTimeoutShorterThanAHealedRoundTripSeed) {
   EXPECT_TRUE(r.passed) << r.verdict << "\n" << r.details;
 }
 
+// Seeds whose linearizability search ran out of budget (20,000,000 steps) before the checker
+// merged unobservable values and stopped placing unknown ops right before unconditional
+// deletes: each must now be decided, and linearizable.
+TEST(Regression, SeedsOnceUndecidedByTheLinearizabilitySearchAreDecided) {
+  for (const auto& [name, seed] : {std::pair<const char*, uint64_t>{"restarting-proposers/c3p2k2", 949},
+                                   {"restarting-proposers/c3p2k2", 1531},
+                                   {"restarting-proposers/c3p2k2", 1937},
+                                   {"restarting-proposers/c3p2k2", 3420},
+                                   {"mixing/c4p2k3", 1821},
+                                   {"mixing/c4p2k3", 5784}}) {
+    const ScenarioSpec& spec = *FindScenario(name);
+    const RunResult r = RunSimulation(DeriveParams(spec, seed, spec.default_intensity));
+    EXPECT_FALSE(r.linearizability_undecided) << name << " seed " << seed << "\n" << r.details;
+    EXPECT_TRUE(r.passed) << name << " seed " << seed << ": " << r.verdict << "\n" << r.details;
+  }
+}
+
 }  // namespace
 }  // namespace gryadka::sim

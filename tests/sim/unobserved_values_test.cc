@@ -2,6 +2,7 @@
 // values it merges, which unknown writes it makes interchangeable, that it decides histories the
 // exact search cannot within a small budget, and that every violation that hinges on an
 // unobserved value (its version, its length, its non-numeric text) is still caught.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,12 @@ v1::ChangeOp Append(const std::string& s) {
 v1::ChangeOp Increment(int64_t d) {
   v1::ChangeOp c;
   c.mutable_increment()->set_delta(d);
+  return c;
+}
+v1::ChangeOp Delete(std::optional<uint64_t> expected = std::nullopt) {
+  v1::ChangeOp c;
+  c.mutable_delete_();
+  if (expected.has_value()) c.mutable_delete_()->set_expected_version(*expected);
   return c;
 }
 v1::QueryOp RecordQ() {
@@ -248,6 +255,25 @@ TEST(UnobservedValues, UnseenCasWritesAreInterchangeableOnlyAtTheSameExpectedVer
   same.Op(1, Read(), Ver(true, 1));
   same.Op(1, Read(), Ver(true, 2));
   EXPECT_EQ(same.Check(), Verdict::kViolation);
+}
+
+// The search never places an unknown op right before an unconditional delete (it would be
+// erased without a trace); a conditional delete depends on the version, so there it may.
+TEST(UnobservedValues, AnUnknownWriteMayStillBeNeededRightBeforeAConditionalDelete) {
+  Builder b;
+  b.Op(0, Put("c0.1"), Rec(true, "c0.1", 1));
+  b.UnknownOp(1, Put("c1.1"));
+  b.Op(0, Delete(2), Rec(true, "", 0));  // applied at v2: the unknown put happened just before
+  EXPECT_EQ(b.Check(), Verdict::kLinearizable);
+
+  Builder unconditional;
+  unconditional.Op(0, Put("c0.1"), Rec(true, "c0.1", 1));
+  unconditional.UnknownOp(1, Put("c1.1"));
+  unconditional.Op(0, Delete(), Rec(true, "", 0));
+  unconditional.Op(0, Read(), Ver(true, 1));  // the put took effect after the delete
+  EXPECT_EQ(unconditional.Check(), Verdict::kLinearizable);
+  unconditional.Op(0, Read(), Ver(true, 2));  // nothing else was written
+  EXPECT_EQ(unconditional.Check(), Verdict::kViolation);
 }
 
 }  // namespace
