@@ -2,7 +2,7 @@
 //
 // Results are plain C++ structs (Record, GetResult, ChangeResult, ...), not protos; only the
 // generic ChangeQuery takes the registered ops as the proto messages gryadka::v1::ChangeOp and
-// gryadka::v1::QueryOp, because the op set lives in the proto (DESIGN.md §3).
+// gryadka::v1::QueryOp, because the op set lives in the proto (README.md, "API").
 //
 // A precondition that does not hold (stale CAS version, increment of a non-integer) is a result
 // with applied=false, never an error. Errors are absl::Status with the server's gRPC code:

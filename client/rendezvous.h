@@ -5,7 +5,7 @@
 // served; adding one takes about 1/N of the keys from each other target. The hash is a fixed
 // algorithm over bytes (little-endian 8-byte words, splitmix64 finalizer), never std::hash, so
 // every process and platform routes a key to the same proposer — which is what makes the
-// proposers' one-round-trip cache hit (DESIGN.md §2).
+// proposers' one-round-trip cache hit (docs/protocol.md).
 //
 // Thread-safety: immutable after construction; const methods may be called concurrently.
 #pragma once

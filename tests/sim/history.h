@@ -20,7 +20,7 @@ enum class Outcome {
 };
 const char* OutcomeName(Outcome o);
 
-// How a client must treat a completion status (DESIGN.md §3): OK → kOk; UNAVAILABLE and
+// How a client must treat a completion status (README.md, "Errors"): OK → kOk; UNAVAILABLE and
 // INVALID_ARGUMENT → kNotApplied; any other error whose message promises "nothing was written"
 // (e.g. a deadline that passed before any accept was sent) → kNotApplied, so the checkers hold
 // the proposer to that promise; everything else → kUnknown.
