@@ -68,7 +68,8 @@ KeyVerdict CheckKey(const std::string& key, const std::vector<const Operation*>&
   std::vector<SearchOp> search_ops;
   search_ops.reserve(ops.size());
   const UnobservedValues unobserved(ops);
-  std::map<std::string, uint64_t> classes;  // UnobservedValues::ChangeClass -> interchangeable class
+  // UnobservedValues::ChangeClass -> interchangeable class.
+  std::map<std::string, uint64_t> classes;
   for (const Operation* op : ops) {
     SearchOp s;
     s.call_pos = op->call_pos;

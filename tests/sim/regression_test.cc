@@ -209,12 +209,14 @@ TEST(Regression, PhaseTimeoutShorterThanAHealedRoundTripSeed) {
 // merged unobservable values and stopped placing unknown ops right before unconditional
 // deletes: each must now be decided, and linearizable.
 TEST(Regression, SeedsOnceUndecidedByTheLinearizabilitySearchAreDecided) {
-  for (const auto& [name, seed] : {std::pair<const char*, uint64_t>{"restarting-proposers/c3p2k2", 949},
-                                   {"restarting-proposers/c3p2k2", 1531},
-                                   {"restarting-proposers/c3p2k2", 1937},
-                                   {"restarting-proposers/c3p2k2", 3420},
-                                   {"mixing/c4p2k3", 1821},
-                                   {"mixing/c4p2k3", 5784}}) {
+  constexpr char kRestarting[] = "restarting-proposers/c3p2k2";
+  constexpr char kMixing[] = "mixing/c4p2k3";
+  for (const auto& [name, seed] : {std::pair<const char*, uint64_t>{kRestarting, 949},
+                                   {kRestarting, 1531},
+                                   {kRestarting, 1937},
+                                   {kRestarting, 3420},
+                                   {kMixing, 1821},
+                                   {kMixing, 5784}}) {
     const ScenarioSpec& spec = *FindScenario(name);
     const RunResult r = RunSimulation(DeriveParams(spec, seed, spec.default_intensity));
     EXPECT_FALSE(r.linearizability_undecided) << name << " seed " << seed << "\n" << r.details;

@@ -42,7 +42,7 @@ while (($# > 0)); do
   shift 2
 done
 for n in "$runs" "$first_seed" "$jobs" "$chunk_seeds"; do
-  is_number "$n" && ((n >= 1)) || usage_error "not a positive number: $n"
+  if ! is_number "$n" || ((n < 1)); then usage_error "not a positive number: $n"; fi
 done
 [[ -x $sim ]] || usage_error "no simulator binary at $sim (build the gryadka-sim target)"
 
@@ -52,6 +52,7 @@ seeds=$(((runs + ${#scenarios[@]} - 1) / ${#scenarios[@]}))
 last_seed=$((first_seed + seeds - 1))
 out=$(mktemp -d "${TMPDIR:-/tmp}/gryadka-soak.XXXXXX")
 
+# shellcheck disable=SC2317  # run by xargs through `bash -c`
 # One chunk: scenario, first and last seed. Writes <out>/<n>.log and <n>.cpu (user+sys seconds).
 chunk() {
   local n=$1 scenario=$2 from=$3 to=$4 status=0
@@ -77,8 +78,9 @@ wall=$(($(date +%s) - start))
 
 passed=$(cat "$out"/*.log | grep -c '^PASS ' || true)
 failing=$(cat "$out"/*.log | grep '^FAIL ' || true)
-count() { [[ -z $failing ]] && echo 0 || grep -c -- "$1" <<<"$failing" || true; }
-failed=$([[ -z $failing ]] && echo 0 || wc -l <<<"$failing")
+count() { grep -c -- "$1" <<<"$failing" || true; }
+failed=0
+if [[ -n $failing ]]; then failed=$(wc -l <<<"$failing"); fi
 violations=$(count 'safety violation')
 undecided=$(count 'linearizability undecided')
 cpu=$(cat "$out"/*.cpu | awk '{s += $1 + $2} END {printf "%.0f", s}')
