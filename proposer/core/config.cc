@@ -55,6 +55,9 @@ absl::Status ProposerConfig::Validate() const {
         " do not always intersect; such a configuration can lose acknowledged writes"));
   }
   if (round_timeout_ms <= 0) return absl::InvalidArgumentError("round_timeout_ms must be > 0");
+  if (straggler_timeout_ms <= 0) {
+    return absl::InvalidArgumentError("straggler_timeout_ms must be > 0");
+  }
   if (backoff_base_ms < 0 || backoff_max_ms < backoff_base_ms) {
     return absl::InvalidArgumentError("backoff must satisfy 0 <= backoff_base_ms <= backoff_max_ms");
   }

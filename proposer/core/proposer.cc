@@ -38,7 +38,9 @@ struct Proposer::Batch {
   Ballot ballot;
   Ballot next;
   bool one_rtt = false;
+  int64_t phase_started_ms = 0;
   int64_t phase_deadline_ms = 0;
+  int64_t straggler_deadline_ms = -1;  // armed once the phase hinges on silent acceptors
   int64_t backoff_until_ms = 0;
   std::vector<AcceptorId> phase_set;
   int phase_quorum = 0;
@@ -68,6 +70,7 @@ struct Proposer::Batch {
     invalid = absl::OkStatus();
     best_ballot = Ballot{};
     best_value.clear();
+    straggler_deadline_ms = -1;
   }
 };
 
@@ -141,7 +144,12 @@ void Proposer::RearmKey(KeyState& ks) {
     for (const Member& m : b.members) {
       if (!m.done) consider(m.req.deadline_ms);
     }
-    consider(b.phase == Batch::Phase::kBackoff ? b.backoff_until_ms : b.phase_deadline_ms);
+    if (b.phase == Batch::Phase::kBackoff) {
+      consider(b.backoff_until_ms);
+    } else {
+      consider(b.phase_deadline_ms);
+      if (b.straggler_deadline_ms >= 0) consider(b.straggler_deadline_ms);
+    }
   }
   SetTimer(ks, at);
 }
@@ -228,12 +236,11 @@ void Proposer::StartAttempt(const std::string& key, KeyState& ks, int64_t now_ms
   b.ballot = NewBallot();
   b.one_rtt = false;
   b.phase = Batch::Phase::kPrepare;
-  SendPhase(key, ks, AcceptorRequest::Kind::kPrepare);
-  b.phase_deadline_ms = now_ms + config_.round_timeout_ms;
-  Wake(ks, b.phase_deadline_ms);
+  SendPhase(key, ks, AcceptorRequest::Kind::kPrepare, now_ms);
 }
 
-void Proposer::SendPhase(const std::string& key, KeyState& ks, AcceptorRequest::Kind kind) {
+void Proposer::SendPhase(const std::string& key, KeyState& ks, AcceptorRequest::Kind kind,
+                         int64_t now_ms) {
   Batch& b = *ks.batch;
   if (b.msg_id != 0) msg_keys_.erase(b.msg_id);
   b.msg_id = next_msg_id_++;
@@ -257,6 +264,9 @@ void Proposer::SendPhase(const std::string& key, KeyState& ks, AcceptorRequest::
     }
     outbox_.push_back(std::move(m));
   }
+  b.phase_started_ms = now_ms;
+  b.phase_deadline_ms = now_ms + config_.round_timeout_ms;
+  Wake(ks, b.phase_deadline_ms);
 }
 
 void Proposer::OnReply(const AcceptorReply& reply, int64_t now_ms) {
@@ -340,7 +350,7 @@ void Proposer::OnPrepareReply(const std::string& key, KeyState& ks, const Accept
     ApplyAndAccept(key, ks, current, same >= config_.accept_quorum, now_ms);
     return;
   }
-  if (static_cast<int>(b.phase_set.size()) - b.failures < b.phase_quorum) AttemptFailed(key, ks, now_ms);
+  CheckUndecidedPhase(key, ks, now_ms);
 }
 
 void Proposer::ApplyAndAccept(const std::string& key, KeyState& ks,
@@ -427,9 +437,7 @@ void Proposer::ApplyAndAccept(const std::string& key, KeyState& ks,
 
   b.next = config_.one_rtt ? NewBallot() : Ballot{};
   b.phase = Batch::Phase::kAccept;
-  SendPhase(key, ks, AcceptorRequest::Kind::kAccept);
-  b.phase_deadline_ms = now_ms + config_.round_timeout_ms;
-  Wake(ks, b.phase_deadline_ms);
+  SendPhase(key, ks, AcceptorRequest::Kind::kAccept, now_ms);
 }
 
 void Proposer::OnAcceptReply(const std::string& key, KeyState& ks, const AcceptorReply& r,
@@ -461,12 +469,34 @@ void Proposer::OnAcceptReply(const std::string& key, KeyState& ks, const Accepto
     FinishBatch(key, ks, now_ms);
     return;
   }
-  // The quorum is out of reach. Wait for every answer (or the phase timeout) before giving up:
-  // whether a silent acceptor took the accept decides if the change may surface later.
-  const bool all_answered = std::all_of(b.phase_set.begin(), b.phase_set.end(),
-                                        [&](AcceptorId a) { return b.answered[a]; });
-  if (static_cast<int>(b.phase_set.size()) - b.failures < b.phase_quorum && all_answered) {
+  CheckUndecidedPhase(key, ks, now_ms);
+}
+
+void Proposer::CheckUndecidedPhase(const std::string& key, KeyState& ks, int64_t now_ms) {
+  Batch& b = *ks.batch;
+  const bool out_of_reach =
+      static_cast<int>(b.phase_set.size()) - b.failures < b.phase_quorum;
+  int answered = 0;
+  for (AcceptorId a : b.phase_set) answered += b.answered[a];
+  // Waiting for the silent acceptors can still complete the phase, or — for a changing accept
+  // that no answer so far says may have been applied — prove the change was not applied (every
+  // acceptor refused), which keeps a final failure UNAVAILABLE instead of ABORTED. Otherwise it
+  // buys nothing: an acceptor that has not answered counts as "maybe applied" in AttemptFailed,
+  // and the retry finds out through the writer mark (docs/protocol.md, "Stragglers").
+  const bool worth_waiting =
+      !out_of_reach || (b.phase == Batch::Phase::kAccept && b.changing && !b.maybe_applied);
+  // Acceptors the shell reports down are waited for like the others: the report may be stale
+  // (a restarted Redis is answering before its health check says so).
+  if (answered == static_cast<int>(b.phase_set.size()) || !worth_waiting) {
     AttemptFailed(key, ks, now_ms);
+    return;
+  }
+  if ((answered >= b.phase_quorum || out_of_reach) && b.straggler_deadline_ms < 0) {
+    // As many answers as a quorum and still undecided: the outcome hinges on stragglers.
+    const int64_t wait_ms =
+        std::max(config_.straggler_timeout_ms, 2 * (now_ms - b.phase_started_ms));
+    b.straggler_deadline_ms = std::min(b.phase_deadline_ms, now_ms + wait_ms);
+    Wake(ks, b.straggler_deadline_ms);
   }
 }
 
@@ -579,20 +609,29 @@ void Proposer::CheckKey(const std::string& key, int64_t now_ms) {
     } else if (b.phase == Batch::Phase::kBackoff) {
       if (now_ms >= b.backoff_until_ms) StartAttempt(key, ks, now_ms);
     } else if (now_ms >= b.phase_deadline_ms) {
-      ++stats_.phase_timeouts;
-      std::vector<std::string> silent;
-      for (AcceptorId a : b.phase_set) {
-        if (!b.answered[a]) silent.push_back(absl::StrCat(a));
-      }
-      b.errors.push_back(absl::StrCat("acceptor(s) ", absl::StrJoin(silent, ","),
-                                      " did not answer within ", config_.round_timeout_ms, " ms"));
-      b.maybe_applied = true;  // silence: the request may have been applied
-      AttemptFailed(key, ks, now_ms);
+      PhaseTimedOut(key, ks, now_ms, /*straggler=*/false);
+    } else if (b.straggler_deadline_ms >= 0 && now_ms >= b.straggler_deadline_ms) {
+      PhaseTimedOut(key, ks, now_ms, /*straggler=*/true);
     }
   }
   MaybeStartBatch(key, ks, now_ms);
   RearmKey(ks);
   MaybeEraseKey(key);
+}
+
+void Proposer::PhaseTimedOut(const std::string& key, KeyState& ks, int64_t now_ms,
+                             bool straggler) {
+  Batch& b = *ks.batch;
+  ++(straggler ? stats_.straggler_timeouts : stats_.phase_timeouts);
+  std::vector<std::string> silent;
+  for (AcceptorId a : b.phase_set) {
+    if (!b.answered[a]) silent.push_back(absl::StrCat(a));
+  }
+  b.errors.push_back(absl::StrCat("acceptor(s) ", absl::StrJoin(silent, ","),
+                                  " did not answer within ", now_ms - b.phase_started_ms, " ms",
+                                  straggler ? " while the others had" : ""));
+  b.maybe_applied = true;  // silence: the request may have been applied
+  AttemptFailed(key, ks, now_ms);
 }
 
 void Proposer::MaybeEraseKey(const std::string& key) {

@@ -75,6 +75,7 @@ struct ProposerStats {
   uint64_t prepare_conflicts = 0;  // conflict replies to prepare
   uint64_t accept_conflicts = 0;   // conflict replies to accept
   uint64_t phase_timeouts = 0;
+  uint64_t straggler_timeouts = 0;  // phases given up on acceptors that did not answer in time
   uint64_t retries_resolved_applied = 0;  // a lost accept was found applied on retry
   uint64_t cache_evictions = 0;
 };
@@ -144,6 +145,13 @@ class Proposer {
   void StartAttempt(const std::string& key, KeyState& ks, int64_t now_ms);
   void OnPrepareReply(const std::string& key, KeyState& ks, const AcceptorReply& r, int64_t now_ms);
   void OnAcceptReply(const std::string& key, KeyState& ks, const AcceptorReply& r, int64_t now_ms);
+  // After a reply that did not decide the phase: fails the attempt when waiting for the silent
+  // acceptors can add nothing (see the .cc); otherwise arms the straggler deadline once as many
+  // answers as a quorum have arrived.
+  void CheckUndecidedPhase(const std::string& key, KeyState& ks, int64_t now_ms);
+  // The phase's deadline (or straggler deadline) passed: records the silent acceptors and fails
+  // the attempt.
+  void PhaseTimedOut(const std::string& key, KeyState& ks, int64_t now_ms, bool straggler);
   void ApplyAndAccept(const std::string& key, KeyState& ks,
                       const internal::StoredRegister& current, bool chosen, int64_t now_ms);
   void AttemptFailed(const std::string& key, KeyState& ks, int64_t now_ms);
@@ -160,7 +168,9 @@ class Proposer {
   void RearmKey(KeyState& ks);
   void SetTimer(KeyState& ks, int64_t at_ms);
   Ballot NewBallot();
-  void SendPhase(const std::string& key, KeyState& ks, AcceptorRequest::Kind kind);
+  // Sends the phase's messages and starts its clock (phase deadline).
+  void SendPhase(const std::string& key, KeyState& ks, AcceptorRequest::Kind kind,
+                 int64_t now_ms);
 
   // 1-RTT cache (LRU, bounded by entries and bytes).
   std::optional<CacheEntry> TakeCached(const std::string& key);

@@ -41,6 +41,9 @@ ABSL_FLAG(uint32_t, proposer_id, 0,
 ABSL_FLAG(std::string, redis_prefix, "gryadka:", "prefix of every Redis key this proposer uses");
 ABSL_FLAG(int64_t, acceptor_timeout_ms, 500,
           "time an acceptor call or a protocol phase may take before it counts as failed");
+ABSL_FLAG(int64_t, straggler_timeout_ms, 10,
+          "once a phase has as many answers as a quorum and is still undecided, wait at most "
+          "max(this, twice the phase's time so far) for the silent acceptors, then retry");
 ABSL_FLAG(uint64_t, max_value_bytes, 1 << 20, "largest value accepted, in bytes");
 ABSL_FLAG(uint64_t, max_key_bytes, 1024, "longest key accepted, in bytes");
 ABSL_FLAG(int, io_threads, 1, "event loops; keys are sharded over them");
@@ -84,6 +87,7 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   o.proposer_id = absl::GetFlag(FLAGS_proposer_id);
   o.redis_prefix = absl::GetFlag(FLAGS_redis_prefix);
   o.acceptor_timeout_ms = absl::GetFlag(FLAGS_acceptor_timeout_ms);
+  o.straggler_timeout_ms = absl::GetFlag(FLAGS_straggler_timeout_ms);
   o.max_value_bytes = absl::GetFlag(FLAGS_max_value_bytes);
   o.max_key_bytes = absl::GetFlag(FLAGS_max_key_bytes);
   o.io_threads = absl::GetFlag(FLAGS_io_threads);

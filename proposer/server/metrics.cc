@@ -57,6 +57,7 @@ class Metrics::ShardCollector : public prometheus::Collectable {
       t.prepare_conflicts += st.prepare_conflicts;
       t.accept_conflicts += st.accept_conflicts;
       t.phase_timeouts += st.phase_timeouts;
+      t.straggler_timeouts += st.straggler_timeouts;
       t.retries_resolved_applied += st.retries_resolved_applied;
       t.cache_evictions += st.cache_evictions;
       in_flight += snap.requests_in_flight;
@@ -84,6 +85,7 @@ class Metrics::ShardCollector : public prometheus::Collectable {
     simple("gryadka_requests_submitted_total", "Requests handed to the protocol core.", t.requests_submitted, MetricType::Counter);
     simple("gryadka_reads_skipped_accept_total", "Rounds answered without an accept (value already chosen).", t.reads_skipped_accept, MetricType::Counter);
     simple("gryadka_phase_timeouts_total", "Prepare/accept phases that timed out.", t.phase_timeouts, MetricType::Counter);
+    simple("gryadka_straggler_timeouts_total", "Phases given up on acceptors that stayed silent while the others had answered.", t.straggler_timeouts, MetricType::Counter);
     simple("gryadka_retries_resolved_applied_total", "Retries that found a lost accept already applied.", t.retries_resolved_applied, MetricType::Counter);
     simple("gryadka_cache_evictions_total", "1-RTT cache entries evicted by the LRU bound.", t.cache_evictions, MetricType::Counter);
     simple("gryadka_requests_in_flight", "Requests inside the protocol core.", static_cast<double>(in_flight), MetricType::Gauge);

@@ -69,6 +69,9 @@ absl::StatusOr<core::ProposerConfig> BuildCoreConfig(const ServerOptions& o) {
     return absl::InvalidArgumentError("--io_threads must be in 1..256");
   }
   if (o.acceptor_timeout_ms < 1) return absl::InvalidArgumentError("--acceptor_timeout_ms must be >= 1");
+  if (o.straggler_timeout_ms < 1 || o.straggler_timeout_ms > o.acceptor_timeout_ms) {
+    return absl::InvalidArgumentError("need 1 <= --straggler_timeout_ms <= --acceptor_timeout_ms");
+  }
   if (o.default_deadline_ms < 1 || o.max_deadline_ms < o.default_deadline_ms) {
     return absl::InvalidArgumentError("need 1 <= --default_deadline_ms <= --max_deadline_ms");
   }
@@ -85,6 +88,7 @@ absl::StatusOr<core::ProposerConfig> BuildCoreConfig(const ServerOptions& o) {
   c.limits.max_key_bytes = o.max_key_bytes;
   c.limits.max_value_bytes = o.max_value_bytes;
   c.round_timeout_ms = o.acceptor_timeout_ms;
+  c.straggler_timeout_ms = o.straggler_timeout_ms;
   c.one_rtt = o.one_rtt;
   const size_t shards = static_cast<size_t>(o.io_threads);
   c.cache_entries_max = std::max<size_t>(1, o.cache_entries_max / shards);

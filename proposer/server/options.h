@@ -28,6 +28,7 @@ struct ServerOptions {
   uint32_t proposer_id = 0;                 // 0 = random; shows in logs and in ballots
   std::string redis_prefix = "gryadka:";
   int64_t acceptor_timeout_ms = 500;
+  int64_t straggler_timeout_ms = 10;  // see core::ProposerConfig::straggler_timeout_ms
   size_t max_value_bytes = 1 << 20;
   size_t max_key_bytes = 1024;
   int io_threads = 1;

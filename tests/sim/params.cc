@@ -103,6 +103,10 @@ SimParams DeriveParams(const ScenarioSpec& spec, uint64_t seed, int intensity) {
   cl.think_max_ms = r.Range(0, 20);
   cl.key_affinity = r.Uniform(2) == 0 && spec.key_affinity_allowed;
 
+  // Drawn last so the random stream, and every parameter drawn before it, stay as they were.
+  static constexpr int64_t kStragglerTimeoutMs[] = {1, 3, 10, 30};
+  c.straggler_timeout_ms = std::min(c.round_timeout_ms, kStragglerTimeoutMs[r.Uniform(4)]);
+
   p.fault_phase_max_ms = 60'000;
   p.liveness_ops = 3;
   p.liveness_bound_ms = cl.deadline_ms + cl.timeout_grace_ms + 10'000;
@@ -119,10 +123,10 @@ std::string SimParams::Describe() const {
   absl::StrAppendFormat(
       &s,
       "  proposer: prepare_quorum=%d accept_quorum=%d unsafe=%d one_rtt=%d read_skip_accept=%d "
-      "round_timeout_ms=%d backoff_base_ms=%d backoff_max_ms=%d unavailable_rounds_max=%d "
+      "round_timeout_ms=%d straggler_timeout_ms=%d backoff_base_ms=%d backoff_max_ms=%d unavailable_rounds_max=%d "
       "batch_ops_max=%d cache_entries_max=%d max_value_bytes=%d\n",
       c.prepare_quorum, c.accept_quorum, c.allow_unsafe_quorums, c.one_rtt, c.read_skip_accept,
-      c.round_timeout_ms, c.backoff_base_ms, c.backoff_max_ms, c.unavailable_rounds_max,
+      c.round_timeout_ms, c.straggler_timeout_ms, c.backoff_base_ms, c.backoff_max_ms, c.unavailable_rounds_max,
       c.batch_ops_max, c.cache_entries_max, c.limits.max_value_bytes);
   absl::StrAppendFormat(
       &s,

@@ -443,6 +443,135 @@ TEST(ProposerTest, AcceptFailedByConflictsWhileAnAcceptorIsSilentIsStillTracked)
   EXPECT_EQ(RecordOf(check).value(), "2") << "the increment was applied twice";
 }
 
+// Issue: with one Redis frozen (SIGSTOP), a conflicted round waited for the frozen acceptor's
+// answer until the 500 ms phase timeout, and under contention every key stalled that long.
+// Now a phase that has as many answers as a quorum and is still undecided waits only the
+// straggler timeout; the frozen acceptor's copy of the accept is tracked as maybe applied and
+// the retry finds it through the writer mark, so the increment still applies exactly once.
+TEST(ProposerTest, FrozenAcceptorCostsAConflictedRoundTheStragglerWaitNotThePhaseTimeout) {
+  ProposerConfig config = ProposerConfig::Majority(3);
+  config.round_timeout_ms = 500;
+  config.straggler_timeout_ms = 10;
+  Harness h(config);
+  h.Await(h.Submit("c", Incr()));
+  ASSERT_EQ(h.proposer().cache_entries(), 1u);
+  h.acceptor(1).Handle(AcceptorRequest{Kind::kPrepare, 1, 99, "c", Ballot{500, 7}, "", {}});
+  std::vector<AcceptorRequest> frozen;  // acceptor 2 is stopped: its requests wait
+  h.drop_request = [&](const AcceptorRequest& m) {
+    if (m.acceptor != 2) return false;
+    frozen.push_back(m);
+    return true;
+  };
+  const int64_t start = h.now();
+  const uint64_t id = h.Submit("c", Incr());
+  const Completion& c = h.Await(id);
+  ASSERT_TRUE(c.status.ok()) << c.status;
+  EXPECT_EQ(RecordOf(c).value(), "2");
+  EXPECT_LT(h.now() - start, config.round_timeout_ms / 2) << "waited for the frozen acceptor";
+  EXPECT_EQ(h.proposer().stats().straggler_timeouts, 1u);
+  EXPECT_EQ(h.proposer().stats().phase_timeouts, 0u);
+  // The acceptor resumes and handles what it had queued, the first 1-RTT accept included.
+  for (const AcceptorRequest& m : frozen) h.acceptor(2).Handle(m);
+  const Completion check = h.RivalRound(101, "c", Read());
+  EXPECT_EQ(RecordOf(check).value(), "2") << "the increment was applied twice";
+  ExpectOneValuePerBallot(h.sent());
+}
+
+// The quorum is out of reach (two conflicts) while the third acceptor is frozen: the round is
+// retried at once instead of after the phase timeout, and the silent acceptor's late acceptance
+// of the failed attempt does not make the change apply twice.
+TEST(ProposerTest, AcceptOutOfReachIsRetriedAtOnceAndASilentAcceptorsLateAcceptIsHarmless) {
+  ProposerConfig config = ProposerConfig::Majority(3);
+  config.round_timeout_ms = 500;
+  Harness h(config);
+  h.Await(h.Submit("c", Incr()));
+  for (int i = 1; i < 3; ++i) {
+    h.acceptor(i).Handle(AcceptorRequest{Kind::kPrepare, i, 99, "c", Ballot{500, 7}, "", {}});
+  }
+  std::vector<AcceptorRequest> frozen;
+  h.drop_request = [&](const AcceptorRequest& m) {
+    if (m.acceptor != 0) return false;
+    frozen.push_back(m);
+    return true;
+  };
+  const int64_t start = h.now();
+  const Completion& c = h.Await(h.Submit("c", Incr()));
+  ASSERT_TRUE(c.status.ok()) << c.status;
+  EXPECT_EQ(RecordOf(c).value(), "2");
+  EXPECT_LT(h.now() - start, config.round_timeout_ms / 2) << "waited for the frozen acceptor";
+  EXPECT_EQ(h.proposer().stats().phase_timeouts, 0u);
+  ASSERT_FALSE(frozen.empty());
+  EXPECT_EQ(frozen.front().kind, Kind::kAccept) << "the failed 1-RTT accept is queued first";
+  for (const AcceptorRequest& m : frozen) h.acceptor(0).Handle(m);
+  const Completion check = h.RivalRound(101, "c", Read());
+  EXPECT_EQ(RecordOf(check).value(), "2") << "the increment was applied twice";
+}
+
+// When every answer so far proves the changing accept was not applied (errors from requests
+// that never left), the quorum being out of reach is not the end: the straggler's answer can
+// still prove nothing was written, so the request fails UNAVAILABLE, not ABORTED. The third
+// acceptor here answers 5 ms after the others, within the straggler wait.
+TEST(ProposerTest, AcceptRefusedByEveryoneSoFarWaitsForTheStragglerToProveNothingWasWritten) {
+  ProposerConfig config = ProposerConfig::Majority(3);
+  config.straggler_timeout_ms = 10;
+  config.unavailable_rounds_max = 1;
+  config.one_rtt = false;
+  Proposer p(config, 1, 42);
+  std::vector<MemoryAcceptor> acceptors(3);
+  ClientRequest r;
+  r.id = 1;
+  r.key = "k";
+  r.change = Put("v");
+  r.query.mutable_record();
+  r.deadline_ms = 10000;
+  p.Submit(r, 0);
+  for (const AcceptorRequest& m : p.TakeOutbox()) p.OnReply(acceptors[m.acceptor].Handle(m), 1);
+  std::vector<AcceptorRequest> accepts = p.TakeOutbox();
+  ASSERT_EQ(accepts.size(), 3u);
+  for (const AcceptorRequest& m : accepts) {
+    AcceptorReply err;
+    err.acceptor = m.acceptor;
+    err.msg_id = m.msg_id;
+    err.status = AcceptorReply::Status::kError;
+    err.error = "not connected";
+    err.maybe_applied = false;
+    p.OnReply(err, m.acceptor == 2 ? 7 : 2);
+    if (m.acceptor == 1) {
+      EXPECT_TRUE(p.TakeCompletions().empty()) << "gave up before the third answer";
+    }
+  }
+  std::vector<Completion> done = p.TakeCompletions();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].status.code(), absl::StatusCode::kUnavailable) << done[0].status;
+}
+
+// A slow but working acceptor set is not cut short: the straggler wait grows with the time the
+// phase has already taken (here every answer takes 40 ms, far above straggler_timeout_ms).
+TEST(ProposerTest, StragglerWaitScalesWithTheObservedPhaseTime) {
+  ProposerConfig config = ProposerConfig::Majority(3);
+  config.straggler_timeout_ms = 1;
+  Proposer p(config, 1, 42);
+  ClientRequest r;
+  r.id = 1;
+  r.key = "k";
+  r.change = Put("v");
+  r.query.mutable_record();
+  r.deadline_ms = 10000;
+  p.Submit(r, 0);
+  std::vector<MemoryAcceptor> acceptors(3);
+  auto prepares = p.TakeOutbox();
+  ASSERT_EQ(prepares.size(), 3u);
+  // A rival holds acceptor 1: its answer is a conflict; acceptor 2 answers last, 60 ms later.
+  acceptors[1].Handle(AcceptorRequest{Kind::kPrepare, 1, 99, "k", Ballot{500, 7}, "", {}});
+  p.OnReply(acceptors[0].Handle(prepares[0]), 40);
+  p.OnReply(acceptors[1].Handle(prepares[1]), 40);
+  p.Tick(100);  // 60 ms after the quorum-th answer: within max(1, 2 * 40)
+  EXPECT_EQ(p.stats().straggler_timeouts, 0u);
+  p.OnReply(acceptors[2].Handle(prepares[2]), 100);
+  EXPECT_EQ(p.stats().rounds_failed, 0u) << "the third answer decided the phase";
+  EXPECT_EQ(p.TakeOutbox().size(), 3u) << "accepts follow the prepare quorum";
+}
+
 TEST(ProposerTest, LostAcceptIsAbortedWhenTooManyOtherProposersWroteSince) {
   Harness h;
   h.Await(h.Submit("c", Incr()));
