@@ -143,6 +143,9 @@ struct Client::Attempt {
   // Sends the request once through `stub` with `context` (whose deadline is set) and stores the
   // response; returns the RPC's status.
   absl::FunctionRef<grpc::Status(v1::KV::Stub& stub, grpc::ClientContext* context)> send;
+  // The serialized request's size, checked against ClientOptions::max_message_bytes before
+  // anything is sent (gRPC would otherwise fail it with RESOURCE_EXHAUSTED and no hint).
+  size_t request_bytes = 0;
 };
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
@@ -200,6 +203,12 @@ static bool NothingWritten(const grpc::Status& wire, const grpc::ClientContext& 
 absl::Status Client::Run(absl::string_view key, CallKind kind, const CallOptions& call,
                          const Attempt& attempt) const {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
+  if (attempt.request_bytes > static_cast<uint64_t>(options_.max_message_bytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request is ", attempt.request_bytes, " bytes, over ClientOptions.max_message_bytes=",
+        options_.max_message_bytes, "; the proposer's own limits are its --max_value_bytes and "
+        "--max_key_bytes"));
+  }
   const absl::StatusOr<absl::Time> deadline_or = Deadline(call);
   if (!deadline_or.ok()) return deadline_or.status();
   const absl::Time deadline = *deadline_or;
@@ -243,7 +252,7 @@ absl::StatusOr<GetResult> Client::Get(absl::string_view key, const CallOptions& 
     response.Clear();
     return stub.Get(context, request, &response);
   };
-  if (absl::Status s = Run(key, CallKind::kRead, call, Attempt{send}); !s.ok()) return s;
+  if (absl::Status s = Run(key, CallKind::kRead, call, Attempt{send, request.ByteSizeLong()}); !s.ok()) return s;
   return GetResult{response.found(), FromProto(response.record())};
 }
 
@@ -257,7 +266,7 @@ absl::StatusOr<ChangeResult> Client::Put(absl::string_view key, absl::string_vie
     response.Clear();
     return stub.Put(context, request, &response);
   };
-  if (absl::Status s = Run(key, CallKind::kChange, call, Attempt{send}); !s.ok()) return s;
+  if (absl::Status s = Run(key, CallKind::kChange, call, Attempt{send, request.ByteSizeLong()}); !s.ok()) return s;
   return ChangeResult{true, FromProto(response.record())};
 }
 
@@ -274,7 +283,7 @@ absl::StatusOr<ChangeResult> Client::CompareAndSet(absl::string_view key,
     response.Clear();
     return stub.CompareAndSet(context, request, &response);
   };
-  if (absl::Status s = Run(key, CallKind::kChange, call, Attempt{send}); !s.ok()) return s;
+  if (absl::Status s = Run(key, CallKind::kChange, call, Attempt{send, request.ByteSizeLong()}); !s.ok()) return s;
   return ChangeResult{response.applied(), FromProto(response.record())};
 }
 
@@ -288,7 +297,7 @@ absl::StatusOr<IncrementResult> Client::Increment(absl::string_view key, int64_t
     response.Clear();
     return stub.Increment(context, request, &response);
   };
-  if (absl::Status s = Run(key, CallKind::kChange, call, Attempt{send}); !s.ok()) return s;
+  if (absl::Status s = Run(key, CallKind::kChange, call, Attempt{send, request.ByteSizeLong()}); !s.ok()) return s;
   return IncrementResult{response.applied(), response.value(), FromProto(response.record())};
 }
 
@@ -303,7 +312,7 @@ absl::StatusOr<ChangeResult> Client::Delete(absl::string_view key,
     response.Clear();
     return stub.Delete(context, request, &response);
   };
-  if (absl::Status s = Run(key, CallKind::kChange, call, Attempt{send}); !s.ok()) return s;
+  if (absl::Status s = Run(key, CallKind::kChange, call, Attempt{send, request.ByteSizeLong()}); !s.ok()) return s;
   return ChangeResult{response.applied(), FromProto(response.record())};
 }
 
@@ -322,7 +331,7 @@ absl::StatusOr<ChangeQueryResult> Client::ChangeQuery(absl::string_view key,
   };
   const CallKind kind =
       change.op_case() == v1::ChangeOp::kRead ? CallKind::kRead : CallKind::kChange;
-  if (absl::Status s = Run(key, kind, call, Attempt{send}); !s.ok()) return s;
+  if (absl::Status s = Run(key, kind, call, Attempt{send, request.ByteSizeLong()}); !s.ok()) return s;
   ChangeQueryResult result;
   result.applied = response.applied();
   result.decline_reason = response.decline_reason();

@@ -61,7 +61,9 @@ struct ClientOptions {
   // Backoff before retry n is uniform in [cap/2, cap], cap = min(max, initial * 2^n).
   int64_t retry_backoff_initial_ms = 20;
   int64_t retry_backoff_max_ms = 1000;
-  // Largest request or response message, in bytes (gRPC's default is 4 MiB).
+  // Largest request or response message, in bytes (gRPC's default is 4 MiB; enough for the
+  // proposer's default --max_value_bytes of 1 MiB). A larger request is INVALID_ARGUMENT before
+  // anything is sent.
   int64_t max_message_bytes = 4 * 1024 * 1024;
   // Upper bound of gRPC's reconnect backoff toward a target that went away, so a restarted
   // proposer is used again soon.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "client/rendezvous.h"
@@ -51,6 +52,8 @@ void RunStats::Merge(const RunStats& o) {
   prefill_errors += o.prefill_errors;
   warmup_ops += o.warmup_ops;
   warmup_errors += o.warmup_errors;
+  timeline.Merge(o.timeline);
+  for (int w = 0; w < kFaultWindows; ++w) window_latency[w].Merge(o.window_latency[w]);
 }
 
 absl::StatusOr<std::vector<std::unique_ptr<Endpoint>>> ConnectEndpoints(
@@ -92,6 +95,12 @@ class Driver::Worker {
       s->rpc_tag = Tag{s.get(), false};
       s->alarm_tag = Tag{s.get(), true};
       slots_.push_back(std::move(s));
+    }
+    const BenchOptions& o = d_->options_;
+    if (o.fault.kind != FaultKind::kNone) {
+      stats_.timeline = Timeline(static_cast<int64_t>(std::ceil(o.duration_s * 1000)));
+      fault_at_ms_ = static_cast<int64_t>(o.fault.at_s * 1000);
+      fault_end_ms_ = static_cast<int64_t>((o.fault.at_s + o.fault.duration_s) * 1000);
     }
   }
 
@@ -146,7 +155,8 @@ class Driver::Worker {
     std::unique_ptr<grpc::ClientAsyncResponseReader<v1::CompareAndSetResponse>> cas_call;
   };
 
-  Phase phase() const { return static_cast<Phase>(d_->phase_.load(std::memory_order_relaxed)); }
+  // Acquire: pairs with BeginMeasure(), so kMeasure comes with its start time.
+  Phase phase() const { return static_cast<Phase>(d_->phase_.load(std::memory_order_acquire)); }
 
   // The slot stops for good.
   void Retire() {
@@ -167,7 +177,14 @@ class Driver::Worker {
                                    : rng_.Uniform(d_->options_.keys);
     s.key.assign(d_->key_prefix_);
     absl::StrAppend(&s.key, key_index);
-    s.endpoint = d_->endpoints_.size() == 1 ? 0 : d_->rendezvous_->Pick(s.key);
+    const size_t targets = d_->endpoints_.size();
+    if (targets == 1) {
+      s.endpoint = 0;
+    } else if (d_->options_.routing == Routing::kRandom) {
+      s.endpoint = static_cast<size_t>(rng_.Uniform(targets));
+    } else {
+      s.endpoint = d_->rendezvous_->Pick(s.key);
+    }
     s.op_start_ns = NowNs();
     Stage stage = Stage::kIncr;
     if (spec.prefill) {
@@ -258,18 +275,30 @@ class Driver::Worker {
     switch (p) {
       case Phase::kPrefill: ++stats_.prefill_ops; break;
       case Phase::kWarmup: ++stats_.warmup_ops; break;
-      case Phase::kMeasure:
-        ++stats_.ops;
-        stats_.conflicts += conflict;
-        stats_.declined += declined;
-        stats_.latency.Record(NowNs() - s.op_start_ns);
-        break;
+      case Phase::kMeasure: RecordMeasured(s, conflict, declined); break;
       case Phase::kDrain: break;
     }
     Next(s);
   }
 
+  void RecordMeasured(const Slot& s, bool conflict, bool declined) {
+    const int64_t now_ns = NowNs();
+    ++stats_.ops;
+    stats_.conflicts += conflict;
+    stats_.declined += declined;
+    stats_.latency.Record(now_ns - s.op_start_ns);
+    const int64_t start_ns = d_->measure_start_ns_.load(std::memory_order_relaxed);
+    // No timeline, or a completion before BeginMeasure() (--warmup_s=0 starts in kMeasure).
+    if (stats_.timeline.length_ms() == 0 || start_ns == 0) return;
+    const int64_t offset_ms = (now_ns - start_ns) / 1000000;
+    stats_.timeline.Record(offset_ms);
+    const FaultWindow w = WindowOf(offset_ms, fault_at_ms_, fault_end_ms_);
+    stats_.window_latency[static_cast<int>(w)].Record(now_ns - s.op_start_ns);
+  }
+
   Driver* const d_;
+  int64_t fault_at_ms_ = 0;   // --fault: the scheduled stretches, from BeginMeasure()
+  int64_t fault_end_ms_ = 0;
   core::Random rng_;
   grpc::CompletionQueue cq_;
   std::vector<std::unique_ptr<Slot>> slots_;
@@ -296,6 +325,7 @@ void Driver::Start(const RunSpec& spec, Phase phase) {
   SetPhase(phase);
   stopping_.store(false);
   issued_.store(0);
+  measure_start_ns_.store(0);
   completed_.store(0);
   workers_done_.store(0);
   workers_.clear();
@@ -306,6 +336,15 @@ void Driver::Start(const RunSpec& spec, Phase phase) {
     workers_.push_back(std::make_unique<Worker>(this, t, slots, options_.seed * 1000003 + t));
   }
   for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->Run(); });
+}
+
+std::chrono::steady_clock::time_point Driver::BeginMeasure() {
+  const Clock::time_point t0 = Clock::now();
+  measure_start_ns_.store(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t0.time_since_epoch()).count(),
+      std::memory_order_relaxed);
+  phase_.store(static_cast<int>(Phase::kMeasure), std::memory_order_release);
+  return t0;
 }
 
 bool Driver::Finished() const {

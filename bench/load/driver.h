@@ -2,8 +2,13 @@
 // one operation outstanding; when it completes the slot records it and issues the next. Slots
 // are spread over --threads gRPC CompletionQueues, one thread each; a slot lives on one queue
 // and is touched only by that queue's thread, so the hot path takes no lock. Raw generated
-// stubs (gryadka.v1.KV) over one or more channels per target; a key is routed to its target by
-// rendezvous hashing (client/rendezvous.h), like gryadka::Client does.
+// stubs (gryadka.v1.KV) over one or more channels per target; with --routing=affine a key is
+// routed to its target by rendezvous hashing (client/rendezvous.h), like gryadka::Client does;
+// with --routing=random each operation goes to a target chosen at random (a CAS keeps its target
+// for both calls).
+//
+// --fault runs also record, per thread, a per-millisecond timeline of successful completions
+// (timeline.h) and a latency histogram per FaultWindow, by offset from BeginMeasure().
 //
 // Accounting is by phase at completion time: kPrefill and kWarmup completions are counted
 // apart; kMeasure completions make the result (latency of successful operations, errors by
@@ -16,6 +21,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,6 +30,7 @@
 
 #include "bench/load/histogram.h"
 #include "bench/load/options.h"
+#include "bench/load/timeline.h"
 #include "gryadka/v1/kv.grpc.pb.h"
 
 namespace gryadka::client {
@@ -73,6 +80,10 @@ struct RunStats {
   uint64_t prefill_errors = 0;
   uint64_t warmup_ops = 0;
   uint64_t warmup_errors = 0;
+  // --fault only: successful kMeasure completions per ms, and their latency per FaultWindow
+  // (by scheduled fault times).
+  Timeline timeline;
+  std::array<LatencyHistogram, kFaultWindows> window_latency;
 
   uint64_t errors() const;
   void Merge(const RunStats& other);
@@ -90,6 +101,8 @@ class Driver {
   // Starts the threads and every slot. REQUIRES: not running.
   void Start(const RunSpec& spec, Phase phase);
   void SetPhase(Phase phase) { phase_.store(static_cast<int>(phase), std::memory_order_relaxed); }
+  // Starts the measured window now (the origin of the timeline) and returns that instant.
+  std::chrono::steady_clock::time_point BeginMeasure();
   // True once every slot has stopped on its own (RunSpec::max_ops issued and answered).
   bool Finished() const;
   // Operations completed so far, in any phase (for progress lines).
@@ -110,6 +123,7 @@ class Driver {
 
   RunSpec spec_;
   std::atomic<int> phase_{0};
+  std::atomic<int64_t> measure_start_ns_{0};  // steady clock, set by BeginMeasure()
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> issued_{0};     // tickets: sequential keys and max_ops
   std::atomic<uint64_t> completed_{0};

@@ -1,5 +1,6 @@
 // Unit tests of gryadka-bench's pure parts: the latency histogram, option parsing and
-// validation, the Prometheus text parser and JSON escaping.
+// validation, the Prometheus text parser, JSON escaping, and the availability arithmetic of
+// --fault runs (timeline gaps, throughput and latency by stretch).
 #include <algorithm>
 #include <vector>
 
@@ -7,6 +8,7 @@
 #include "bench/load/metrics_scrape.h"
 #include "bench/load/options.h"
 #include "bench/load/report.h"
+#include "bench/load/timeline.h"
 #include "gtest/gtest.h"
 #include "proposer/core/random.h"
 
@@ -147,6 +149,175 @@ TEST(OptionsTest, MetricsUrlParses) {
   EXPECT_EQ(u->ToString(), "http://127.0.0.1:9100/metrics");
   EXPECT_FALSE(ParseHttpUrl("https://h:1/metrics").ok());
   EXPECT_FALSE(ParseHttpUrl("http://h/metrics").ok());
+}
+
+TEST(OptionsTest, RoutingAndFaultKindsParseAndRoundTrip) {
+  for (const char* name : {"affine", "random"}) {
+    auto r = ParseRouting(name);
+    ASSERT_TRUE(r.ok()) << name;
+    EXPECT_STREQ(RoutingName(*r), name);
+  }
+  for (const char* name : {"none", "freeze_acceptor", "kill_acceptor"}) {
+    auto f = ParseFaultKind(name);
+    ASSERT_TRUE(f.ok()) << name;
+    EXPECT_STREQ(FaultKindName(*f), name);
+  }
+  auto bad_routing = ParseRouting("sticky");
+  ASSERT_FALSE(bad_routing.ok());
+  EXPECT_NE(bad_routing.status().message().find("--routing"), absl::string_view::npos);
+  auto bad_fault = ParseFaultKind("partition");
+  ASSERT_FALSE(bad_fault.ok());
+  EXPECT_NE(bad_fault.status().message().find("--fault"), absl::string_view::npos);
+}
+
+// A --spawn run with a valid fault schedule: 5 s healthy, 5 s frozen, 5 s after.
+BenchOptions ValidFaultRun() {
+  BenchOptions o;
+  o.spawn = true;
+  o.duration_s = 15;
+  o.fault.kind = FaultKind::kFreezeAcceptor;
+  o.fault.acceptor = 2;
+  o.fault.at_s = 5;
+  o.fault.duration_s = 5;
+  return o;
+}
+
+TEST(OptionsTest, FaultScheduleOutsideTheWindowOrWithoutSpawnNamesTheFlag) {
+  ASSERT_TRUE(ValidateOptions(ValidFaultRun()).ok()) << ValidateOptions(ValidFaultRun());
+  struct Case {
+    const char* flag;
+    void (*mutate)(BenchOptions&);
+  };
+  const Case cases[] = {
+      {"--fault", [](BenchOptions& o) {
+         o.spawn = false;
+         o.targets = {"h:1"};
+       }},
+      {"--fault_acceptor", [](BenchOptions& o) { o.fault.acceptor = -1; }},
+      {"--fault_acceptor", [](BenchOptions& o) { o.fault.acceptor = kSpawnedAcceptors; }},
+      {"--fault_at_s", [](BenchOptions& o) { o.fault.at_s = 0; }},
+      {"--fault_duration_s", [](BenchOptions& o) { o.fault.duration_s = 0; }},
+      {"--fault_duration_s", [](BenchOptions& o) { o.fault.duration_s = 10; }},  // ends at 15 s
+      {"--duration_s", [](BenchOptions& o) { o.duration_s = kFaultRunSecondsMax + 1; }},
+      {"--max_ops", [](BenchOptions& o) { o.max_ops = 100; }},
+  };
+  for (const Case& c : cases) {
+    BenchOptions o = ValidFaultRun();
+    c.mutate(o);
+    absl::Status s = ValidateOptions(o);
+    ASSERT_FALSE(s.ok()) << c.flag;
+    EXPECT_NE(s.message().find(c.flag), absl::string_view::npos) << c.flag << ": " << s.message();
+  }
+  // Without --fault the schedule is not checked (its defaults need not fit the window).
+  BenchOptions no_fault = ValidFaultRun();
+  no_fault.fault.kind = FaultKind::kNone;
+  no_fault.duration_s = 1;
+  EXPECT_TRUE(ValidateOptions(no_fault).ok());
+}
+
+TEST(TimelineTest, LongestGapIsTheLongestRunOfEmptyMillisecondsInsideTheWindow) {
+  Timeline t(20);
+  for (int64_t ms : {0, 1, 2, 9, 10, 19}) t.Record(ms);  // empty: 3..8 (6 ms), 11..18 (8 ms)
+  EXPECT_EQ(t.LongestGapMs(0, 20), 8);
+  EXPECT_EQ(t.LongestGapMs(0, 10), 6);
+  EXPECT_EQ(t.LongestGapMs(5, 10), 4);    // clipped at the window start: 5..8
+  EXPECT_EQ(t.LongestGapMs(12, 15), 3);   // entirely inside a gap
+  EXPECT_EQ(t.LongestGapMs(0, 3), 0);     // every millisecond had a success
+  EXPECT_EQ(t.LongestGapMs(15, 100), 4);  // clipped at the timeline end: 15..18
+  EXPECT_EQ(t.LongestGapMs(10, 10), 0);   // empty window
+}
+
+TEST(TimelineTest, OpsAndThroughputCountTheClippedWindow) {
+  Timeline t(1000);
+  for (int i = 0; i < 500; ++i) t.Record(i);      // 1 op/ms for the first half
+  for (int i = 0; i < 3; ++i) t.Record(999);
+  EXPECT_EQ(t.Ops(0, 1000), 503u);
+  EXPECT_DOUBLE_EQ(t.OpsPerSecond(0, 500), 1000.0);
+  EXPECT_DOUBLE_EQ(t.OpsPerSecond(500, 999), 0.0);
+  EXPECT_DOUBLE_EQ(t.OpsPerSecond(999, 5000), 3000.0);  // clipped to the 1 ms left
+  EXPECT_DOUBLE_EQ(t.OpsPerSecond(-5, 0), 0.0);
+}
+
+TEST(TimelineTest, OffsetsOutsideTheTimelineAreDroppedNotCounted) {
+  Timeline t(10);
+  t.Record(-1);
+  t.Record(10);
+  t.Record(9);
+  EXPECT_EQ(t.Ops(0, 10), 1u);
+  EXPECT_EQ(t.dropped(), 2u);
+}
+
+TEST(TimelineTest, LengthIsBoundedByTheMaximum) {
+  EXPECT_EQ(Timeline(kTimelineMsMax + 1000).length_ms(), kTimelineMsMax);
+  EXPECT_EQ(Timeline(-5).length_ms(), 0);
+}
+
+TEST(TimelineTest, MergeAddsPerMillisecondCountsAcrossThreads) {
+  Timeline a(5), b(8);
+  a.Record(1);
+  b.Record(1);
+  b.Record(7);  // only b saw a success in ms 7
+  a.Merge(b);
+  EXPECT_EQ(a.length_ms(), 8);
+  EXPECT_EQ(a.counts()[1], 2u);
+  EXPECT_EQ(a.counts()[7], 1u);
+  EXPECT_EQ(a.LongestGapMs(0, 8), 5);  // 2..6
+}
+
+TEST(TimelineTest, WindowOfSplitsAtTheFaultStartAndEnd) {
+  EXPECT_EQ(WindowOf(0, 100, 200), FaultWindow::kHealthy);
+  EXPECT_EQ(WindowOf(99, 100, 200), FaultWindow::kHealthy);
+  EXPECT_EQ(WindowOf(100, 100, 200), FaultWindow::kFault);
+  EXPECT_EQ(WindowOf(199, 100, 200), FaultWindow::kFault);
+  EXPECT_EQ(WindowOf(200, 100, 200), FaultWindow::kAfter);
+}
+
+// A frozen acceptor stalls everything for 490 ms, then throughput is a seventh of the healthy one.
+TEST(ReportTest, AvailabilityGivesThroughputRatioAndGapFromTheTimeline) {
+  BenchOptions o = ValidFaultRun();
+  BenchResult r;
+  r.window_s = 15;
+  r.fault_started_ms = 5000.4;
+  r.fault_ended_ms = 10001.7;
+  r.stats.timeline = Timeline(15000);
+  for (int64_t ms = 0; ms < 5000; ++ms) {
+    for (int i = 0; i < 7; ++i) r.stats.timeline.Record(ms);
+  }
+  for (int64_t ms = 5490; ms < 10001; ++ms) r.stats.timeline.Record(ms);
+  for (int64_t ms = 10001; ms < 15000; ++ms) {
+    for (int i = 0; i < 7; ++i) r.stats.timeline.Record(ms);
+  }
+  r.stats.timeline.Record(2999);  // one more in the healthy stretch
+  r.stats.window_latency[static_cast<int>(FaultWindow::kFault)].Record(490000000);
+  const Availability a = ComputeAvailability(o, r);
+  EXPECT_EQ(a.fault_start_ms, 5000);
+  EXPECT_EQ(a.fault_end_ms, 10001);
+  EXPECT_NEAR(a.ops_per_s[static_cast<int>(FaultWindow::kHealthy)], 7000.2, 0.01);
+  EXPECT_NEAR(a.ops_per_s[static_cast<int>(FaultWindow::kFault)], 4511 * 1000.0 / 5001, 0.01);
+  EXPECT_NEAR(a.ops_per_s[static_cast<int>(FaultWindow::kAfter)], 7000.0, 0.01);
+  EXPECT_NEAR(a.throughput_ratio, (4511 * 1000.0 / 5001) / 7000.2, 1e-6);
+  EXPECT_EQ(a.longest_gap_ms, 490);
+  EXPECT_EQ(a.healthy_longest_gap_ms, 0);
+  EXPECT_NEAR(a.max_ms[static_cast<int>(FaultWindow::kFault)], 490, 490.0 / 64);
+  const std::string json = FormatJson(o, r);
+  EXPECT_NE(json.find("\"longest_gap_ms\":490,"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"healthy_ops_per_s\":7000.2,"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"kind\":\"freeze_acceptor\""), std::string::npos) << json;
+}
+
+TEST(ReportTest, AvailabilityFallsBackToTheScheduleWhenTheFaultDidNotHappen) {
+  BenchOptions o = ValidFaultRun();
+  BenchResult r;
+  r.window_s = 2.5;  // interrupted before the fault
+  r.stats.timeline = Timeline(15000);
+  for (int64_t ms = 0; ms < 2500; ++ms) r.stats.timeline.Record(ms);
+  const Availability a = ComputeAvailability(o, r);
+  EXPECT_EQ(a.fault_start_ms, 5000);
+  EXPECT_EQ(a.fault_end_ms, 10000);
+  EXPECT_DOUBLE_EQ(a.ops_per_s[static_cast<int>(FaultWindow::kHealthy)], 1000.0);
+  // Nothing after the window's end counts as a gap.
+  EXPECT_EQ(a.longest_gap_ms, 0);
+  EXPECT_EQ(a.healthy_longest_gap_ms, 0);
 }
 
 TEST(MetricsScrapeTest, PrometheusTextGivesRoundsByPath) {

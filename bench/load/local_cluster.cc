@@ -174,6 +174,43 @@ absl::Status LocalCluster::StartProposer(int index) {
       absl::StrCat("could not start a proposer on free ports in ", kStartAttemptsMax, " attempts"));
 }
 
+absl::Status LocalCluster::CheckAcceptorIndex(int index) const {
+  if (stopped_) return absl::FailedPreconditionError("the cluster is stopped");
+  if (index < 0 || index >= static_cast<int>(redis_.size())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("acceptor ", index, " is not in 0..", static_cast<int>(redis_.size()) - 1));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::FreezeAcceptor(int index) {
+  if (absl::Status s = CheckAcceptorIndex(index); !s.ok()) return s;
+  redis_[index]->Pause();
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::ThawAcceptor(int index) {
+  if (absl::Status s = CheckAcceptorIndex(index); !s.ok()) return s;
+  redis_[index]->Resume();
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::KillAcceptor(int index) {
+  if (absl::Status s = CheckAcceptorIndex(index); !s.ok()) return s;
+  redis_[index]->Kill();
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::RestartAcceptor(int index) {
+  if (absl::Status s = CheckAcceptorIndex(index); !s.ok()) return s;
+  ProcessHandle& p = *redis_[index];
+  if (absl::Status s = p.Restart(); !s.ok()) return s;
+  if (absl::Status s = WaitRedis(p, redis_ports_[index]); !s.ok()) {
+    return absl::UnavailableError(absl::StrCat(s.message(), "\n", p.LogTail(1500)));
+  }
+  return absl::OkStatus();
+}
+
 void LocalCluster::Stop() {
   if (stopped_) return;
   stopped_ = true;

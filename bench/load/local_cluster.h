@@ -2,6 +2,8 @@
 // always, no RDB snapshots) and N gryadka-proposer processes on free loopback ports, all in one
 // fresh temp dir, waits until every proposer answers a Get, and on Stop() (or destruction) stops
 // exactly the processes it started, by PID (proposers first), then removes the temp dir.
+// Faults (gryadka-bench --fault) signal one spawned acceptor by its PID: freeze/thaw (SIGSTOP/
+// SIGCONT) and kill/restart (SIGKILL, then the same port and dir, so Redis replays its AOF).
 // Children get SIGKILL if the starting thread dies (see tests/support/process_handle.h), so
 // start it from the main thread.
 //
@@ -16,12 +18,13 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "bench/load/options.h"  // kSpawnedAcceptors
 #include "tests/support/process_handle.h"
 
 namespace gryadka::bench {
 
-inline constexpr int kSpawnedAcceptors = 3;
 inline constexpr int kStartAttemptsMax = 5;          // fresh ports tried per process
 inline constexpr int64_t kReadyTimeoutMs = 20000;    // per process, until it answers
 inline constexpr int64_t kProposerStopGraceMs = 5000;
@@ -48,6 +51,15 @@ class LocalCluster {
   // keep_dir. Idempotent.
   void Stop();
 
+  // Faults on acceptor `index` (0..kSpawnedAcceptors-1); INVALID_ARGUMENT for another index,
+  // FAILED_PRECONDITION after Stop(). Freeze returns once the process is stopped.
+  absl::Status FreezeAcceptor(int index);
+  absl::Status ThawAcceptor(int index);
+  absl::Status KillAcceptor(int index);
+  // Starts the killed acceptor again on its port and waits (bounded by kReadyTimeoutMs) until
+  // it answers PING; UNAVAILABLE with its log tail if it does not.
+  absl::Status RestartAcceptor(int index);
+
   std::vector<std::string> proposer_targets() const;  // "127.0.0.1:P"
   std::vector<std::string> metrics_urls() const;      // "http://127.0.0.1:M/metrics"
   std::vector<pid_t> proposer_pids() const;
@@ -62,6 +74,7 @@ class LocalCluster {
   absl::Status StartRedis(int index);
   absl::Status StartProposer(int index);
   std::string AcceptorList() const;
+  absl::Status CheckAcceptorIndex(int index) const;
 
   const LocalClusterOptions options_;
   const std::string dir_;

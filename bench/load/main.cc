@@ -42,6 +42,16 @@ ABSL_FLAG(int, concurrency, 64, "requests outstanding at any time (closed loop)"
 ABSL_FLAG(uint64_t, keys, 1000, "distinct keys");
 ABSL_FLAG(std::string, key_order, "random",
           "random (uniform per operation) | sequential (key i for the i-th operation)");
+ABSL_FLAG(std::string, routing, "affine",
+          "with several proposers: affine (rendezvous hashing, one proposer per key) | random (a "
+          "proposer chosen at random per operation, so proposers contend for keys)");
+ABSL_FLAG(std::string, fault, "none",
+          "--spawn: none | freeze_acceptor (SIGSTOP one redis-server, SIGCONT later) | "
+          "kill_acceptor (SIGKILL it, restart it from its AOF later), during the measured window");
+ABSL_FLAG(int, fault_acceptor, 0, "--fault: which spawned redis-server (0..2)");
+ABSL_FLAG(double, fault_at_s, 3, "--fault: seconds after the measured window begins");
+ABSL_FLAG(double, fault_duration_s, 4,
+          "--fault: seconds the fault lasts (it must end before --duration_s)");
 ABSL_FLAG(std::string, key_prefix, "", "key prefix (default: bench:<workload>:)");
 ABSL_FLAG(uint64_t, value_bytes, 16, "bytes per value written by put, cas and mixed");
 ABSL_FLAG(bool, prefill, true,
@@ -109,6 +119,15 @@ absl::StatusOr<BenchOptions> OptionsFromFlags() {
   auto order = ParseKeyOrder(absl::GetFlag(FLAGS_key_order));
   if (!order.ok()) return order.status();
   o.key_order = *order;
+  auto routing = ParseRouting(absl::GetFlag(FLAGS_routing));
+  if (!routing.ok()) return routing.status();
+  o.routing = *routing;
+  auto fault = ParseFaultKind(absl::GetFlag(FLAGS_fault));
+  if (!fault.ok()) return fault.status();
+  o.fault.kind = *fault;
+  o.fault.acceptor = absl::GetFlag(FLAGS_fault_acceptor);
+  o.fault.at_s = absl::GetFlag(FLAGS_fault_at_s);
+  o.fault.duration_s = absl::GetFlag(FLAGS_fault_duration_s);
   o.key_prefix = absl::GetFlag(FLAGS_key_prefix);
   o.value_bytes = absl::GetFlag(FLAGS_value_bytes);
   o.prefill = absl::GetFlag(FLAGS_prefill);
@@ -240,8 +259,37 @@ void Prefill(const BenchOptions& o, Driver& driver, BenchResult* result) {
   result->stats.Merge(driver.StopAndJoin());
 }
 
+double MsSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// --fault: applies the fault to the spawned acceptor at its scheduled time and undoes it after
+// its duration, recording when each happened (ms after t0). A failure ends the fault early and
+// is reported in result->fault_error.
+void RunFault(const BenchOptions& o, Clock::time_point t0, const Driver& driver,
+              LocalCluster& cluster, BenchResult* result) {
+  const FaultSchedule& f = o.fault;
+  auto never = [] { return false; };
+  WaitUntil(After(t0, f.at_s), driver, "measure", never);
+  if (g_interrupted) return;
+  const bool freeze = f.kind == FaultKind::kFreezeAcceptor;
+  absl::Status s = freeze ? cluster.FreezeAcceptor(f.acceptor) : cluster.KillAcceptor(f.acceptor);
+  result->fault_started_ms = MsSince(t0);
+  std::cerr << absl::StrFormat("gryadka-bench: %s redis-%d at %.1f ms\n", FaultKindName(f.kind),
+                               f.acceptor, result->fault_started_ms);
+  if (s.ok()) {
+    WaitUntil(After(t0, f.at_s + f.duration_s), driver, "measure", never);
+    // Undone even when interrupted: a frozen acceptor would not stop on SIGTERM.
+    s = freeze ? cluster.ThawAcceptor(f.acceptor) : cluster.RestartAcceptor(f.acceptor);
+  }
+  result->fault_ended_ms = MsSince(t0);
+  std::cerr << absl::StrFormat("gryadka-bench: redis-%d back at %.1f ms\n", f.acceptor,
+                               result->fault_ended_ms);
+  if (!s.ok()) result->fault_error = std::string(s.message());
+}
+
 // Warm-up, then the measured window with its metrics and CPU readings around it.
-void Measure(const BenchOptions& o, Driver& driver, const LocalCluster* cluster, BenchResult* result) {
+void Measure(const BenchOptions& o, Driver& driver, LocalCluster* cluster, BenchResult* result) {
   auto finished = [&] { return driver.Finished(); };
   driver.Start(RunSpec{o.workload, o.key_order, o.max_ops, /*prefill=*/false},
                o.warmup_s > 0 ? Phase::kWarmup : Phase::kMeasure);
@@ -256,8 +304,10 @@ void Measure(const BenchOptions& o, Driver& driver, const LocalCluster* cluster,
     watched.emplace_back("machine", 0);  // every process, ours and others'
   }
   const std::vector<double> cpu_before = ReadAllCpu(watched);
-  const auto t0 = Clock::now();
-  driver.SetPhase(Phase::kMeasure);
+  const auto t0 = driver.BeginMeasure();
+  if (o.fault.kind != FaultKind::kNone && cluster != nullptr) {
+    RunFault(o, t0, driver, *cluster, result);
+  }
   WaitUntil(After(t0, o.duration_s), driver, "measure", finished);
   driver.SetPhase(Phase::kDrain);
   result->window_s = SecondsSince(t0);
@@ -317,6 +367,10 @@ int Run(BenchOptions o) {
   if (o.report_rss && cluster) ReadFinalMemory(o, *cluster, &result);
   if (cluster) cluster->Stop();
   std::cout << FormatTable(o, result) << FormatJson(o, result) << std::endl;
+  if (!result.fault_error.empty()) {
+    std::cerr << "gryadka-bench: --fault: " << result.fault_error << "\n";
+    return 1;
+  }
   return result.interrupted ? kExitInterrupted : 0;
 }
 

@@ -31,6 +31,29 @@ bool SplitHostPort(absl::string_view s, std::string* host, int* port) {
   return ParsePort(s.substr(colon + 1), port);
 }
 
+// --fault and its schedule: inside the measured window, with a healthy stretch before it and a
+// recovery stretch after it.
+absl::Status ValidateFault(const BenchOptions& o) {
+  const FaultSchedule& f = o.fault;
+  if (f.kind == FaultKind::kNone) return absl::OkStatus();
+  if (!o.spawn) return Bad("fault", "needs --spawn (it signals the acceptors the bench started)");
+  if (f.acceptor < 0 || f.acceptor >= kSpawnedAcceptors) {
+    return Bad("fault_acceptor", absl::StrCat("must be in 0..", kSpawnedAcceptors - 1));
+  }
+  if (o.duration_s > kFaultRunSecondsMax) {
+    return Bad("duration_s", absl::StrCat("must be <= ", kFaultRunSecondsMax, " with --fault"));
+  }
+  if (o.max_ops != 0) return Bad("max_ops", "must be 0 with --fault (the window runs its full length)");
+  if (!(f.at_s > 0)) return Bad("fault_at_s", "must be > 0 (a healthy stretch comes first)");
+  if (!(f.duration_s > 0)) return Bad("fault_duration_s", "must be > 0");
+  if (!(f.at_s + f.duration_s < o.duration_s)) {
+    return Bad("fault_duration_s",
+               absl::StrCat("--fault_at_s + --fault_duration_s must end before --duration_s (",
+                            o.duration_s, " s), so that the recovery is measured"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string Workload::ToString() const {
@@ -81,6 +104,32 @@ absl::StatusOr<KeyOrder> ParseKeyOrder(absl::string_view s) {
 
 const char* KeyOrderName(KeyOrder order) {
   return order == KeyOrder::kRandom ? "random" : "sequential";
+}
+
+absl::StatusOr<Routing> ParseRouting(absl::string_view s) {
+  if (s == "affine") return Routing::kAffine;
+  if (s == "random") return Routing::kRandom;
+  return Bad("routing", absl::StrCat("'", s, "' is not affine or random"));
+}
+
+const char* RoutingName(Routing routing) {
+  return routing == Routing::kAffine ? "affine" : "random";
+}
+
+absl::StatusOr<FaultKind> ParseFaultKind(absl::string_view s) {
+  if (s == "none") return FaultKind::kNone;
+  if (s == "freeze_acceptor") return FaultKind::kFreezeAcceptor;
+  if (s == "kill_acceptor") return FaultKind::kKillAcceptor;
+  return Bad("fault", absl::StrCat("'", s, "' is not none, freeze_acceptor or kill_acceptor"));
+}
+
+const char* FaultKindName(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kNone: return "none";
+    case FaultKind::kFreezeAcceptor: return "freeze_acceptor";
+    case FaultKind::kKillAcceptor: return "kill_acceptor";
+  }
+  return "?";
 }
 
 std::string HttpUrl::ToString() const { return absl::StrCat("http://", host, ":", port, path); }
@@ -162,6 +211,7 @@ absl::Status ValidateOptions(const BenchOptions& o) {
   if (o.report_cpu && !o.spawn) {
     return Bad("report_cpu", "needs --spawn (it reads the spawned processes' /proc/PID/stat)");
   }
+  if (absl::Status s = ValidateFault(o); !s.ok()) return s;
   if (!o.spawn) {
     if (o.proposers != 1) return Bad("proposers", "needs --spawn");
     if (o.proposer_io_threads != 1) return Bad("proposer_io_threads", "needs --spawn");

@@ -26,6 +26,10 @@ inline constexpr int kTargetsMax = 64;
 inline constexpr int kProposersMax = 16;                  // --spawn
 inline constexpr int kProposerIoThreadsMax = 256;         // the proposer's own bound
 inline constexpr size_t kKeyPrefixBytesMax = 256;
+inline constexpr int kSpawnedAcceptors = 3;               // --spawn: redis-server processes
+// --fault runs keep a per-millisecond timeline of the window: their --duration_s is bounded by
+// it (timeline.h: kTimelineMsMax).
+inline constexpr double kFaultRunSecondsMax = 600;
 
 // What each closed-loop slot does per operation.
 struct Workload {
@@ -56,6 +60,32 @@ enum class KeyOrder {
 absl::StatusOr<KeyOrder> ParseKeyOrder(absl::string_view s);
 const char* KeyOrderName(KeyOrder order);
 
+// Which proposer an operation goes to (with several targets).
+enum class Routing {
+  kAffine,  // rendezvous hashing of the key: one proposer per key, as gryadka::Client routes
+  kRandom,  // a proposer chosen at random per operation (clients behind a load balancer):
+            // proposers contend for the same keys
+};
+absl::StatusOr<Routing> ParseRouting(absl::string_view s);
+const char* RoutingName(Routing routing);
+
+// What --fault does to a spawned acceptor during the measured window.
+enum class FaultKind {
+  kNone,
+  kFreezeAcceptor,  // SIGSTOP the redis-server at fault_at_s, SIGCONT after fault_duration_s
+  kKillAcceptor,    // SIGKILL it at fault_at_s, restart it (same port, AOF replayed) after
+                    // fault_duration_s
+};
+absl::StatusOr<FaultKind> ParseFaultKind(absl::string_view s);
+const char* FaultKindName(FaultKind kind);
+
+struct FaultSchedule {
+  FaultKind kind = FaultKind::kNone;
+  int acceptor = 0;           // index of the spawned redis-server, 0..kSpawnedAcceptors-1
+  double at_s = 3;            // seconds after the measured window begins
+  double duration_s = 4;      // seconds the fault lasts (defaults fit --duration_s=10)
+};
+
 // A parsed http://HOST:PORT/PATH.
 struct HttpUrl {
   std::string host;
@@ -80,6 +110,8 @@ struct BenchOptions {
   int concurrency = 64;
   uint64_t keys = 1000;
   KeyOrder key_order = KeyOrder::kRandom;
+  Routing routing = Routing::kAffine;
+  FaultSchedule fault;     // --spawn only
   std::string key_prefix;  // empty: "bench:<workload kind>:"
   size_t value_bytes = 16;
   bool prefill = true;     // write every key once before the warm-up

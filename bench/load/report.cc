@@ -39,13 +39,75 @@ std::optional<double> BenchResult::proposer_mean_ms() const {
   return rounds->call_seconds * 1000 / rounds->calls;
 }
 
+Availability ComputeAvailability(const BenchOptions& o, const BenchResult& r) {
+  Availability a;
+  const bool happened = r.fault_started_ms >= 0 && r.fault_ended_ms >= r.fault_started_ms;
+  a.fault_start_ms = happened ? static_cast<int64_t>(r.fault_started_ms)
+                              : static_cast<int64_t>(o.fault.at_s * 1000);
+  a.fault_end_ms = happened ? static_cast<int64_t>(r.fault_ended_ms)
+                            : static_cast<int64_t>((o.fault.at_s + o.fault.duration_s) * 1000);
+  const Timeline& t = r.stats.timeline;
+  // The window may have been cut short (interrupted): the timeline ends with it.
+  const int64_t end_ms = std::min(t.length_ms(), static_cast<int64_t>(r.window_s * 1000));
+  const int64_t bounds[kFaultWindows + 1] = {0, std::min(a.fault_start_ms, end_ms),
+                                             std::min(a.fault_end_ms, end_ms), end_ms};
+  for (int w = 0; w < kFaultWindows; ++w) {
+    a.ops_per_s[w] = t.OpsPerSecond(bounds[w], bounds[w + 1]);
+    const LatencyHistogram& h = r.stats.window_latency[w];
+    a.p50_ms[w] = Ms(h.QuantileNs(0.5));
+    a.p99_ms[w] = Ms(h.QuantileNs(0.99));
+    a.max_ms[w] = Ms(h.max_ns());
+  }
+  const double healthy = a.ops_per_s[static_cast<int>(FaultWindow::kHealthy)];
+  a.throughput_ratio = healthy > 0 ? a.ops_per_s[static_cast<int>(FaultWindow::kFault)] / healthy : 0;
+  a.longest_gap_ms = t.LongestGapMs(bounds[1], end_ms);
+  a.healthy_longest_gap_ms = t.LongestGapMs(0, bounds[1]);
+  return a;
+}
+
+namespace {
+
+void AppendAvailabilityTable(const BenchOptions& o, const BenchResult& r, std::string* out) {
+  const Availability a = ComputeAvailability(o, r);
+  absl::StrAppendFormat(out, "  %-26s %s redis-%d at %.0f ms, back at %.0f ms (scheduled %g s for %g s)%s\n",
+                        "fault", FaultKindName(o.fault.kind), o.fault.acceptor, r.fault_started_ms,
+                        r.fault_ended_ms, o.fault.at_s, o.fault.duration_s,
+                        r.fault_error.empty() ? "" : absl::StrCat(" FAILED: ", r.fault_error));
+  absl::StrAppendFormat(out, "  %-26s %10s %9s %9s %9s\n", "by stretch", "ops/s", "p50 ms", "p99 ms",
+                        "max ms");
+  for (int w = 0; w < kFaultWindows; ++w) {
+    absl::StrAppendFormat(out, "    %-24s %10.1f %9.3f %9.3f %9.3f\n",
+                          FaultWindowName(static_cast<FaultWindow>(w)), a.ops_per_s[w], a.p50_ms[w],
+                          a.p99_ms[w], a.max_ms[w]);
+  }
+  absl::StrAppendFormat(out, "  %-26s %.3f\n", "fault/healthy throughput", a.throughput_ratio);
+  absl::StrAppendFormat(out, "  %-26s %d ms from the fault on (%d ms before it)\n",
+                        "longest gap (no success)", a.longest_gap_ms, a.healthy_longest_gap_ms);
+}
+
+void AppendAvailabilityJson(const BenchOptions& o, const BenchResult& r, std::string* out) {
+  const Availability a = ComputeAvailability(o, r);
+  for (int w = 0; w < kFaultWindows; ++w) {
+    const char* name = FaultWindowName(static_cast<FaultWindow>(w));
+    absl::StrAppendFormat(out, "\"%s_ops_per_s\":%.1f,\"%s_p50_ms\":%.4f,\"%s_p99_ms\":%.4f,\"%s_max_ms\":%.4f,",
+                          name, a.ops_per_s[w], name, a.p50_ms[w], name, a.p99_ms[w], name, a.max_ms[w]);
+  }
+  absl::StrAppendFormat(out, "\"fault_throughput_ratio\":%.4f,\"longest_gap_ms\":%d,\"healthy_longest_gap_ms\":%d,",
+                        a.throughput_ratio, a.longest_gap_ms, a.healthy_longest_gap_ms);
+  absl::StrAppendFormat(out, "\"fault\":{\"kind\":%s,\"acceptor\":%d,\"at_s\":%g,\"duration_s\":%g,\"started_ms\":%.1f,\"ended_ms\":%.1f,\"error\":%s},",
+                        JsonString(FaultKindName(o.fault.kind)), o.fault.acceptor, o.fault.at_s,
+                        o.fault.duration_s, r.fault_started_ms, r.fault_ended_ms, JsonString(r.fault_error));
+}
+
+}  // namespace
+
 std::string FormatTable(const BenchOptions& o, const BenchResult& r) {
   const RunStats& s = r.stats;
   const LatencyHistogram& h = s.latency;
   std::string out;
-  absl::StrAppendFormat(&out, "gryadka-bench  workload=%s concurrency=%d keys=%d key_order=%s value_bytes=%d\n",
+  absl::StrAppendFormat(&out, "gryadka-bench  workload=%s concurrency=%d keys=%d key_order=%s value_bytes=%d routing=%s\n",
                         o.workload.ToString(), o.concurrency, o.keys, KeyOrderName(o.key_order),
-                        o.value_bytes);
+                        o.value_bytes, RoutingName(o.routing));
   absl::StrAppendFormat(&out, "               targets=%s channels=%d threads=%d%s\n",
                         absl::StrJoin(r.targets, ","), o.channels, o.threads,
                         o.spawn ? absl::StrFormat(" (spawned: 3 redis, %d proposer(s), io_threads=%d)",
@@ -68,6 +130,7 @@ std::string FormatTable(const BenchOptions& o, const BenchResult& r) {
                           "where the time goes", inside_per_op, h.mean_ns() / kNsPerMs, calls_per_op,
                           *in_proposer, h.mean_ns() / kNsPerMs - inside_per_op);
   }
+  if (o.fault.kind != FaultKind::kNone) AppendAvailabilityTable(o, r, &out);
   absl::StrAppendFormat(&out, "  %-26s %d\n", "errors", s.errors());
   for (int c = 1; c < kGrpcCodes; ++c) {
     if (s.errors_by_code[c] > 0) {
@@ -165,12 +228,14 @@ std::string FormatJson(const BenchOptions& o, const BenchResult& r) {
     }
     absl::StrAppend(&out, "\"cpu_cores\":{", absl::StrJoin(parts, ","), "},");
   }
+  if (o.fault.kind != FaultKind::kNone) AppendAvailabilityJson(o, r, &out);
   std::vector<std::string> metrics;
   for (const auto& u : o.metrics_urls) metrics.push_back(u.ToString());
   absl::StrAppend(&out, "\"config\":{");
   absl::StrAppend(&out, "\"workload\":", JsonString(o.workload.ToString()),
                   ",\"concurrency\":", o.concurrency, ",\"keys\":", o.keys,
                   ",\"key_order\":", JsonString(KeyOrderName(o.key_order)),
+                  ",\"routing\":", JsonString(RoutingName(o.routing)),
                   ",\"key_prefix\":", JsonString(EffectiveKeyPrefix(o)),
                   ",\"value_bytes\":", o.value_bytes, ",\"prefill\":", o.prefill ? "true" : "false");
   absl::StrAppendFormat(&out, ",\"duration_s\":%g,\"warmup_s\":%g", o.duration_s, o.warmup_s);

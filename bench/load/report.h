@@ -27,6 +27,11 @@ struct BenchResult {
   // "redis-0".."proposer-N", "gryadka-bench" itself, and "machine" (all CPUs busy, any process).
   std::vector<std::pair<std::string, double>> cpu_cores;
   bool interrupted = false;           // SIGINT/SIGTERM ended the run early
+  // --fault: when the fault began and ended (ms after the window began; -1 = it did not), and
+  // why it could not be applied or undone ("" if it was).
+  double fault_started_ms = -1;
+  double fault_ended_ms = -1;
+  std::string fault_error;
 
   double ops_per_s() const { return window_s > 0 ? stats.ops / window_s : 0; }
   // one_rtt / (one_rtt + two_rtt) over the window, if known.
@@ -35,13 +40,33 @@ struct BenchResult {
   std::optional<double> proposer_mean_ms() const;
 };
 
+// What a --fault run measured, from the timeline (RunStats::timeline) and the per-window
+// histograms. Throughput stretches use the actual fault times (the scheduled ones if the fault
+// did not happen); latency stretches the scheduled ones.
+struct Availability {
+  int64_t fault_start_ms = 0;  // the stretches: [0, start) healthy, [start, end) fault,
+  int64_t fault_end_ms = 0;    // [end, window) after
+  double ops_per_s[kFaultWindows] = {};  // indexed by FaultWindow
+  double p50_ms[kFaultWindows] = {};
+  double p99_ms[kFaultWindows] = {};
+  double max_ms[kFaultWindows] = {};
+  double throughput_ratio = 0;    // fault ops/s / healthy ops/s; 0 if healthy had none
+  int64_t longest_gap_ms = 0;     // no successful operation, from the fault start to the end
+  int64_t healthy_longest_gap_ms = 0;  // the same before the fault: the noise floor
+};
+// REQUIRES: o.fault.kind != kNone.
+Availability ComputeAvailability(const BenchOptions& o, const BenchResult& r);
+
 std::string FormatTable(const BenchOptions& o, const BenchResult& r);
 
 // One line, no newline. Keys: ops_per_s, ops, window_s, p50_ms, p90_ms, p99_ms, p999_ms,
 // max_ms, mean_ms, errors, errors_by_code, conflicts, declined, one_rtt_share (null when
 // unknown), rounds_one_rtt, rounds_two_rtt, proposer_mean_ms (null when unknown), warmup_ops, warmup_errors, prefill_ops,
 // prefill_errors, interrupted, proposer_rss_kib / proposer_hwm_kib / proposer_rss_start_kib
-// (with --report_rss), cpu_cores{name: cores} (with --report_cpu) and config{...}.
+// (with --report_rss), cpu_cores{name: cores} (with --report_cpu), with --fault:
+// healthy_ops_per_s, fault_ops_per_s, after_ops_per_s, fault_throughput_ratio, longest_gap_ms,
+// healthy_longest_gap_ms, {healthy,fault,after}_{p50,p99,max}_ms, fault{kind, acceptor, at_s,
+// duration_s, started_ms, ended_ms, error}; and config{...}.
 std::string FormatJson(const BenchOptions& o, const BenchResult& r);
 
 // `s` as a JSON string literal (the one gryadkactl uses).

@@ -31,11 +31,11 @@ struct ProposerConfig {
   // fails and the round is retried.
   int64_t round_timeout_ms = 500;
   // A phase whose outcome hinges on acceptors that have not answered — as many answers as a
-  // quorum have arrived (or every acceptor not known to be down answered) and still no quorum of
-  // oks — waits at most max(straggler_timeout_ms, twice the time the phase has taken so far) for
-  // them, then fails and the round is retried. A frozen or partitioned acceptor therefore costs
-  // a conflicted round milliseconds, not round_timeout_ms. Waiting buys no safety, only a more
-  // precise outcome (docs/protocol.md, "Stragglers").
+  // quorum have arrived, one of them a conflict, and still no quorum of oks — waits at most
+  // max(straggler_timeout_ms, twice the time the phase has taken so far) for them, then fails
+  // and the round is retried. A frozen or partitioned acceptor therefore costs a contended round
+  // milliseconds, not round_timeout_ms. Waiting buys no safety, only a more precise outcome
+  // (docs/protocol.md, "Stragglers").
   int64_t straggler_timeout_ms = 10;
   // Retry backoff after a failed round: uniformly random in [0, min(max, base * 2^(n-1))].
   int64_t backoff_base_ms = 1;

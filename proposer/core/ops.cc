@@ -196,6 +196,14 @@ absl::Status ValidateRequest(const std::string& key, const ChangeOp& change, con
 ChangeOutcome ApplyChange(const ChangeOp& op, const Limits& limits, Record* record) {
   const ChangeOpEntry* c = FindChangeOp(op.op_case());
   if (c == nullptr) return Declined("change op is not set");  // unreachable after validation
+  // Only a register written by something else can get here (2^64 - 1 changes never happen): a
+  // change that keeps the key present would wrap the version to 0, which means absent.
+  if (record->version() == std::numeric_limits<uint64_t>::max() && c->op_case != ChangeOp::kRead &&
+      c->op_case != ChangeOp::kDelete) {
+    return Declined(absl::StrCat("version is ", record->version(),
+                                 ", the largest uint64: no further change can be counted; "
+                                 "delete the key first"));
+  }
   return c->apply(op, limits, record);
 }
 

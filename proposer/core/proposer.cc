@@ -379,6 +379,7 @@ void Proposer::ApplyAndAccept(const std::string& key, KeyState& ks,
       Ballot{current.writers(0).counter(), current.writers(0).proposer_id()} >
           Ballot{b.unresolved.front().counter, proposer_id_};
   if (b.resolved_attempt < 0 && may_be_evicted) {
+    ++stats_.retries_marks_evicted;
     // Our mark may have been pushed out by other proposers' rounds: cannot tell.
     FailBatch(ks, absl::AbortedError(absl::StrCat(
                       "outcome unknown: an earlier attempt of this change did not reach a quorum "
@@ -416,6 +417,7 @@ void Proposer::ApplyAndAccept(const std::string& key, KeyState& ks,
       mark->set_proposer_id(proposer_id_);
       mark->set_counter(b.ballot.counter);
       if (writers->size() > kWriterMarksMax) {
+        ++stats_.writer_marks_evicted;
         writers->erase(writers->begin(), writers->begin() + (writers->size() - kWriterMarksMax));
       }
       for (Member& m : b.members) {
@@ -491,8 +493,12 @@ void Proposer::CheckUndecidedPhase(const std::string& key, KeyState& ks, int64_t
     AttemptFailed(key, ks, now_ms);
     return;
   }
-  if ((answered >= b.phase_quorum || out_of_reach) && b.straggler_deadline_ms < 0) {
-    // As many answers as a quorum and still undecided: the outcome hinges on stragglers.
+  // A phase that can still succeed is cut short only when a rival is in the way (a conflict):
+  // a retry with a higher ballot may then succeed on the acceptors that answer. Without a
+  // rival, a retry needs the same silent acceptors, so the phase waits for them (up to its
+  // timeout) — cutting it short turned a slow acceptor plus a dead one into failed requests.
+  const bool hinges_on_stragglers = answered >= b.phase_quorum && b.conflict;
+  if ((hinges_on_stragglers || out_of_reach) && b.straggler_deadline_ms < 0) {
     const int64_t wait_ms =
         std::max(config_.straggler_timeout_ms, 2 * (now_ms - b.phase_started_ms));
     b.straggler_deadline_ms = std::min(b.phase_deadline_ms, now_ms + wait_ms);
@@ -512,6 +518,7 @@ void Proposer::AttemptFailed(const std::string& key, KeyState& ks, int64_t now_m
       b.unresolved.push_back(Attempt{b.ballot.counter, b.responses});
     } else if (b.unresolved.empty()) {
       // Every acceptor refused or never received it: the change was certainly not applied.
+      ++stats_.accepts_not_applied;
       for (Member& m : b.members) m.in_changing_accept = false;
     }
   }

@@ -78,6 +78,10 @@ struct ProposerStats {
   uint64_t straggler_timeouts = 0;  // phases given up on acceptors that did not answer in time
   uint64_t retries_resolved_applied = 0;  // a lost accept was found applied on retry
   uint64_t cache_evictions = 0;
+  // Exactly-once branches (docs/protocol.md, "exactly-once retries"):
+  uint64_t writer_marks_evicted = 0;    // a changing round pushed the oldest writer mark out
+  uint64_t retries_marks_evicted = 0;   // a retry could not tell (its mark may be evicted): ABORTED
+  uint64_t accepts_not_applied = 0;     // a failed changing accept was certainly not applied
 };
 
 class Proposer {
@@ -147,7 +151,7 @@ class Proposer {
   void OnAcceptReply(const std::string& key, KeyState& ks, const AcceptorReply& r, int64_t now_ms);
   // After a reply that did not decide the phase: fails the attempt when waiting for the silent
   // acceptors can add nothing (see the .cc); otherwise arms the straggler deadline once as many
-  // answers as a quorum have arrived.
+  // answers as a quorum have arrived and one of them is a conflict.
   void CheckUndecidedPhase(const std::string& key, KeyState& ks, int64_t now_ms);
   // The phase's deadline (or straggler deadline) passed: records the silent acceptors and fails
   // the attempt.

@@ -1,9 +1,12 @@
 #include "proposer/server/kv_service.h"
 
+#include <grpcpp/support/proto_buffer_writer.h>
+
 #include <charconv>
 #include <chrono>
 
 #include "gryadka/v1/wire.h"
+#include "proposer/server/request_wire.h"
 #include "proposer/server/status.h"
 
 namespace gryadka::server {
@@ -25,6 +28,19 @@ uint64_t KeyHash(const std::string& key) {
   return h;
 }
 
+// The request's wire bytes as one contiguous view; `*slice` keeps them alive.
+absl::string_view WireBytes(const grpc::ByteBuffer& buffer, grpc::Slice* slice) {
+  if (!buffer.TrySingleSlice(slice).ok() && !buffer.DumpToSingleSlice(slice).ok()) return {};
+  return absl::string_view(reinterpret_cast<const char*>(slice->begin()), slice->size());
+}
+
+// Decodes the request of type `Request` from `buffer` (see request_wire.h).
+template <typename Request>
+absl::Status Decode(const grpc::ByteBuffer* buffer, Request* out) {
+  grpc::Slice slice;
+  return ParseRequest(WireBytes(*buffer, &slice), out);
+}
+
 }  // namespace
 
 KvService::KvService(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards,
@@ -33,10 +49,19 @@ KvService::KvService(const ServerOptions& options, const std::vector<std::unique
 
 size_t KvService::ShardOf(const std::string& key) const { return KeyHash(key) % shards_.size(); }
 
+grpc::ServerUnaryReactor* KvService::Reject(grpc::CallbackServerContext* ctx, Method method,
+                                            const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  if (metrics_ != nullptr) metrics_->RecordCall(method, status.code(), 0);
+  return reactor;
+}
+
+template <typename Response>
 grpc::ServerUnaryReactor* KvService::Run(grpc::CallbackServerContext* ctx, Method method,
-                                         const std::string& key,
-                                         v1::ChangeOp change, v1::QueryOp query,
-                                         std::function<void(const v1::ChangeQueryResponse&)> fill) {
+                                         const std::string& key, v1::ChangeOp change,
+                                         v1::QueryOp query, grpc::ByteBuffer* out,
+                                         void (*fill)(const v1::ChangeQueryResponse&, Response*)) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   int64_t budget_ms = options_.default_deadline_ms;
   if (ctx->deadline() != std::chrono::system_clock::time_point::max()) {
@@ -53,14 +78,22 @@ grpc::ServerUnaryReactor* KvService::Run(grpc::CallbackServerContext* ctx, Metho
   const auto start = std::chrono::steady_clock::now();
   shards_[ShardOf(key)]->Submit(
       std::move(request),
-      [ctx, reactor, fill = std::move(fill), metrics = metrics_, method, start](core::Completion&& c) {
-        if (c.status.ok()) fill(c.response);
-        if (c.status.code() == absl::StatusCode::kUnavailable) {
+      [ctx, reactor, out, fill, metrics = metrics_, method, start](core::Completion&& c) {
+        absl::Status status = c.status;
+        if (status.ok()) {
+          Response response;
+          fill(c.response, &response);
+          bool own_buffer = false;
+          if (!grpc::SerializationTraits<Response>::Serialize(response, out, &own_buffer).ok()) {
+            status = absl::InternalError("could not serialize the response");
+          }
+        }
+        if (status.code() == absl::StatusCode::kUnavailable) {
           ctx->AddTrailingMetadata(v1::kNothingWrittenMetadataKey, "1");
         }
-        reactor->Finish(ToGrpcStatus(c.status));
+        reactor->Finish(ToGrpcStatus(status));
         if (metrics != nullptr) {
-          metrics->RecordCall(method, c.status.code(),
+          metrics->RecordCall(method, status.code(),
                               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
         }
       });
@@ -68,72 +101,90 @@ grpc::ServerUnaryReactor* KvService::Run(grpc::CallbackServerContext* ctx, Metho
 }
 
 grpc::ServerUnaryReactor* KvService::ChangeQuery(grpc::CallbackServerContext* ctx,
-                                                 const v1::ChangeQueryRequest* req,
-                                                 v1::ChangeQueryResponse* resp) {
-  return Run(ctx, Method::kChangeQuery, req->key(), req->change(), req->query(),
-             [resp](const v1::ChangeQueryResponse& r) { *resp = r; });
+                                                 const grpc::ByteBuffer* req,
+                                                 grpc::ByteBuffer* resp) {
+  v1::ChangeQueryRequest r;
+  if (absl::Status s = Decode(req, &r); !s.ok()) return Reject(ctx, Method::kChangeQuery, s);
+  return Run<v1::ChangeQueryResponse>(
+      ctx, Method::kChangeQuery, r.key(), std::move(*r.mutable_change()),
+      std::move(*r.mutable_query()), resp,
+      [](const v1::ChangeQueryResponse& in, v1::ChangeQueryResponse* out) { *out = in; });
 }
 
-grpc::ServerUnaryReactor* KvService::Get(grpc::CallbackServerContext* ctx, const v1::GetRequest* req,
-                                         v1::GetResponse* resp) {
+grpc::ServerUnaryReactor* KvService::Get(grpc::CallbackServerContext* ctx,
+                                         const grpc::ByteBuffer* req, grpc::ByteBuffer* resp) {
+  v1::GetRequest r;
+  if (absl::Status s = Decode(req, &r); !s.ok()) return Reject(ctx, Method::kGet, s);
   v1::ChangeOp change;
   change.mutable_read();
-  return Run(ctx, Method::kGet, req->key(), std::move(change), RecordQuery(),
-             [resp](const v1::ChangeQueryResponse& r) {
-               resp->set_found(r.result().record().version() != 0);
-               *resp->mutable_record() = r.result().record();
-             });
+  return Run<v1::GetResponse>(ctx, Method::kGet, r.key(), std::move(change), RecordQuery(), resp,
+                              [](const v1::ChangeQueryResponse& in, v1::GetResponse* out) {
+                                out->set_found(in.result().record().version() != 0);
+                                *out->mutable_record() = in.result().record();
+                              });
 }
 
-grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx, const v1::PutRequest* req,
-                                         v1::PutResponse* resp) {
+grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx,
+                                         const grpc::ByteBuffer* req, grpc::ByteBuffer* resp) {
+  v1::PutRequest r;
+  if (absl::Status s = Decode(req, &r); !s.ok()) return Reject(ctx, Method::kPut, s);
   v1::ChangeOp change;
-  change.mutable_put()->set_value(req->value());
-  return Run(ctx, Method::kPut, req->key(), std::move(change), RecordQuery(),
-             [resp](const v1::ChangeQueryResponse& r) { *resp->mutable_record() = r.result().record(); });
+  change.mutable_put()->set_value(std::move(*r.mutable_value()));
+  return Run<v1::PutResponse>(ctx, Method::kPut, r.key(), std::move(change), RecordQuery(), resp,
+                              [](const v1::ChangeQueryResponse& in, v1::PutResponse* out) {
+                                *out->mutable_record() = in.result().record();
+                              });
 }
 
 grpc::ServerUnaryReactor* KvService::CompareAndSet(grpc::CallbackServerContext* ctx,
-                                                   const v1::CompareAndSetRequest* req,
-                                                   v1::CompareAndSetResponse* resp) {
+                                                   const grpc::ByteBuffer* req,
+                                                   grpc::ByteBuffer* resp) {
+  v1::CompareAndSetRequest r;
+  if (absl::Status s = Decode(req, &r); !s.ok()) return Reject(ctx, Method::kCompareAndSet, s);
   v1::ChangeOp change;
-  change.mutable_compare_and_set()->set_expected_version(req->expected_version());
-  change.mutable_compare_and_set()->set_value(req->value());
-  return Run(ctx, Method::kCompareAndSet, req->key(), std::move(change), RecordQuery(),
-             [resp](const v1::ChangeQueryResponse& r) {
-               resp->set_applied(r.applied());
-               *resp->mutable_record() = r.result().record();
-             });
+  change.mutable_compare_and_set()->set_expected_version(r.expected_version());
+  change.mutable_compare_and_set()->set_value(std::move(*r.mutable_value()));
+  return Run<v1::CompareAndSetResponse>(
+      ctx, Method::kCompareAndSet, r.key(), std::move(change), RecordQuery(), resp,
+      [](const v1::ChangeQueryResponse& in, v1::CompareAndSetResponse* out) {
+        out->set_applied(in.applied());
+        *out->mutable_record() = in.result().record();
+      });
 }
 
 grpc::ServerUnaryReactor* KvService::Increment(grpc::CallbackServerContext* ctx,
-                                               const v1::IncrementRequest* req,
-                                               v1::IncrementResponse* resp) {
+                                               const grpc::ByteBuffer* req,
+                                               grpc::ByteBuffer* resp) {
+  v1::IncrementRequest r;
+  if (absl::Status s = Decode(req, &r); !s.ok()) return Reject(ctx, Method::kIncrement, s);
   v1::ChangeOp change;
-  change.mutable_increment()->set_delta(req->delta());
-  return Run(ctx, Method::kIncrement, req->key(), std::move(change), RecordQuery(),
-             [resp](const v1::ChangeQueryResponse& r) {
-               const v1::Record& rec = r.result().record();
-               resp->set_applied(r.applied());
-               *resp->mutable_record() = rec;
-               int64_t value = 0;
-               if (r.applied()) {
-                 std::from_chars(rec.value().data(), rec.value().data() + rec.value().size(), value);
-               }
-               resp->set_value(value);
-             });
+  change.mutable_increment()->set_delta(r.delta());
+  return Run<v1::IncrementResponse>(
+      ctx, Method::kIncrement, r.key(), std::move(change), RecordQuery(), resp,
+      [](const v1::ChangeQueryResponse& in, v1::IncrementResponse* out) {
+        const v1::Record& rec = in.result().record();
+        out->set_applied(in.applied());
+        *out->mutable_record() = rec;
+        int64_t value = 0;
+        if (in.applied()) {
+          std::from_chars(rec.value().data(), rec.value().data() + rec.value().size(), value);
+        }
+        out->set_value(value);
+      });
 }
 
 grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* ctx,
-                                            const v1::DeleteRequest* req, v1::DeleteResponse* resp) {
+                                            const grpc::ByteBuffer* req, grpc::ByteBuffer* resp) {
+  v1::DeleteRequest r;
+  if (absl::Status s = Decode(req, &r); !s.ok()) return Reject(ctx, Method::kDelete, s);
   v1::ChangeOp change;
   auto* del = change.mutable_delete_();
-  if (req->has_expected_version()) del->set_expected_version(req->expected_version());
-  return Run(ctx, Method::kDelete, req->key(), std::move(change), RecordQuery(),
-             [resp](const v1::ChangeQueryResponse& r) {
-               resp->set_applied(r.applied());
-               *resp->mutable_record() = r.result().record();
-             });
+  if (r.has_expected_version()) del->set_expected_version(r.expected_version());
+  return Run<v1::DeleteResponse>(ctx, Method::kDelete, r.key(), std::move(change), RecordQuery(),
+                                 resp, [](const v1::ChangeQueryResponse& in, v1::DeleteResponse* out) {
+                                   out->set_applied(in.applied());
+                                   *out->mutable_record() = in.result().record();
+                                 });
 }
 
 }  // namespace gryadka::server

@@ -1,12 +1,16 @@
 // The gryadka.v1.KV gRPC service (callback API). Every RPC becomes one core request handed to
 // the shard that owns its key; the reaction never blocks: the shard finishes the call when the
 // round completes. The caller's deadline (cut to --max_deadline_ms; --default_deadline_ms when
-// absent) bounds all work done for the call. Thread-safe.
+// absent) bounds all work done for the call. A request that cannot be decoded, or fails
+// core::ValidateRequest, is answered INVALID_ARGUMENT before any round. Thread-safe.
 #pragma once
+
+#include <grpcpp/support/byte_buffer.h>
 
 #include <memory>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "gryadka/v1/kv.grpc.pb.h"
 #include "proposer/server/metrics.h"
 #include "proposer/server/options.h"
@@ -14,37 +18,50 @@
 
 namespace gryadka::server {
 
-class KvService final : public v1::KV::CallbackService {
+// Every method is registered "raw" (grpc::ByteBuffer in and out) so that a request gRPC could
+// not parse still gets a clear INVALID_ARGUMENT (proposer/server/request_wire.h); reflection
+// still describes the methods with their gryadka.v1 message types.
+using KvRawService = v1::KV::WithRawCallbackMethod_ChangeQuery<
+    v1::KV::WithRawCallbackMethod_Get<v1::KV::WithRawCallbackMethod_Put<
+        v1::KV::WithRawCallbackMethod_CompareAndSet<v1::KV::WithRawCallbackMethod_Increment<
+            v1::KV::WithRawCallbackMethod_Delete<v1::KV::Service>>>>>>;
+
+class KvService final : public KvRawService {
  public:
   // `shards` and `metrics` (may be null) must outlive the service.
   KvService(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards,
             Metrics* metrics);
 
   grpc::ServerUnaryReactor* ChangeQuery(grpc::CallbackServerContext* ctx,
-                                        const v1::ChangeQueryRequest* req,
-                                        v1::ChangeQueryResponse* resp) override;
-  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* ctx, const v1::GetRequest* req,
-                                v1::GetResponse* resp) override;
-  grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* ctx, const v1::PutRequest* req,
-                                v1::PutResponse* resp) override;
+                                        const grpc::ByteBuffer* req,
+                                        grpc::ByteBuffer* resp) override;
+  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
+                                grpc::ByteBuffer* resp) override;
+  grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
+                                grpc::ByteBuffer* resp) override;
   grpc::ServerUnaryReactor* CompareAndSet(grpc::CallbackServerContext* ctx,
-                                          const v1::CompareAndSetRequest* req,
-                                          v1::CompareAndSetResponse* resp) override;
+                                          const grpc::ByteBuffer* req,
+                                          grpc::ByteBuffer* resp) override;
   grpc::ServerUnaryReactor* Increment(grpc::CallbackServerContext* ctx,
-                                      const v1::IncrementRequest* req,
-                                      v1::IncrementResponse* resp) override;
-  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* ctx, const v1::DeleteRequest* req,
-                                   v1::DeleteResponse* resp) override;
+                                      const grpc::ByteBuffer* req,
+                                      grpc::ByteBuffer* resp) override;
+  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
+                                   grpc::ByteBuffer* resp) override;
 
   // The shard that owns `key` (stable hash; exposed for tests).
   size_t ShardOf(const std::string& key) const;
 
  private:
-  // Submits (key, change, query) and, on success, lets `fill` translate the core's response.
+  // Answers INVALID_ARGUMENT `status` at once (a request that could not be decoded).
+  grpc::ServerUnaryReactor* Reject(grpc::CallbackServerContext* ctx, Method method,
+                                   const absl::Status& status);
+  // Submits (key, change, query) and, on success, lets `fill` translate the core's response
+  // into `*out` (serialized into the call's response buffer).
+  template <typename Response>
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx, Method method,
-                                const std::string& key,
-                                v1::ChangeOp change, v1::QueryOp query,
-                                std::function<void(const v1::ChangeQueryResponse&)> fill);
+                                const std::string& key, v1::ChangeOp change, v1::QueryOp query,
+                                grpc::ByteBuffer* out,
+                                void (*fill)(const v1::ChangeQueryResponse&, Response*));
 
   const ServerOptions options_;
   const std::vector<std::unique_ptr<Shard>>& shards_;

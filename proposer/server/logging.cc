@@ -1,11 +1,14 @@
 #include "proposer/server/logging.h"
 
+#include <grpc/support/log.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+
+#include "google/protobuf/stubs/logging.h"
 
 namespace gryadka::server {
 namespace {
@@ -44,7 +47,32 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
+std::string FileAndLine(const char* file, int line) {
+  return std::string(file != nullptr ? file : "?") + ":" + std::to_string(line);
+}
+
+void ProtobufLogHandler(google::protobuf::LogLevel level, const char* file, int line,
+                        const std::string& message) {
+  const LogLevel ours = level == google::protobuf::LOGLEVEL_INFO      ? LogLevel::kInfo
+                        : level == google::protobuf::LOGLEVEL_WARNING ? LogLevel::kWarning
+                                                                      : LogLevel::kError;
+  Log(ours, message, {{"source", "protobuf"}, {"file", FileAndLine(file, line)}});
+}
+
+void GrpcLogHandler(gpr_log_func_args* args) {
+  const LogLevel ours = args->severity == GPR_LOG_SEVERITY_DEBUG  ? LogLevel::kDebug
+                        : args->severity == GPR_LOG_SEVERITY_INFO ? LogLevel::kInfo
+                                                                  : LogLevel::kError;
+  Log(ours, args->message != nullptr ? args->message : "",
+      {{"source", "grpc"}, {"file", FileAndLine(args->file, args->line)}});
+}
+
 }  // namespace
+
+void RouteLibraryLogsThroughLog() {
+  google::protobuf::SetLogHandler(&ProtobufLogHandler);
+  gpr_set_log_function(&GrpcLogHandler);
+}
 
 void SetLogLevel(LogLevel level) { g_level.store(static_cast<int>(level)); }
 

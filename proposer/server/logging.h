@@ -18,6 +18,11 @@ void SetLogLevel(LogLevel level);
 // Parses "debug|info|warning|error"; returns false on anything else.
 bool ParseLogLevel(std::string_view s, LogLevel* out);
 
+// Routes the log lines of protobuf (google::protobuf::SetLogHandler) and gRPC
+// (gpr_set_log_function) through Log(), with "source" ("protobuf" or "grpc") and "file" fields,
+// so that stderr carries JSON lines only. Call from main before starting threads.
+void RouteLibraryLogsThroughLog();
+
 void Log(LogLevel level, std::string_view msg,
          std::initializer_list<std::pair<std::string_view, std::string>> fields = {});
 

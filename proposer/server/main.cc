@@ -46,6 +46,10 @@ ABSL_FLAG(int64_t, straggler_timeout_ms, 10,
           "max(this, twice the phase's time so far) for the silent acceptors, then retry");
 ABSL_FLAG(uint64_t, max_value_bytes, 1 << 20, "largest value accepted, in bytes");
 ABSL_FLAG(uint64_t, max_key_bytes, 1024, "longest key accepted, in bytes");
+ABSL_FLAG(uint64_t, max_request_bytes, 0,
+          "largest request message gRPC receives, in bytes; requests up to it get the "
+          "proposer's own INVALID_ARGUMENT naming the limit, larger ones gRPC's "
+          "RESOURCE_EXHAUSTED (0 = 4 * --max_value_bytes + --max_key_bytes + 65536)");
 ABSL_FLAG(int, io_threads, 1, "event loops; keys are sharded over them");
 ABSL_FLAG(int64_t, default_deadline_ms, 5000, "deadline of calls that carry none");
 ABSL_FLAG(int64_t, max_deadline_ms, 60000, "longer client deadlines are cut to this");
@@ -68,7 +72,6 @@ namespace {
 
 constexpr char kServiceName[] = "gryadka.v1.KV";
 constexpr int64_t kHealthPeriodMs = 250;
-constexpr size_t kGrpcMessageOverheadBytes = 64 * 1024;
 
 absl::StatusOr<ServerOptions> OptionsFromFlags() {
   ServerOptions o;
@@ -90,6 +93,7 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   o.straggler_timeout_ms = absl::GetFlag(FLAGS_straggler_timeout_ms);
   o.max_value_bytes = absl::GetFlag(FLAGS_max_value_bytes);
   o.max_key_bytes = absl::GetFlag(FLAGS_max_key_bytes);
+  o.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   o.io_threads = absl::GetFlag(FLAGS_io_threads);
   o.default_deadline_ms = absl::GetFlag(FLAGS_default_deadline_ms);
   o.max_deadline_ms = absl::GetFlag(FLAGS_max_deadline_ms);
@@ -108,6 +112,7 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   if (o.max_key_bytes < 1 || o.max_key_bytes > (64u << 10)) {
     return absl::InvalidArgumentError("--max_key_bytes must be in 1..65536");
   }
+  if (absl::Status s = ResolveMaxRequestBytes(&o); !s.ok()) return s;
   return o;
 }
 
@@ -179,6 +184,7 @@ int Main(int argc, char** argv) {
     return 64;
   }
   SetLogLevel(level);
+  RouteLibraryLogsThroughLog();
   auto options = OptionsFromFlags();
   if (!options.ok()) {
     std::cerr << "gryadka-proposer: " << options.status().message() << "\n";
@@ -230,10 +236,12 @@ int Main(int argc, char** argv) {
   // Clients may keep connections alive with pings every 10 s.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  builder.SetMaxReceiveMessageSize(
-      static_cast<int>(options->max_value_bytes + options->max_key_bytes + kGrpcMessageOverheadBytes));
-  builder.SetMaxSendMessageSize(
-      static_cast<int>(options->max_value_bytes + options->max_key_bytes + kGrpcMessageOverheadBytes));
+  // Requests up to --max_request_bytes reach the service's own checks (INVALID_ARGUMENT naming
+  // the limit); gRPC refuses larger ones itself, with RESOURCE_EXHAUSTED.
+  // Responses are bounded by what the proposer stored (values <= --max_value_bytes when
+  // written), so the send side keeps gRPC's default (no limit): a value stored under a larger
+  // --max_value_bytes can still be read.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options->max_request_bytes));
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
@@ -252,6 +260,7 @@ int Main(int argc, char** argv) {
        {"prepare_quorum", absl::StrCat(config->prepare_quorum)},
        {"accept_quorum", absl::StrCat(config->accept_quorum)},
        {"io_threads", absl::StrCat(options->io_threads)},
+       {"max_request_bytes", absl::StrCat(options->max_request_bytes)},
        {"proposer_id", absl::StrCat(operator_id)}});
 
   int signal_number = 0;

@@ -38,6 +38,29 @@ absl::StatusOr<std::vector<HostPort>> ParseHostPortList(absl::string_view list) 
   return out;
 }
 
+size_t DefaultMaxRequestBytes(size_t max_value_bytes, size_t max_key_bytes) {
+  return 4 * max_value_bytes + max_key_bytes + kRequestOverheadBytes;
+}
+
+size_t MinMaxRequestBytes(size_t max_value_bytes, size_t max_key_bytes) {
+  return max_value_bytes + max_key_bytes + kRequestOverheadBytes;
+}
+
+absl::Status ResolveMaxRequestBytes(ServerOptions* o) {
+  if (o->max_request_bytes == 0) {
+    o->max_request_bytes = DefaultMaxRequestBytes(o->max_value_bytes, o->max_key_bytes);
+  }
+  const size_t min = MinMaxRequestBytes(o->max_value_bytes, o->max_key_bytes);
+  if (o->max_request_bytes < min || o->max_request_bytes > kMaxRequestBytesMax) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_request_bytes=", o->max_request_bytes, " must be in ", min, "..",
+        kMaxRequestBytesMax, " (at least --max_value_bytes + --max_key_bytes + ",
+        kRequestOverheadBytes, " bytes of framing, so every valid request fits; 0 = ",
+        "4 * --max_value_bytes + --max_key_bytes + ", kRequestOverheadBytes, ")"));
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 
 absl::StatusOr<std::vector<core::AcceptorId>> IndexSet(const char* flag,

@@ -31,6 +31,7 @@ struct ServerOptions {
   int64_t straggler_timeout_ms = 10;  // see core::ProposerConfig::straggler_timeout_ms
   size_t max_value_bytes = 1 << 20;
   size_t max_key_bytes = 1024;
+  size_t max_request_bytes = 0;   // gRPC's receive limit; 0 = DefaultMaxRequestBytes()
   int io_threads = 1;
   int64_t default_deadline_ms = 5000;  // for calls that carry no deadline
   int64_t max_deadline_ms = 60000;     // longer deadlines are cut to this
@@ -42,9 +43,27 @@ struct ServerOptions {
   size_t redis_batch_calls_max = 64;   // calls of one loop turn per Redis script run (1 = off)
 };
 
+// Room for a request's protobuf framing beyond its key and value, in bytes (generous: the
+// envelope of the largest request is under 32 bytes).
+inline constexpr size_t kRequestOverheadBytes = 64 * 1024;
+// Largest --max_request_bytes (gRPC takes an int; a bound well below it keeps memory sane).
+inline constexpr size_t kMaxRequestBytesMax = size_t{1} << 30;
+
+// The transport bound when --max_request_bytes is 0: 4 * max_value_bytes + max_key_bytes +
+// kRequestOverheadBytes, so a value up to 4x over the limit still reaches the proposer's own
+// validation (INVALID_ARGUMENT naming the limit) instead of gRPC's RESOURCE_EXHAUSTED.
+size_t DefaultMaxRequestBytes(size_t max_value_bytes, size_t max_key_bytes);
+// The largest valid request: max_value_bytes + max_key_bytes + kRequestOverheadBytes.
+size_t MinMaxRequestBytes(size_t max_value_bytes, size_t max_key_bytes);
+
 // Parses "host:port[,host:port...]". Errors name the bad element.
 absl::StatusOr<std::vector<HostPort>> ParseHostPortList(absl::string_view list);
 absl::StatusOr<HostPort> ParseHostPort(absl::string_view s);
+
+// Resolves max_request_bytes (0 = the default) and checks it lies in
+// MinMaxRequestBytes()..kMaxRequestBytesMax; errors (INVALID_ARGUMENT) name the flag and both
+// bounds. REQUIRES: max_value_bytes and max_key_bytes already checked.
+absl::Status ResolveMaxRequestBytes(ServerOptions* options);
 
 // Checks the options and builds the core configuration for ONE shard of `options.io_threads`.
 // Errors (INVALID_ARGUMENT) name the flag at fault.

@@ -2,6 +2,7 @@
 //
 //   gryadka-sim --list
 //   gryadka-sim --scenario NAME|all [--seed N | --seeds A..B] [--intensity K] [--trace]
+//               [--acceptor memory|lua]
 //   gryadka-sim --scenario NAME --seed N --record FILE
 //   gryadka-sim --replay FILE
 //
@@ -30,11 +31,13 @@ namespace {
 constexpr char kUsage[] =
     "usage: gryadka-sim --list\n"
     "       gryadka-sim --scenario NAME|all [--seed N | --seeds A..B] [--intensity K]\n"
-    "                   [--trace] [--quiet] [--record FILE]\n"
+    "                   [--acceptor memory|lua] [--trace] [--quiet] [--record FILE]\n"
     "       gryadka-sim --replay FILE [--trace]\n"
     "  --scenario     a name from --list, or all\n"
     "  --seed N       one seed (default 1); --seeds A..B every seed from A to B inclusive\n"
     "  --intensity K  operations per client in the fault phase (default: the scenario's)\n"
+    "  --acceptor K   memory (default): the C++ in-memory acceptor; lua: the production Lua\n"
+    "                 scripts in an embedded Lua 5.1 with a redis.call shim\n"
     "  --record FILE  write the event log of the run (one scenario, one seed) to FILE\n"
     "  --replay FILE  re-run the recorded run; fails at the first event that differs\n"
     "  --trace        print every event\n"
@@ -49,6 +52,7 @@ struct Flags {
   uint64_t seed_from = 1;
   uint64_t seed_to = 1;
   std::optional<int> intensity;
+  AcceptorKind acceptor = AcceptorKind::kMemory;
   std::string record;
   std::string replay;
   bool trace = false;
@@ -87,6 +91,11 @@ Flags Parse(int argc, char** argv) {
       int k;
       if (!absl::SimpleAtoi(value(), &k) || k < 1) Usage("--intensity takes a number >= 1");
       f.intensity = k;
+    } else if (arg == "--acceptor") {
+      const std::string name = value();
+      const std::optional<AcceptorKind> kind = ParseAcceptorKind(name);
+      if (!kind) Usage(absl::StrCat("--acceptor takes memory or lua, not '", name, "'"));
+      f.acceptor = *kind;
     } else if (arg == "--record") {
       f.record = value();
     } else if (arg == "--replay") {
@@ -114,13 +123,15 @@ Flags Parse(int argc, char** argv) {
 }
 
 std::string ReproduceCommand(const std::string& self, const SimParams& p) {
-  return absl::StrFormat("%s --scenario %s --seed %d --intensity %d", self, p.scenario, p.seed,
-                         p.intensity);
+  return absl::StrFormat("%s --scenario %s --seed %d --intensity %d%s", self, p.scenario, p.seed,
+                         p.intensity, p.acceptor_kind == AcceptorKind::kLua ? " --acceptor lua" : "");
 }
 
-// The first line of a recording names the run: "# gryadka-sim <scenario> <seed> <intensity>".
+// The first line of a recording names the run: "# gryadka-sim <scenario> <seed> <intensity>",
+// followed by " lua" for a run with Lua acceptors.
 std::string RecordingHeader(const SimParams& p) {
-  return absl::StrFormat("# gryadka-sim %s %d %d", p.scenario, p.seed, p.intensity);
+  return absl::StrFormat("# gryadka-sim %s %d %d%s", p.scenario, p.seed, p.intensity,
+                         p.acceptor_kind == AcceptorKind::kLua ? " lua" : "");
 }
 
 bool RunOne(const std::string& self, const SimParams& params, const Flags& flags,
@@ -150,14 +161,19 @@ bool RunOne(const std::string& self, const SimParams& params, const Flags& flags
   }
   std::printf(
       "%s %s seed=%llu: %s — ops=%zu ok=%zu unknown=%zu not-applied=%zu rounds=%llu "
-      "one-rtt=%llu minority-accepts=%zu proposer-restarts=%llu lost=%llu healed=%.3fs "
+      "one-rtt=%llu minority-accepts=%zu proposer-restarts=%llu lost=%llu not-sent=%llu "
+      "marks-evicted=%llu retries-marks-evicted=%llu accepts-not-applied=%llu healed=%.3fs "
       "end=%.3fs events=%llu digest=%016llx\n",
       r.passed ? "PASS" : "FAIL", params.scenario.c_str(),
       static_cast<unsigned long long>(params.seed), r.verdict.c_str(), r.ops, r.ops_ok,
       r.ops_unknown, r.ops_not_applied, static_cast<unsigned long long>(r.rounds),
       static_cast<unsigned long long>(r.rounds_one_rtt), r.minority_accepts,
       static_cast<unsigned long long>(r.proposer_restarts),
-      static_cast<unsigned long long>(r.messages_lost), r.heal_us / 1e6, r.end_us / 1e6,
+      static_cast<unsigned long long>(r.messages_lost),
+      static_cast<unsigned long long>(r.requests_not_sent),
+      static_cast<unsigned long long>(r.writer_marks_evicted),
+      static_cast<unsigned long long>(r.retries_marks_evicted),
+      static_cast<unsigned long long>(r.accepts_not_applied), r.heal_us / 1e6, r.end_us / 1e6,
       static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.digest));
   if (!r.passed || (params.expect_violation && !flags.quiet)) {
     std::printf("%s", r.details.c_str());
@@ -184,6 +200,15 @@ int EmitCtest(const std::string& self, const std::string& file) {
           "add_test([=[%s]=] [=[%s]=] --scenario [=[%s]=] --seeds %d..%d --quiet)\n"
           "set_tests_properties([=[%s]=] PROPERTIES LABELS \"sim;scenario\" TIMEOUT 600)\n",
           name, self, s.name, from, to, name);
+    }
+    // The same scenario with the production Lua scripts as acceptors, over fewer seeds (the
+    // interpreter is slower): ScenarioSpec::ctest_lua_seeds, one test per scenario.
+    if (s.ctest_lua_seeds > 0) {
+      const std::string name = absl::StrFormat("sim.lua.%s.1-%d", s.name, s.ctest_lua_seeds);
+      out << absl::StrFormat(
+          "add_test([=[%s]=] [=[%s]=] --scenario [=[%s]=] --seeds 1..%d --acceptor lua --quiet)\n"
+          "set_tests_properties([=[%s]=] PROPERTIES LABELS \"sim;scenario;lua\" TIMEOUT 600)\n",
+          name, self, s.name, s.ctest_lua_seeds, name);
     }
   }
   if (!out) {
@@ -213,8 +238,9 @@ int Main(int argc, char** argv) {
     std::vector<std::string> h = absl::StrSplit(header, ' ');
     uint64_t seed;
     int intensity;
-    if (h.size() != 5 || h[0] != "#" || h[1] != "gryadka-sim" ||
-        !absl::SimpleAtoi(h[3], &seed) || !absl::SimpleAtoi(h[4], &intensity)) {
+    if ((h.size() != 5 && !(h.size() == 6 && h[5] == "lua")) || h[0] != "#" ||
+        h[1] != "gryadka-sim" || !absl::SimpleAtoi(h[3], &seed) ||
+        !absl::SimpleAtoi(h[4], &intensity)) {
       Usage(absl::StrCat(flags.replay, " is not a gryadka-sim recording"));
     }
     const ScenarioSpec* spec = FindScenario(h[2]);
@@ -223,7 +249,8 @@ int Main(int argc, char** argv) {
     for (std::string line; std::getline(in, line);) lines.push_back(line);
     Flags run_flags = flags;
     run_flags.record.clear();
-    (RunOne(self, DeriveParams(*spec, seed, intensity), run_flags, std::move(lines)) ? passed
+    const AcceptorKind kind = h.size() == 6 ? AcceptorKind::kLua : AcceptorKind::kMemory;
+    (RunOne(self, DeriveParams(*spec, seed, intensity, kind), run_flags, std::move(lines)) ? passed
                                                                                       : failed)++;
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
@@ -243,7 +270,8 @@ int Main(int argc, char** argv) {
   for (const ScenarioSpec* spec : specs) {
     for (uint64_t seed = flags.seed_from; seed <= flags.seed_to; ++seed) {
       const SimParams params =
-          DeriveParams(*spec, seed, flags.intensity.value_or(spec->default_intensity));
+          DeriveParams(*spec, seed, flags.intensity.value_or(spec->default_intensity),
+                       flags.acceptor);
       (RunOne(self, params, flags, {}) ? passed : failed)++;
       if (seed == flags.seed_to) break;  // seed_to may be the largest uint64
     }

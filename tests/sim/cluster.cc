@@ -15,10 +15,13 @@ Cluster::Cluster(EventLoop* loop, EventLog* log, const SimParams& params)
       rng_(StreamSeed(params.seed, kStreamProposers)),
       network_(loop, log, StreamSeed(params.seed, kStreamNetwork), params.net, params.proposers,
                params.acceptors, this),
-      acceptors_(params.acceptors),
       proposers_(params.proposers),
       acceptor_hint_up_(params.acceptors, true),
       hint_seq_(params.acceptors, 0) {
+  acceptors_.reserve(static_cast<size_t>(params.acceptors));
+  for (int a = 0; a < params.acceptors; ++a) {
+    acceptors_.emplace_back(params.acceptor_kind, absl::StrCat("a", a));
+  }
   for (int p = 0; p < params.proposers; ++p) StartProposer(p);
 }
 
@@ -59,6 +62,10 @@ void Cluster::Drain(int p) {
   for (const core::Completion& c : s.core->TakeCompletions()) {
     s.requests.erase(c.id);
     listener_->OnCompletion(p, c);  // clients react on a later event, never re-entrantly
+    if (params_.faults.proposer_churn && churn_ && p != 0) {
+      const uint64_t incarnation = s.incarnation;
+      loop_->After(0, [this, p, incarnation] { RecycleIfIdle(p, incarnation); });
+    }
   }
   ArmTick(p);
 }
@@ -95,13 +102,53 @@ void Cluster::DeliverRequest(ProposerAddr from, const core::AcceptorRequest& req
       node.Receive(from, request);
       return;
     case AcceptorNode::State::kUp:
-      HandleAtAcceptor(from, request);
+      if (!node.lua()) {
+        HandleAtAcceptor(from, request);
+      } else if (node.Collect(from, request)) {
+        const int a = request.acceptor;
+        const uint64_t epoch = node.epoch();
+        loop_->After(params_.batch_window_us, [this, a, epoch] { FlushPending(a, epoch); });
+      }
       return;
   }
 }
 
+void Cluster::FlushPending(int a, uint64_t epoch) {
+  AcceptorNode& node = acceptors_[a];
+  if (node.epoch() != epoch || node.state() != AcceptorNode::State::kUp) return;
+  HandleBatches(a, node.TakePending());
+}
+
+void Cluster::HandleBatches(int a, const std::vector<AcceptorNode::Queued>& queued) {
+  static constexpr size_t kBatchCallsMax = 64;
+  std::vector<bool> taken(queued.size(), false);
+  for (size_t i = 0; i < queued.size(); ++i) {
+    if (taken[i]) continue;
+    const ProposerAddr from = queued[i].from;
+    std::vector<core::AcceptorRequest> batch;
+    for (size_t j = i; j < queued.size() && batch.size() < kBatchCallsMax; ++j) {
+      if (taken[j] || queued[j].from.slot != from.slot ||
+          queued[j].from.incarnation != from.incarnation) {
+        continue;
+      }
+      taken[j] = true;
+      batch.push_back(queued[j].request);
+    }
+    if (batch.size() > 1) {
+      log_->Add(loop_->now_us(), absl::StrCat("batch a", a, " ", AddrName(from), " of ",
+                                              batch.size(), " calls"));
+    }
+    const std::vector<core::AcceptorReply> replies = acceptors_[a].HandleBatch(batch);
+    for (size_t k = 0; k < batch.size(); ++k) Answer(from, batch[k], replies[k]);
+  }
+}
+
 void Cluster::HandleAtAcceptor(ProposerAddr from, const core::AcceptorRequest& request) {
-  const core::AcceptorReply reply = acceptors_[request.acceptor].Handle(request);
+  Answer(from, request, acceptors_[request.acceptor].Handle(request));
+}
+
+void Cluster::Answer(ProposerAddr from, const core::AcceptorRequest& request,
+                     const core::AcceptorReply& reply) {
   if (request.kind == core::AcceptorRequest::Kind::kAccept &&
       reply.status == core::AcceptorReply::Status::kOk) {
     monitor_.OnAcceptApplied(request);
@@ -151,6 +198,10 @@ void Cluster::HintAcceptorUp(int a, bool up) {
 void Cluster::PauseAcceptor(int a) { acceptors_[a].Pause(); }
 
 void Cluster::ResumeAcceptor(int a) {
+  if (acceptors_[a].lua()) {
+    HandleBatches(a, acceptors_[a].Resume());
+    return;
+  }
   for (const AcceptorNode::Queued& q : acceptors_[a].Resume()) HandleAtAcceptor(q.from, q.request);
 }
 
@@ -165,6 +216,19 @@ void Cluster::CrashProposer(int p) {
   log_->Add(loop_->now_us(), absl::StrCat("proposer ", AddrName(addr(p)), " crashed with ",
                                           lost.size(), " requests"));
   listener_->OnProposerCrashed(p, lost);
+}
+
+void Cluster::RecycleIfIdle(int p, uint64_t incarnation) {
+  ProposerSlot& s = proposers_[p];
+  if (!churn_ || !s.core || s.incarnation != incarnation || !s.requests.empty() ||
+      s.core->requests_in_flight() != 0) {
+    return;
+  }
+  log_->Add(loop_->now_us(), absl::StrCat("fault: churn proposer ", AddrName(addr(p)), " (idle)"));
+  AddStats(&finished_stats_, s.core->stats());
+  s.core.reset();
+  ++restarts_;
+  StartProposer(p);
 }
 
 void Cluster::RestartProposer(int p) {
@@ -188,6 +252,9 @@ void Cluster::AddStats(core::ProposerStats* sum, const core::ProposerStats& s) {
   sum->phase_timeouts += s.phase_timeouts;
   sum->retries_resolved_applied += s.retries_resolved_applied;
   sum->cache_evictions += s.cache_evictions;
+  sum->writer_marks_evicted += s.writer_marks_evicted;
+  sum->retries_marks_evicted += s.retries_marks_evicted;
+  sum->accepts_not_applied += s.accepts_not_applied;
 }
 
 core::ProposerStats Cluster::TotalStats() const {

@@ -1,4 +1,4 @@
-// The simulated cluster: acceptor processes (production MemoryAcceptor), proposer processes
+// The simulated cluster: acceptor processes (MemoryAcceptor or the production Lua scripts), proposer processes
 // (production core::Proposer, one object per incarnation) and the network between them. It
 // carries out what the proposers ask for — messages to send, timers to arm (a Tick at
 // NextWakeupMs) — and hands their completions to the listener (the clients). It is the target
@@ -50,6 +50,8 @@ class Cluster : public NetworkSink, public FaultTarget {
   // Summed over every proposer incarnation so far.
   core::ProposerStats TotalStats() const;
   uint64_t restarts() const { return restarts_; }
+  // Ends proposer churn (at healing).
+  void StopChurn() { churn_ = false; }
   // Requests proposer `p` still holds (0 while crashed).
   size_t requests_in_flight(int p) const {
     return proposers_[p].core ? proposers_[p].core->requests_in_flight() : 0;
@@ -78,6 +80,9 @@ class Cluster : public NetworkSink, public FaultTarget {
   };
 
   void StartProposer(int p);
+  // proposer_churn: replaces proposer `p` by a new incarnation (new id) if it is still
+  // `incarnation` and holds no request.
+  void RecycleIfIdle(int p, uint64_t incarnation);
   // Tells every live proposer, after a detection delay, that acceptor `a` is (not) connected
   // (Proposer::SetAcceptorUp). Hints may arrive late; correctness must not depend on them.
   void HintAcceptorUp(int a, bool up);
@@ -85,6 +90,13 @@ class Cluster : public NetworkSink, public FaultTarget {
   void Drain(int p);
   void ArmTick(int p);
   void HandleAtAcceptor(ProposerAddr from, const core::AcceptorRequest& request);
+  // Lua acceptors: runs the batch window's arrivals (if the acceptor was not crashed since).
+  void FlushPending(int a, uint64_t epoch);
+  // Runs `queued` at acceptor `a` as batch calls: per proposer (in order of first arrival), in
+  // runs of at most kBatchCallsMax (RedisAcceptorOptions::batch_calls_max).
+  void HandleBatches(int a, const std::vector<AcceptorNode::Queued>& queued);
+  void Answer(ProposerAddr from, const core::AcceptorRequest& request,
+              const core::AcceptorReply& reply);
   static void AddStats(core::ProposerStats* sum, const core::ProposerStats& s);
 
   EventLoop* loop_;
@@ -101,6 +113,7 @@ class Cluster : public NetworkSink, public FaultTarget {
   AcceptMonitor monitor_;
   core::ProposerStats finished_stats_;  // of crashed incarnations
   uint64_t restarts_ = 0;
+  bool churn_ = true;  // with FaultSwitches::proposer_churn, until healing
 };
 
 }  // namespace gryadka::sim

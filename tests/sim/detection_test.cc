@@ -92,5 +92,44 @@ TEST(Detection, FaultScenariosExerciseTheirFaults) {
   EXPECT_GE(unknown, 8);
 }
 
+// Requests that never left the proposer reach its "certainly not applied" branch (a failed
+// changing accept that no acceptor can have taken: UNAVAILABLE, not ABORTED), under both acceptor
+// implementations.
+TEST(Detection, DisconnectsMakeFailedAcceptsCertainlyNotApplied) {
+  const ScenarioSpec* spec = FindScenario("disconnecting/c3p2k2");
+  for (AcceptorKind kind : {AcceptorKind::kMemory, AcceptorKind::kLua}) {
+    uint64_t not_sent = 0, not_applied = 0;
+    for (uint64_t seed = 1; seed <= 10; ++seed) {
+      const RunResult r = RunSimulation(DeriveParams(*spec, seed, spec->default_intensity, kind));
+      EXPECT_TRUE(r.passed) << "seed " << seed << ": " << r.verdict;
+      not_sent += r.requests_not_sent;
+      not_applied += r.accepts_not_applied;
+    }
+    std::printf("%s seeds 1..10 (%s): not sent %llu, accepts certainly not applied %llu\n",
+                spec->name.c_str(), AcceptorKindName(kind),
+                static_cast<unsigned long long>(not_sent),
+                static_cast<unsigned long long>(not_applied));
+    EXPECT_GT(not_sent, 0u);
+    EXPECT_GT(not_applied, 0u);
+  }
+}
+
+// More than kWriterMarksMax proposer incarnations write one key: its writer marks overflow and the
+// oldest are evicted while the checkers watch.
+TEST(Detection, ProposerChurnOverflowsTheWriterMarks) {
+  const ScenarioSpec* spec = FindScenario("churning/c3p3k1");
+  uint64_t evicted = 0;
+  int runs_with_evictions = 0;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    const RunResult r = RunSimulation(DeriveParams(*spec, seed, spec->default_intensity));
+    EXPECT_TRUE(r.passed) << "seed " << seed << ": " << r.verdict;
+    evicted += r.writer_marks_evicted;
+    runs_with_evictions += r.writer_marks_evicted > 0;
+  }
+  std::printf("%s seeds 1..10: writer marks evicted %llu (in %d runs)\n", spec->name.c_str(),
+              static_cast<unsigned long long>(evicted), runs_with_evictions);
+  EXPECT_GE(runs_with_evictions, 5);
+}
+
 }  // namespace
 }  // namespace gryadka::sim

@@ -1,5 +1,8 @@
 #include "tests/sim/faults.h"
 
+#include <algorithm>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 
 namespace gryadka::sim {
@@ -15,7 +18,8 @@ FaultInjector::FaultInjector(EventLoop* loop, EventLog* log, uint64_t seed,
       held_down_(params.acceptors, false),
       crashed_(params.acceptors, false),
       paused_(params.acceptors, false),
-      proposer_down_(params.proposers, false) {}
+      proposer_down_(params.proposers, false),
+      disconnected_until_us_(static_cast<size_t>(params.proposers * params.acceptors), 0) {}
 
 void FaultInjector::Start() {
   active_ = true;
@@ -42,6 +46,35 @@ void FaultInjector::Start() {
     loop_->After(rng_.Range(0, params_.fault.proposer_crash_gap_max_ms) * 1000,
                  [this] { NextProposerCrash(); });
   }
+  if (f.disconnects) {
+    loop_->After(rng_.Range(0, params_.fault.disconnect_gap_max_ms) * 1000,
+                 [this] { NextDisconnect(); });
+  }
+}
+
+// One proposer loses its connections to every acceptor (a third of the time) or to a random
+// subset, for up to disconnect_max_ms; overlapping disconnections extend each other.
+void FaultInjector::NextDisconnect() {
+  if (!active_) return;
+  const int p = static_cast<int>(rng_.Uniform(params_.proposers));
+  const bool all = rng_.Uniform(3) == 0;
+  const int64_t until_us = loop_->now_us() + rng_.Range(1, params_.fault.disconnect_max_ms) * 1000;
+  std::string which;
+  for (int a = 0; a < params_.acceptors; ++a) {
+    if (!all && !rng_.Chance(0.5)) continue;
+    int64_t& until = disconnected_until_us_[p * params_.acceptors + a];
+    until = std::max(until, until_us);
+    network_->SetDisconnected(p, a, true);
+    absl::StrAppend(&which, " a", a);
+    loop_->At(until_us, [this, p, a] {
+      if (!active_ || loop_->now_us() < disconnected_until_us_[p * params_.acceptors + a]) return;
+      log_->Add(loop_->now_us(), absl::StrCat("fault: reconnect p", p, ">a", a));
+      network_->SetDisconnected(p, a, false);
+    });
+  }
+  log_->Add(loop_->now_us(), absl::StrCat("fault: disconnect p", p, " from", which.empty() ? " none" : which));
+  loop_->After(rng_.Range(1, params_.fault.disconnect_gap_max_ms) * 1000,
+               [this] { NextDisconnect(); });
 }
 
 void FaultInjector::NextPartition() {

@@ -1,5 +1,5 @@
 // The fault injector of the fault phase: changing partitions, acceptor crash/restart and pause,
-// proposer crash/restart, and acceptors held down for the whole phase — each only when the
+// proposer crash/restart, proposer disconnections (requests never sent), and acceptors held down for the whole phase — each only when the
 // scenario switches it on, with magnitudes from the run's parameters and timing from the
 // injector's own random stream. Heal() ends the phase: partitions cleared, every acceptor and
 // proposer up, the network without loss. Thread-compatible.
@@ -44,6 +44,7 @@ class FaultInjector {
   void NextAcceptorCrash();
   void NextPause();
   void NextProposerCrash();
+  void NextDisconnect();
   int CountCrashed() const;
 
   EventLoop* loop_;
@@ -57,6 +58,7 @@ class FaultInjector {
   std::vector<bool> crashed_;
   std::vector<bool> paused_;
   std::vector<bool> proposer_down_;
+  std::vector<int64_t> disconnected_until_us_;  // [proposer * acceptors + acceptor]
 };
 
 }  // namespace gryadka::sim

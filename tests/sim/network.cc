@@ -70,7 +70,8 @@ Network::Network(EventLoop* loop, EventLog* log, uint64_t seed, const NetworkPar
       acceptors_(acceptors),
       sink_(sink),
       cut_requests_(static_cast<size_t>(proposers * acceptors), false),
-      cut_replies_(static_cast<size_t>(proposers * acceptors), false) {}
+      cut_replies_(static_cast<size_t>(proposers * acceptors), false),
+      disconnected_(static_cast<size_t>(proposers * acceptors), false) {}
 
 int64_t Network::SampleDelayUs() {
   if (params_.tail_p > 0 && rng_.Chance(params_.tail_p)) {
@@ -83,8 +84,16 @@ int64_t Network::SampleDelayUs() {
 }
 
 void Network::SendRequest(ProposerAddr from, const core::AcceptorRequest& request) {
-  ++sent_;
   const int a = request.acceptor;
+  if (disconnected_[from.slot * acceptors_ + a]) {
+    ReportNotSent(from, request, "not connected");
+    return;
+  }
+  if (params_.not_sent_p > 0 && rng_.Chance(params_.not_sent_p)) {
+    ReportNotSent(from, request, "too many requests in flight");
+    return;
+  }
+  ++sent_;
   const bool accept = request.kind == core::AcceptorRequest::Kind::kAccept;
   const int copies = 1 + (params_.dup_p > 0 && rng_.Chance(params_.dup_p) ? 1 : 0);
   int delivered = 0;
@@ -179,6 +188,21 @@ void Network::RequestFailed(ProposerAddr from, const core::AcceptorRequest& requ
   }
 }
 
+void Network::ReportNotSent(ProposerAddr from, const core::AcceptorRequest& request,
+                            const char* why) {
+  ++not_sent_;
+  core::AcceptorReply r;
+  r.acceptor = request.acceptor;
+  r.msg_id = request.msg_id;
+  r.status = core::AcceptorReply::Status::kError;
+  r.error = absl::StrCat("acceptor ", request.acceptor, ": ", why, " (not sent)");
+  r.maybe_applied = false;
+  log_->Add(loop_->now_us(), absl::StrCat("send ", AddrName(from), ">a", request.acceptor, " ",
+                                          DescribeRequest(request), " NOT SENT (", why, ")"));
+  // As RedisAcceptor::Defer: answered on the proposer's next loop turn, never from inside Send.
+  loop_->After(0, [this, from, r] { sink_->DeliverReply(from, r); });
+}
+
 void Network::ReportError(ProposerAddr to, const core::AcceptorRequest& request,
                           const std::string& why, bool maybe_applied) {
   core::AcceptorReply r;
@@ -198,6 +222,10 @@ void Network::ReportError(ProposerAddr to, const core::AcceptorRequest& request,
 void Network::Cut(int proposer, int acceptor, bool requests, bool replies) {
   if (requests) cut_requests_[proposer * acceptors_ + acceptor] = true;
   if (replies) cut_replies_[proposer * acceptors_ + acceptor] = true;
+}
+
+void Network::SetDisconnected(int proposer, int acceptor, bool down) {
+  disconnected_[proposer * acceptors_ + acceptor] = down;
 }
 
 void Network::ClearPartitions() {
@@ -224,6 +252,8 @@ void Network::Heal() {
   params_.dup_p = 0;
   params_.tail_p = 0;
   params_.error_reply_p = 0;
+  params_.not_sent_p = 0;
+  std::fill(disconnected_.begin(), disconnected_.end(), false);
 }
 
 }  // namespace gryadka::sim

@@ -51,22 +51,30 @@ class Network {
   void RequestFailed(ProposerAddr from, const core::AcceptorRequest& request, const char* why,
                      bool maybe_applied);
 
+  // The proposer's connection to the acceptor is down (or up again): until it is up, every
+  // request over it fails at once, never sent (kError, maybe_applied = false).
+  void SetDisconnected(int proposer, int acceptor, bool down);
+
   // Partitions: cut the link proposer→acceptor (requests) and/or acceptor→proposer (replies).
   void Cut(int proposer, int acceptor, bool requests, bool replies);
   void ClearPartitions();
   // Describes the current cuts ("p0>a1 a2>p1 ..."), "none" when there are none.
   std::string DescribePartitions() const;
 
-  // After the fault phase: no more loss, duplication, partitions or heavy tails.
+  // After the fault phase: no more loss, duplication, partitions, disconnections or heavy tails.
   void Heal();
 
   uint64_t messages_sent() const { return sent_; }
   uint64_t messages_lost() const { return lost_; }
+  // Requests that failed without being sent (disconnected, or the not_sent_p draw).
+  uint64_t requests_not_sent() const { return not_sent_; }
 
  private:
   int64_t SampleDelayUs();
   bool RequestCut(int p, int a) const { return cut_requests_[p * acceptors_ + a]; }
   bool ReplyCut(int p, int a) const { return cut_replies_[p * acceptors_ + a]; }
+  // The request never leaves the proposer: it hears kError, maybe_applied = false, at once.
+  void ReportNotSent(ProposerAddr from, const core::AcceptorRequest& request, const char* why);
   void ReportError(ProposerAddr to, const core::AcceptorRequest& request, const std::string& why,
                    bool maybe_applied);
 
@@ -79,7 +87,9 @@ class Network {
   NetworkSink* sink_;
   std::vector<bool> cut_requests_;  // [proposer * acceptors + acceptor]
   std::vector<bool> cut_replies_;
+  std::vector<bool> disconnected_;  // [proposer * acceptors + acceptor]
   uint64_t sent_ = 0;
+  uint64_t not_sent_ = 0;
   uint64_t lost_ = 0;
 };
 

@@ -18,7 +18,16 @@ uint64_t StreamSeed(uint64_t seed, uint64_t stream) {
   return r.Next();
 }
 
-SimParams DeriveParams(const ScenarioSpec& spec, uint64_t seed, int intensity) {
+const char* AcceptorKindName(AcceptorKind k) { return k == AcceptorKind::kLua ? "lua" : "memory"; }
+
+std::optional<AcceptorKind> ParseAcceptorKind(const std::string& name) {
+  if (name == "memory") return AcceptorKind::kMemory;
+  if (name == "lua") return AcceptorKind::kLua;
+  return std::nullopt;
+}
+
+SimParams DeriveParams(const ScenarioSpec& spec, uint64_t seed, int intensity,
+                       AcceptorKind acceptor_kind) {
   core::Random r(StreamSeed(seed, kStreamParams));
   SimParams p;
   p.scenario = spec.name;
@@ -107,6 +116,15 @@ SimParams DeriveParams(const ScenarioSpec& spec, uint64_t seed, int intensity) {
   static constexpr int64_t kStragglerTimeoutMs[] = {1, 3, 10, 30};
   c.straggler_timeout_ms = std::min(c.round_timeout_ms, kStragglerTimeoutMs[r.Uniform(4)]);
 
+  // Drawn after everything above, whatever the scenario, so that every earlier draw stays.
+  const double not_sent_p = Between(r, 0.02, 0.3);
+  f.disconnect_gap_max_ms = r.Range(100, 2000);
+  f.disconnect_max_ms = r.Range(5, 500);
+  const int64_t batch_window_us = r.Uniform(4) == 0 ? 0 : r.Range(1, 3000);
+  if (spec.faults.disconnects) n.not_sent_p = not_sent_p;
+  p.acceptor_kind = acceptor_kind;
+  if (acceptor_kind == AcceptorKind::kLua) p.batch_window_us = batch_window_us;
+
   p.fault_phase_max_ms = 60'000;
   p.liveness_ops = 3;
   p.liveness_bound_ms = cl.deadline_ms + cl.timeout_grace_ms + 10'000;
@@ -118,8 +136,9 @@ std::string SimParams::Describe() const {
   std::string s;
   absl::StrAppendFormat(&s, "  scenario=%s seed=%d intensity=%d workload=%s\n", scenario, seed,
                         intensity, WorkloadName(workload));
-  absl::StrAppendFormat(&s, "  acceptors=%d proposers=%d clients=%d keys=%d\n", acceptors,
-                        proposers, clients, keys);
+  absl::StrAppendFormat(&s, "  acceptors=%d (%s, batch_window_us=%d) proposers=%d clients=%d keys=%d\n",
+                        acceptors, AcceptorKindName(acceptor_kind), batch_window_us, proposers,
+                        clients, keys);
   absl::StrAppendFormat(
       &s,
       "  proposer: prepare_quorum=%d accept_quorum=%d unsafe=%d one_rtt=%d read_skip_accept=%d "
@@ -131,9 +150,9 @@ std::string SimParams::Describe() const {
   absl::StrAppendFormat(
       &s,
       "  network: delay_us=[%d,%d] tail_p=%.3f tail_max_us=%d loss_p=%.3f reply_loss_p=%.3f "
-      "accept_loss_p=%.3f dup_p=%.3f error_reply_p=%.3f\n",
+      "accept_loss_p=%.3f dup_p=%.3f error_reply_p=%.3f not_sent_p=%.3f\n",
       net.delay_min_us, net.delay_max_us, net.tail_p, net.tail_max_us, net.loss_p,
-      net.reply_loss_p, net.accept_loss_p, net.dup_p, net.error_reply_p);
+      net.reply_loss_p, net.accept_loss_p, net.dup_p, net.error_reply_p, net.not_sent_p);
   std::vector<std::string> on;
   if (faults.partitions) {
     on.push_back(absl::StrFormat("partitions(period_ms=[%d,%d])", fault.partition_period_min_ms,
@@ -152,6 +171,11 @@ std::string SimParams::Describe() const {
     on.push_back(absl::StrFormat("proposer-restarts(gap_max_ms=%d downtime_max_ms=%d)",
                                  fault.proposer_crash_gap_max_ms, fault.proposer_downtime_max_ms));
   }
+  if (faults.disconnects) {
+    on.push_back(absl::StrFormat("disconnects(gap_max_ms=%d max_ms=%d)", fault.disconnect_gap_max_ms,
+                                 fault.disconnect_max_ms));
+  }
+  if (faults.proposer_churn) on.push_back("proposer-churn");
   if (faults.client_timeouts) {
     on.push_back(absl::StrFormat("client-timeouts(reply_loss_p=%.3f)", fault.client_reply_loss_p));
   }

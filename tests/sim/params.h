@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "proposer/core/config.h"
@@ -22,6 +23,7 @@ struct NetworkParams {
   double accept_loss_p = 0;   // extra loss of accept requests
   double dup_p = 0;           // a message is delivered twice
   double error_reply_p = 0;   // a lost message is reported to the proposer as a transport error
+  double not_sent_p = 0;      // a request fails at once, never sent (queue full, disconnected)
 };
 
 struct FaultParams {
@@ -35,7 +37,18 @@ struct FaultParams {
   int64_t proposer_crash_gap_max_ms = 0;
   int64_t proposer_downtime_max_ms = 0;
   double client_reply_loss_p = 0;  // an answer to a client is lost; it gives up at its deadline
+  int64_t disconnect_gap_max_ms = 0;   // between disconnections: uniform in [1, max]
+  int64_t disconnect_max_ms = 0;       // a proposer's connections stay down within this
 };
+
+// Which acceptor implementation the simulated acceptor processes run.
+enum class AcceptorKind {
+  kMemory,  // acceptor::MemoryAcceptor (the C++ twin of the scripts)
+  kLua,     // the production Lua scripts in an embedded Lua 5.1 (LuaAcceptor)
+};
+const char* AcceptorKindName(AcceptorKind k);
+// nullopt unless `name` is "memory" or "lua".
+std::optional<AcceptorKind> ParseAcceptorKind(const std::string& name);
 
 struct ClientParams {
   int64_t deadline_ms = 0;      // per operation, relative to its invocation
@@ -56,6 +69,11 @@ struct SimParams {
   Workload workload = Workload::kCasLoop;
   bool expect_violation = false;  // ".i": the run passes only if a checker finds a violation
 
+  AcceptorKind acceptor_kind = AcceptorKind::kMemory;
+  // Lua acceptors: requests arriving within this window (from its first) run as one batch
+  // script call per proposer, as production sends one loop turn's calls (0: same instant only).
+  int64_t batch_window_us = 0;
+
   core::ProposerConfig proposer;
   NetworkParams net;
   FaultSwitches faults;
@@ -71,7 +89,8 @@ struct SimParams {
 };
 
 // REQUIRES: intensity >= 1.
-SimParams DeriveParams(const ScenarioSpec& spec, uint64_t seed, int intensity);
+SimParams DeriveParams(const ScenarioSpec& spec, uint64_t seed, int intensity,
+                       AcceptorKind acceptor_kind = AcceptorKind::kMemory);
 
 // Independent random streams of one run, so that e.g. changing the client workload does not
 // shift the network's random choices.

@@ -74,6 +74,19 @@ std::vector<ScenarioSpec> Build() {
                                  .acceptor_pauses = true, .proposer_restarts = true,
                                  .client_timeouts = true}));
   v.back().default_intensity = 30;
+  v.push_back(Make("disconnecting/c3p2k2",
+                   "requests never sent (disconnected proposers, full queues) + loss + acceptor "
+                   "crashes: the certainly-not-applied branches",
+                   3, 2, 2, Workload::kIncrement,
+                   FaultSwitches{.reorder = true, .loss = true, .acceptor_crashes = true,
+                                 .disconnects = true}));
+  v.push_back(Make("churning/c3p3k1",
+                   "every idle proposer but p0 is replaced by a new id and accepts are lost: "
+                   "more than 16 incarnations write one key, writer marks overflow",
+                   3, 3, 1, Workload::kCasLoop,
+                   FaultSwitches{.reorder = true, .accept_loss = true, .proposer_churn = true}));
+  v.back().key_affinity_allowed = false;  // every proposer writes the key
+  v.back().default_intensity = 40;
   v.push_back(Make("losing/c2p2k1.i",
                    "INCONSISTENT quorums (prepare 1 of 3, accept 1 of 3): must be caught", 2, 2, 1,
                    cas, lose));
@@ -81,6 +94,7 @@ std::vector<ScenarioSpec> Build() {
   v.back().key_affinity_allowed = false;
   v.back().default_intensity = 150;
   v.back().ctest_seeds = 0;  // the detection-rate GoogleTest covers it
+  v.back().ctest_lua_seeds = 0;
   return v;
 }
 

@@ -27,6 +27,16 @@ struct FaultSwitches {
   bool client_timeouts = false;    // answers to clients lost: the client gives up at its deadline
   bool accept_loss = false;        // heavy extra loss on accept requests only (1-RTT minority)
   int acceptors_down = 0;          // acceptors down for the whole fault phase
+  // Requests that never leave the proposer: each fails at once with kError and
+  // maybe_applied = false with chance not_sent_p (a full queue), and every request over a
+  // proposer's connection to an acceptor fails so while that connection is down (disconnections
+  // of a random subset of acceptors, sometimes all, from time to time).
+  bool disconnects = false;
+  // Every proposer but proposer 0 is replaced by a new incarnation (new id) as soon as it is
+  // idle after answering a request, so every write comes from a new id and the key's writer
+  // marks overflow (kWriterMarksMax); proposer 0 keeps its id, so its retries meet registers
+  // whose marks were pushed out. Nothing is lost: only idle proposers are replaced.
+  bool proposer_churn = false;
 };
 
 struct ScenarioSpec {
@@ -46,6 +56,7 @@ struct ScenarioSpec {
   bool key_affinity_allowed = true;
   int default_intensity = 100;  // operations per client in the fault phase
   int ctest_seeds = 200;        // seeds 1..N run by ctest (0: covered by a GoogleTest instead)
+  int ctest_lua_seeds = 20;     // seeds 1..N run by ctest again with Lua acceptors (0: none)
 };
 
 const std::vector<ScenarioSpec>& Scenarios();

@@ -82,8 +82,9 @@ RunResult RunSimulation(const SimParams& params, const RunOptions& options) {
   log.set_trace(options.trace);
   if (options.record) log.StartRecording();
   if (!options.replay.empty()) log.StartReplay(options.replay);
-  log.Add(0, absl::StrFormat("run %s seed=%d intensity=%d", params.scenario, params.seed,
-                             params.intensity));
+  log.Add(0, absl::StrFormat("run %s seed=%d intensity=%d%s", params.scenario, params.seed,
+                             params.intensity,
+                             params.acceptor_kind == AcceptorKind::kLua ? " acceptor=lua" : ""));
 
   History history;
   Cluster cluster(&loop, &log, params);
@@ -99,6 +100,7 @@ RunResult RunSimulation(const SimParams& params, const RunOptions& options) {
     phases.healed = true;
     phases.heal_us = loop.now_us();
     faults.Heal();
+    cluster.StopChurn();
     clients.Heal();
     loop.At(phases.heal_us + params.liveness_bound_ms * 1000, [&] {
       if (!clients.all_done()) phases.liveness_expired = true;
@@ -161,6 +163,10 @@ RunResult RunSimulation(const SimParams& params, const RunOptions& options) {
   r.rounds_one_rtt = stats.rounds_one_rtt;
   r.proposer_restarts = cluster.restarts();
   r.messages_lost = cluster.network().messages_lost();
+  r.requests_not_sent = cluster.network().requests_not_sent();
+  r.writer_marks_evicted = stats.writer_marks_evicted;
+  r.retries_marks_evicted = stats.retries_marks_evicted;
+  r.accepts_not_applied = stats.accepts_not_applied;
   r.minority_accepts = cluster.monitor().MinorityAccepts(params.proposer.accept_quorum);
   Judge(params, &r);
   r.digest = log.digest();

@@ -1,5 +1,5 @@
 // One deterministic simulation run: the production core::Proposer and acceptor::MemoryAcceptor
-// wired through the simulated network, driven by simulated clients, under the scenario's faults.
+// (or the production Lua scripts, SimParams::acceptor_kind) wired through the simulated network, driven by simulated clients, under the scenario's faults.
 //
 // Phases: (1) fault phase — every client runs `intensity` operations while the faults act;
 // (2) healing — when every client is done, or after fault_phase_max_ms, the network heals (no
@@ -55,6 +55,10 @@ struct RunResult {
   uint64_t rounds_one_rtt = 0;
   uint64_t proposer_restarts = 0;
   uint64_t messages_lost = 0;
+  uint64_t requests_not_sent = 0;      // failed at once, never sent (disconnects fault)
+  uint64_t writer_marks_evicted = 0;   // ProposerStats, summed over every incarnation
+  uint64_t retries_marks_evicted = 0;
+  uint64_t accepts_not_applied = 0;
 
   std::vector<std::string> recorded;  // RunOptions::record
 

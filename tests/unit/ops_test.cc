@@ -1,5 +1,8 @@
 #include "proposer/core/ops.h"
 
+#include <limits>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace gryadka::core {
@@ -185,6 +188,34 @@ TEST(OpsTest, UnknownOpNumberIsNamed) {
   absl::Status s = ValidateRequest("k", op, RecordQuery(), Limits{});
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("change op number 42 is unknown"), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace gryadka::core
+
+namespace gryadka::core {
+namespace {
+
+TEST(OpsTest, ChangeAtTheLargestVersionDeclinesInsteadOfWrappingToAbsent) {
+  const uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  const Limits limits;
+  std::vector<ChangeOp> keeping(3);
+  keeping[0].mutable_put()->set_value("new");
+  keeping[1].mutable_increment()->set_delta(1);
+  keeping[2].mutable_append()->set_suffix("x");
+  for (const ChangeOp& op : keeping) {
+    Record r = Rec("7", kMax);
+    const ChangeOutcome out = ApplyChange(op, limits, &r);
+    EXPECT_FALSE(out.applied) << ChangeOpName(op);
+    EXPECT_NE(out.decline_reason.find("largest uint64"), std::string::npos) << out.decline_reason;
+    EXPECT_EQ(r.version(), kMax);
+    EXPECT_EQ(r.value(), "7");
+  }
+  ChangeOp del;
+  del.mutable_delete_();
+  Record r = Rec("7", kMax);
+  EXPECT_TRUE(ApplyChange(del, limits, &r).applied);
+  EXPECT_EQ(r.version(), 0u);
 }
 
 }  // namespace

@@ -545,6 +545,54 @@ TEST(ProposerTest, AcceptRefusedByEveryoneSoFarWaitsForTheStragglerToProveNothin
   EXPECT_EQ(done[0].status.code(), absl::StatusCode::kUnavailable) << done[0].status;
 }
 
+// Regression (chaos harness, seed 1): one Redis cut (errors) and another slow on a loaded
+// machine. Without a rival, the first straggler rule gave up on the slow acceptor after 10 ms,
+// three times, and answered ABORTED while a quorum was up; a retry needs the same acceptors, so
+// the phase must wait for them (up to the phase timeout).
+TEST(ProposerTest, SlowAcceptorWithoutARivalIsWaitedForNotAbandoned) {
+  ProposerConfig config = ProposerConfig::Majority(3);
+  config.straggler_timeout_ms = 10;
+  config.round_timeout_ms = 500;
+  Proposer p(config, 1, 42);
+  std::vector<MemoryAcceptor> acceptors(3);
+  ClientRequest r;
+  r.id = 1;
+  r.key = "k";
+  r.change = Put("v");
+  r.query.mutable_record();
+  r.deadline_ms = 10000;
+  p.Submit(r, 0);
+  auto answer = [&](const AcceptorRequest& m, int64_t at) {
+    if (m.acceptor == 0) {  // cut: the request never left
+      AcceptorReply err;
+      err.acceptor = 0;
+      err.msg_id = m.msg_id;
+      err.status = AcceptorReply::Status::kError;
+      err.error = "not connected";
+      err.maybe_applied = false;
+      p.OnReply(err, at);
+    } else {
+      p.OnReply(acceptors[m.acceptor].Handle(m), m.acceptor == 2 ? at + 40 : at);
+    }
+  };
+  int64_t t = 0;
+  for (int phase = 0; phase < 2; ++phase) {
+    std::vector<AcceptorRequest> out = p.TakeOutbox();
+    ASSERT_EQ(out.size(), 3u) << "phase " << phase;
+    // Acceptors 0 and 1 answer at once; time passes beyond the straggler wait; 2 answers.
+    answer(out[0], t);
+    answer(out[1], t);
+    p.Tick(t + 39);
+    answer(out[2], t);
+    t += 40;
+  }
+  std::vector<Completion> done = p.TakeCompletions();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_TRUE(done[0].status.ok()) << done[0].status;
+  EXPECT_EQ(p.stats().straggler_timeouts, 0u);
+  EXPECT_EQ(p.stats().rounds_failed, 0u);
+}
+
 // A slow but working acceptor set is not cut short: the straggler wait grows with the time the
 // phase has already taken (here every answer takes 40 ms, far above straggler_timeout_ms).
 TEST(ProposerTest, StragglerWaitScalesWithTheObservedPhaseTime) {

@@ -16,6 +16,7 @@ GRYADKA_APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libhiredis-dev libevent-dev prometheus-cpp-dev
+  liblua5.1-0-dev
   redis-server redis-tools
   libgtest-dev libbenchmark-dev
   python3-grpcio
