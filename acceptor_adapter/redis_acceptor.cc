@@ -249,6 +249,7 @@ void RedisAcceptor::Connect() {
     return;
   }
   ac->data = this;
+  BoundReplyArrays(ac->c.reader);
   redisLibeventAttach(ac, base_);
   redisAsyncSetConnectCallback(ac, &ConnectCallback);
   redisAsyncSetDisconnectCallback(ac, &DisconnectCallback);
@@ -338,14 +339,13 @@ void RedisAcceptor::OnBatchReply(redisAsyncContext* ac, void* r, uint64_t batch_
   }
   const std::vector<uint64_t> seqs = std::move(batch.seqs);
   batches_.erase(bit);
-  const bool per_call = reply.type == REDIS_REPLY_ARRAY && reply.elements == seqs.size();
   for (size_t i = 0; i < seqs.size(); ++i) {
     auto it = inflight_.find(seqs[i]);
     if (it == inflight_.end()) continue;  // timed out: its part of the reply is ignored
     const Call& call = it->second;
     const std::string key = options_.key_prefix + call.request.key;
     AcceptorReply out = ErrorReply(call.request, "");
-    ParseScriptReply(per_call ? *reply.element[i] : reply,
+    ParseScriptReply(BatchCallReply(reply, seqs.size(), i),
                      ScriptCallContext{call.request.kind, key, describe_}, &out);
     Complete(it, std::move(out));
   }

@@ -86,7 +86,40 @@ bool ParseOk(const redisReply& reply, const ScriptCallContext& ctx, AcceptorRepl
   return true;
 }
 
+// The default reply object functions of hiredis (the reader's own, not exported).
+const redisReplyObjectFunctions& DefaultReplyFunctions() {
+  static const redisReplyObjectFunctions defaults = [] {
+    redisReader* r = redisReaderCreate();
+    const redisReplyObjectFunctions fn = *r->fn;
+    redisReaderFree(r);
+    return fn;
+  }();
+  return defaults;
+}
+
+void* CreateBoundedArray(const redisReadTask* task, int elements) {
+  const size_t max = task->parent == nullptr ? kReplyArrayElementsMax : kNestedReplyArrayElementsMax;
+  if (elements > 0 && static_cast<size_t>(elements) > max) return nullptr;
+  return DefaultReplyFunctions().createArray(task, elements);
+}
+
+redisReplyObjectFunctions* BoundedReplyFunctions() {
+  static redisReplyObjectFunctions bounded = [] {
+    redisReplyObjectFunctions fn = DefaultReplyFunctions();
+    fn.createArray = &CreateBoundedArray;
+    return fn;
+  }();
+  return &bounded;
+}
+
 }  // namespace
+
+void BoundReplyArrays(redisReader* reader) { reader->fn = BoundedReplyFunctions(); }
+
+const redisReply& BatchCallReply(const redisReply& reply, size_t calls, size_t i) {
+  const bool per_call = reply.type == REDIS_REPLY_ARRAY && reply.elements == calls;
+  return per_call ? *reply.element[i] : reply;
+}
 
 bool IsNoScriptError(const redisReply& reply) {
   return reply.type == REDIS_REPLY_ERROR &&
@@ -95,8 +128,11 @@ bool IsNoScriptError(const redisReply& reply) {
 
 void ParseScriptReply(const redisReply& reply, const ScriptCallContext& ctx, AcceptorReply* out) {
   if (reply.type == REDIS_REPLY_ERROR) {
+    const bool cut = reply.len > kRedisErrorBytesMax;
     SetError(absl::StrCat(Av(ctx.acceptor), " failed the script call for key ",
-                          Quote(ctx.redis_key), ": ", absl::string_view(reply.str, reply.len)),
+                          Quote(ctx.redis_key), ": ",
+                          absl::string_view(reply.str, cut ? kRedisErrorBytesMax : reply.len),
+                          cut ? "..." : ""),
              out);
     return;
   }

@@ -2,11 +2,13 @@
 // over hiredis reply structs (no IO); thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 #include "proposer/core/messages.h"
 
 struct redisReply;
+struct redisReader;
 
 namespace gryadka::acceptor {
 
@@ -25,5 +27,24 @@ bool IsNoScriptError(const redisReply& reply);
 // reply of unexpected shape (the message names the acceptor and says what arrived).
 void ParseScriptReply(const redisReply& reply, const ScriptCallContext& ctx,
                       core::AcceptorReply* out);
+
+// Longest part of a Redis error reply quoted in a message, in bytes.
+inline constexpr size_t kRedisErrorBytesMax = 512;
+
+// The reply of call `i` of a batch script run of `calls` calls: element i when the batch script
+// answered one reply per call, else the whole reply (e.g. an error that fails every call).
+// REQUIRES: i < calls.
+const redisReply& BatchCallReply(const redisReply& reply, size_t calls, size_t i);
+
+// Longest arrays a reader accepts: a batch reply (one element per call; --redis_batch_calls_max
+// is at most this) and any array nested in it (a script reply has at most 3 elements).
+inline constexpr size_t kReplyArrayElementsMax = 4096;
+inline constexpr size_t kNestedReplyArrayElementsMax = 8;
+
+// Makes `reader` (a hiredis reader using the default reply objects) refuse longer arrays as a
+// protocol error — hiredis allocates an array's element table from its announced length before
+// any element arrives, so an unbounded "*<huge>" header would allocate gigabytes. The reader then
+// fails with hiredis's "Out of memory" error and the connection drops. Thread-safe.
+void BoundReplyArrays(redisReader* reader);
 
 }  // namespace gryadka::acceptor

@@ -69,13 +69,16 @@ ChangeOutcome ApplyCas(const ChangeOp& op, const Limits&, Record* r) {
 bool ParseInt64(const std::string& s, int64_t* out) {
   const char* b = s.data();
   const char* e = s.data() + s.size();
-  if (b != e && *b == '+') ++b;
+  if (b != e && *b == '+') {
+    ++b;
+    if (b != e && *b == '-') return false;  // from_chars would take "+-5" as -5
+  }
   if (b == e) return false;
   auto [p, ec] = std::from_chars(b, e, *out);
   return ec == std::errc() && p == e;
 }
 
-ChangeOutcome ApplyIncrement(const ChangeOp& op, const Limits&, Record* r) {
+ChangeOutcome ApplyIncrement(const ChangeOp& op, const Limits& limits, Record* r) {
   int64_t current = 0;
   if (r->version() != 0 && !ParseInt64(r->value(), &current)) {
     return Declined("value is not a decimal int64");
@@ -85,7 +88,12 @@ ChangeOutcome ApplyIncrement(const ChangeOp& op, const Limits&, Record* r) {
   if (__builtin_add_overflow(current, delta, &sum)) {
     return Declined(absl::StrCat("int64 overflow: ", current, " + ", delta));
   }
-  SetPresent(r, absl::StrCat(sum));
+  std::string value = absl::StrCat(sum);
+  if (value.size() > limits.max_value_bytes) {
+    return Declined(absl::StrCat("value would be ", value.size(), " bytes, over the limit of ",
+                                 limits.max_value_bytes, " bytes"));
+  }
+  SetPresent(r, std::move(value));
   return Applied(true);
 }
 

@@ -30,7 +30,9 @@ struct ChangeOutcome {
 };
 
 // Applies `op` to `*record` (the public record; version 0 = absent). REQUIRES: `op` passed
-// ValidateRequest. Never fails: a precondition that does not hold is a decline.
+// ValidateRequest. Never fails: a precondition that does not hold is a decline — also a value
+// over limits.max_value_bytes (append, increment) and a version that cannot grow (an op that
+// sets a value on a record at version 2^64-1).
 ChangeOutcome ApplyChange(const v1::ChangeOp& op, const Limits& limits, v1::Record* record);
 
 // Fills `*out` with `op` applied to `record`. REQUIRES: `op` passed ValidateRequest.

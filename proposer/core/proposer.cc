@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "proposer/core/stored_register.h"
 
 namespace gryadka::core {
 
@@ -333,15 +334,13 @@ void Proposer::OnPrepareReply(const std::string& key, KeyState& ks, const Accept
     b.oks.emplace_back(r.acceptor, r.ballot);
   }
   if (static_cast<int>(b.oks.size()) >= b.phase_quorum) {
-    internal::StoredRegister current;
-    if (!current.ParseFromString(b.best_value)) {
-      FailBatch(ks, absl::FailedPreconditionError(
-                        absl::StrCat("the value stored under key '", key,
-                                     "' is not a Gryadka register (it does not parse); "
-                                     "delete it on the acceptors or use another prefix")));
+    absl::StatusOr<internal::StoredRegister> decoded = DecodeStoredRegister(b.best_value, key);
+    if (!decoded.ok()) {
+      FailBatch(ks, decoded.status());
       FinishBatch(key, ks, now_ms);
       return;
     }
+    const internal::StoredRegister& current = *decoded;
     // Chosen: the highest accepted ballot is on an accept quorum already.
     int same = 0;
     for (const auto& [a, ballot] : b.oks) {

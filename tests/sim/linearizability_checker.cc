@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tests/sim/unobserved_values.h"
 
 namespace gryadka::sim {
 namespace {
@@ -23,15 +24,17 @@ bool SameResult(const v1::QueryResult& a, const v1::QueryResult& b) {
   }
 }
 
-// The register model's step: the production op registry applied to `before`.
-bool Step(const Operation& op, const core::Limits& limits, const ModelState& before,
-          ModelState* after) {
+// The register model's step: the production op registry applied to `before`, with an
+// unobservable value in the state after replaced by its stand-in (unobserved_values.h).
+bool Step(const Operation& op, const core::Limits& limits, const UnobservedValues& unobserved,
+          const ModelState& before, ModelState* after) {
   v1::Record record;
   record.set_value(before.value);
   record.set_version(before.version);
   const core::ChangeOutcome outcome = core::ApplyChange(op.change, limits, &record);
   after->value = record.value();
   after->version = record.version();
+  unobserved.Canonicalize(after);
   if (op.outcome != Outcome::kOk) return true;
   if (outcome.applied != op.response.applied()) return false;
   v1::QueryResult result;
@@ -40,6 +43,9 @@ bool Step(const Operation& op, const core::Limits& limits, const ModelState& bef
 }
 
 std::string DescribeState(const ModelState& s) {
+  if (UnobservedValues::IsStandIn(s.value)) {
+    return absl::StrFormat("{a value no answer saw, %d bytes, v%d}", s.value.size(), s.version);
+  }
   return absl::StrFormat("{\"%s\" v%d}", absl::CEscape(s.value), s.version);
 }
 
@@ -61,22 +67,25 @@ KeyVerdict CheckKey(const std::string& key, const std::vector<const Operation*>&
                     const core::Limits& limits, const SearchBudget& budget) {
   std::vector<SearchOp> search_ops;
   search_ops.reserve(ops.size());
-  std::map<std::string, uint64_t> classes;  // serialized change op -> interchangeable class
+  const UnobservedValues unobserved(ops);
+  // UnobservedValues::ChangeClass -> interchangeable class.
+  std::map<std::string, uint64_t> classes;
   for (const Operation* op : ops) {
     SearchOp s;
     s.call_pos = op->call_pos;
     s.unknown = op->outcome != Outcome::kOk;
     s.return_pos = s.unknown ? 0 : op->return_pos;
+    s.resets_state = op->change.has_delete_() && !op->change.delete_().has_expected_version();
     if (s.unknown) {
       s.interchangeable_class =
-          classes.try_emplace(op->change.SerializeAsString(), classes.size() + 1).first->second;
+          classes.try_emplace(unobserved.ChangeClass(op->change), classes.size() + 1).first->second;
     }
     search_ops.push_back(s);
   }
   const SearchResult r = SearchLinearization(
       search_ops, ModelState{},
       [&](const ModelState& before, size_t i, ModelState* after) {
-        return Step(*ops[i], limits, before, after);
+        return Step(*ops[i], limits, unobserved, before, after);
       },
       budget);
   KeyVerdict v;

@@ -205,5 +205,24 @@ TEST(Regression, PhaseTimeoutShorterThanAHealedRoundTripSeed) {
   EXPECT_TRUE(r.passed) << r.verdict << "\n" << r.details;
 }
 
+// Seeds whose linearizability search ran out of budget (20,000,000 steps) before the checker
+// merged unobservable values and stopped placing unknown ops right before unconditional
+// deletes: each must now be decided, and linearizable.
+TEST(Regression, SeedsOnceUndecidedByTheLinearizabilitySearchAreDecided) {
+  constexpr char kRestarting[] = "restarting-proposers/c3p2k2";
+  constexpr char kMixing[] = "mixing/c4p2k3";
+  for (const auto& [name, seed] : {std::pair<const char*, uint64_t>{kRestarting, 949},
+                                   {kRestarting, 1531},
+                                   {kRestarting, 1937},
+                                   {kRestarting, 3420},
+                                   {kMixing, 1821},
+                                   {kMixing, 5784}}) {
+    const ScenarioSpec& spec = *FindScenario(name);
+    const RunResult r = RunSimulation(DeriveParams(spec, seed, spec.default_intensity));
+    EXPECT_FALSE(r.linearizability_undecided) << name << " seed " << seed << "\n" << r.details;
+    EXPECT_TRUE(r.passed) << name << " seed " << seed << ": " << r.verdict << "\n" << r.details;
+  }
+}
+
 }  // namespace
 }  // namespace gryadka::sim

@@ -39,10 +39,11 @@ constexpr int kUnknownHead = 1;
 struct MemoKey {
   std::vector<uint64_t> known;
   ModelState state;
+  bool after_unknown = false;  // the last op linearized is unknown (see SearchOp::resets_state)
   bool operator==(const MemoKey&) const = default;
   template <typename H>
   friend H AbslHashValue(H h, const MemoKey& k) {
-    return H::combine(std::move(h), k.known, k.state.value, k.state.version);
+    return H::combine(std::move(h), k.known, k.state.value, k.state.version, k.after_unknown);
   }
 };
 
@@ -50,10 +51,12 @@ struct FullKey {
   std::vector<uint64_t> known;
   std::vector<uint64_t> consumed;
   ModelState state;
+  bool after_unknown = false;
   bool operator==(const FullKey&) const = default;
   template <typename H>
   friend H AbslHashValue(H h, const FullKey& k) {
-    return H::combine(std::move(h), k.known, k.consumed, k.state.value, k.state.version);
+    return H::combine(std::move(h), k.known, k.consumed, k.state.value, k.state.version,
+                      k.after_unknown);
   }
 };
 
@@ -104,6 +107,7 @@ class Search {
     struct Frame {
       int entry;
       ModelState before;
+      bool after_unknown_before;
     };
     std::vector<Frame> stack;
     bool have_best = false;
@@ -137,6 +141,10 @@ class Search {
         e = entries_[candidate].next;  // its earlier twin must take effect first
         continue;
       }
+      if (candidate != kNone && after_unknown_ && ops_[entries_[candidate].op].resets_state) {
+        e = entries_[candidate].next;  // the unknown op before it would be pointless
+        continue;
+      }
       if (candidate != kNone) {
         const size_t op = entries_[candidate].op;
         if (++result.steps > budget_.steps_max || memo_bytes_ > budget_.memo_bytes_max) {
@@ -148,8 +156,10 @@ class Search {
           // An unknown op without effect here is better left pending (dominance).
           if (!(unknown && next_state == state)) {
             SetBit(op, true);
+            const bool after_unknown_before = after_unknown_;
+            after_unknown_ = unknown;
             if (!Seen(next_state)) {
-              stack.push_back(Frame{candidate, std::move(state)});
+              stack.push_back(Frame{candidate, std::move(state), after_unknown_before});
               state = next_state;
               Lift(candidate);
               if (!unknown) --remaining_known;
@@ -157,6 +167,7 @@ class Search {
               in_unknown = false;
               continue;
             }
+            after_unknown_ = after_unknown_before;
             SetBit(op, false);
           }
         }
@@ -182,6 +193,7 @@ class Search {
       const size_t op = entries_[f.entry].op;
       SetBit(op, false);
       state = std::move(f.before);
+      after_unknown_ = f.after_unknown_before;
       Unlift(f.entry);
       if (!ops_[op].unknown) ++remaining_known;
       e = entries_[f.entry].next;
@@ -282,11 +294,11 @@ class Search {
   // Returns true if the configuration (known_, consumed_, state) was reached before or is
   // dominated by one that was; otherwise records it.
   bool Seen(const ModelState& state) {
-    if (!exact_.insert(FullKey{known_, consumed_, state}).second) return true;
+    if (!exact_.insert(FullKey{known_, consumed_, state, after_unknown_}).second) return true;
     ++memo_entries_;
     memo_bytes_ += (known_.size() + consumed_.size()) * 8 + state.value.size() + 96;
     if (consumed_.empty()) return false;  // no unknown ops: exact memo only
-    auto [it, inserted] = minimal_.try_emplace(MemoKey{known_, state});
+    auto [it, inserted] = minimal_.try_emplace(MemoKey{known_, state, after_unknown_});
     if (inserted) memo_bytes_ += known_.size() * 8 + state.value.size() + 96;
     std::vector<std::vector<uint64_t>>& minimal = it->second;
     for (const std::vector<uint64_t>& c : minimal) {
@@ -312,6 +324,7 @@ class Search {
   std::vector<Entry> entries_;
   std::vector<uint64_t> known_;       // known ops linearized
   std::vector<uint64_t> consumed_;    // unknown ops linearized (took effect)
+  bool after_unknown_ = false;        // the last op linearized is unknown
   absl::flat_hash_set<FullKey> exact_;
   absl::flat_hash_map<MemoKey, std::vector<std::vector<uint64_t>>> minimal_;
   size_t memo_entries_ = 0;

@@ -15,7 +15,8 @@
 // timed-out reads and declined CASes cheap. Unknown operations are tried only after every known
 // candidate, a configuration that consumed a superset of the unknown operations of an already
 // reached one (same known set and state) is dominated and skipped, and interchangeable unknown
-// operations take effect in invocation order only.
+// operations take effect in invocation order only, and no unknown operation takes effect right
+// before an operation whose effect and response ignore the state (`resets_state`).
 //
 // Bounded: the search stops with kUnknown once it has taken `steps_max` steps or its memo holds
 // `memo_bytes_max` bytes. Thread-compatible; a search is a pure function of its inputs.
@@ -46,6 +47,12 @@ struct SearchOp {
   // one can stand in for the later one wherever that one took effect) and spares the search
   // from trying every subset of, say, twenty identical increments.
   uint64_t interchangeable_class = 0;
+  // Its state after and its response do not depend on the state before (an unconditional
+  // delete). An unknown op linearized just before such an op could be left out of the
+  // linearization without changing anything else, so the search never places one there: it
+  // places such an op only first or right after a known op (the flag is part of every memoised
+  // configuration, which keeps the memo and the dominance check exact).
+  bool resets_state = false;
 };
 
 enum class Verdict { kLinearizable, kViolation, kUnknown };

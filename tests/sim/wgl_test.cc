@@ -12,19 +12,27 @@ namespace {
 
 struct ToyOp {
   bool write = false;
-  std::string value;  // written, or the value the read returned
+  bool reset = false;  // back to the initial state {"", 0} whatever the state before
+  std::string value;   // written, or the value the read returned
 };
 
 class ToyHistory {
  public:
   // Positions are assigned in the order of these calls.
   size_t Call(bool write, std::string value) {
-    ops_.push_back({write, std::move(value)});
+    ops_.push_back({write, false, std::move(value)});
     SearchOp s;
     s.call_pos = ++pos_;
     s.unknown = true;  // until it returns
     search_.push_back(s);
     return ops_.size() - 1;
+  }
+  // An op whose effect ignores the state before (SearchOp::resets_state when `declared`).
+  size_t CallReset(bool declared = true) {
+    const size_t i = Call(false, "");
+    ops_[i].reset = true;
+    search_[i].resets_state = declared;
+    return i;
   }
   void Return(size_t i) {
     search_[i].return_pos = ++pos_;
@@ -36,6 +44,10 @@ class ToyHistory {
         [&](const ModelState& before, size_t i, ModelState* after) {
           const ToyOp& op = ops_[i];
           *after = before;
+          if (op.reset) {
+            *after = ModelState{};
+            return true;
+          }
           if (op.write) {
             after->value = op.value;
             after->version = before.version + 1;
@@ -144,6 +156,48 @@ TEST(Wgl, BudgetExhaustedIsUnknownNotAnAnswer) {
   tiny.steps_max = 50;
   EXPECT_EQ(h.Check(tiny).verdict, Verdict::kUnknown);
   EXPECT_EQ(h.Check().verdict, Verdict::kViolation);
+}
+
+TEST(Wgl, UnknownWriteBeforeAResetIsLeftOutAndStillMayTakeEffectAfterIt) {
+  ToyHistory h;
+  h.Return(h.Call(true, "a"));
+  h.Call(true, "b");  // never returns
+  h.Return(h.CallReset());
+  h.Return(h.Call(false, ""));
+  EXPECT_EQ(h.Check().verdict, Verdict::kLinearizable);
+  h.Return(h.Call(false, "b"));  // b took effect after the reset
+  EXPECT_EQ(h.Check().verdict, Verdict::kLinearizable);
+  h.Return(h.Call(false, ""));  // but only once: nothing resets it again
+  EXPECT_EQ(h.Check().verdict, Verdict::kViolation);
+}
+
+TEST(Wgl, UnknownWriteSeenBeforeAResetIsGoneAfterIt) {
+  ToyHistory h;
+  h.Call(true, "b");  // never returns
+  h.Return(h.Call(false, "b"));
+  h.Return(h.CallReset());
+  h.Return(h.Call(false, ""));
+  EXPECT_EQ(h.Check().verdict, Verdict::kLinearizable);
+  h.Return(h.Call(false, "b"));  // b took effect before the first read: once only
+  EXPECT_EQ(h.Check().verdict, Verdict::kViolation);
+}
+
+TEST(Wgl, ResetsThatIgnoreTheStateSpareTheSearchTheSubsetsOfUnknownWritesBeforeThem) {
+  // Ten unknown writes and an unknown reset, then reads that cannot all be explained: the search
+  // must try everything. Declaring the reset lets it skip every subset of writes before it.
+  auto history = [](bool declared) {
+    ToyHistory h;
+    for (int i = 0; i < 10; ++i) h.Call(true, std::to_string(i));
+    h.CallReset(declared);
+    h.Return(h.Call(false, ""));
+    h.Return(h.Call(false, "never written"));
+    return h;
+  };
+  const SearchResult plain = history(false).Check();
+  const SearchResult declared = history(true).Check();
+  EXPECT_EQ(plain.verdict, Verdict::kViolation);
+  EXPECT_EQ(declared.verdict, Verdict::kViolation);
+  EXPECT_LT(declared.steps * 2, plain.steps);
 }
 
 TEST(Wgl, LongHistoryWithOverlapsIsFast) {

@@ -190,6 +190,36 @@ TEST(OpsTest, UnknownOpNumberIsNamed) {
   EXPECT_NE(s.message().find("change op number 42 is unknown"), std::string::npos) << s;
 }
 
+// Found by tests/fuzz/ops_fuzz: with --max_value_bytes below 20, an increment wrote a value
+// longer than the limit (e.g. "-12" - 5 = "-17" with a 2-byte limit).
+TEST(OpsTest, IncrementDeclinesWhenTheResultWouldExceedTheValueLimit) {
+  ChangeOp op;
+  op.mutable_increment()->set_delta(-5);
+  Limits small;
+  small.max_value_bytes = 2;
+  Record r = Rec("-12", 1);
+  auto out = ApplyChange(op, small, &r);
+  EXPECT_FALSE(out.applied);
+  EXPECT_NE(out.decline_reason.find("over the limit of 2 bytes"), std::string::npos) << out.decline_reason;
+  EXPECT_EQ(r.value(), "-12");
+  EXPECT_EQ(r.version(), 1u);
+  Record fits = Rec("-1", 1);
+  op.mutable_increment()->set_delta(9);
+  EXPECT_TRUE(ApplyChange(op, small, &fits).applied);
+  EXPECT_EQ(fits.value(), "8");
+}
+
+// std::from_chars accepts a leading '-', so after skipping '+' the parser took "+-5" as -5.
+TEST(OpsTest, IncrementDeclinesAPlusSignFollowedByAMinusSign) {
+  ChangeOp op;
+  op.mutable_increment()->set_delta(1);
+  for (const char* bad : {"+-5", "++5", "-+5", "+"}) {
+    Record r = Rec(bad, 1);
+    EXPECT_FALSE(ApplyChange(op, Limits{}, &r).applied) << "'" << bad << "'";
+    EXPECT_EQ(r.value(), bad);
+  }
+}
+
 }  // namespace
 }  // namespace gryadka::core
 

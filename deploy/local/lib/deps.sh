@@ -6,9 +6,10 @@
 #                              offline when everything is present (apt-get update runs only
 #                              when something is missing).
 #   gryadka_build DIR [TARGET...]
-#                              configures DIR with CMake + Ninja (RelWithDebInfo) if it is not
-#                              configured yet, then builds TARGETs (everything when none are
-#                              given). Ninja is incremental: a built tree costs ~a second.
+#                              configures DIR with CMake + Ninja (RelWithDebInfo, plus the
+#                              array GRYADKA_CMAKE_ARGS if set) if it is not configured yet,
+#                              then builds TARGETs (everything when none are given). Ninja is
+#                              incremental: a built tree costs ~a second.
 
 GRYADKA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 
@@ -20,6 +21,7 @@ GRYADKA_APT_PACKAGES=(
   redis-server redis-tools
   libgtest-dev libbenchmark-dev
   python3-grpcio
+  clang libclang-rt-14-dev libfuzzer-14-dev  # tests/run.sh --sanitize, the fuzz targets
 )
 
 # Prints the packages of GRYADKA_APT_PACKAGES that are not installed, one per line.
@@ -59,7 +61,8 @@ gryadka_build() {
   local build_dir=$1
   shift
   if [[ ! -f $build_dir/CMakeCache.txt ]]; then
-    cmake -S "$GRYADKA_ROOT" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo || return
+    cmake -S "$GRYADKA_ROOT" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      ${GRYADKA_CMAKE_ARGS[@]+"${GRYADKA_CMAKE_ARGS[@]}"} || return
   fi
   if (($# > 0)); then
     cmake --build "$build_dir" --target "$@"
