@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "proposer/core/ballot.h"
 #include "tests/integration/cluster.h"
+#include "tests/support/wire_bytes.h"
 
 namespace gryadka::integration {
 namespace {
@@ -29,22 +30,11 @@ namespace {
 constexpr size_t kMaxValueBytes = 1 << 20;  // the proposer's default --max_value_bytes
 constexpr size_t kMaxKeyBytes = 1024;       // the proposer's default --max_key_bytes
 
-// ---- hand-made protobuf wire bytes ----
-
-std::string Varint(uint64_t v) {
-  std::string out;
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-  return out;
-}
-std::string Tag(int field, int wire_type) { return Varint((uint64_t(field) << 3) | wire_type); }
-std::string Bytes(int field, const std::string& payload) {
-  return Tag(field, 2) + Varint(payload.size()) + payload;
-}
-std::string VarintField(int field, uint64_t v) { return Tag(field, 0) + Varint(v); }
+// Hand-made protobuf wire bytes.
+using wire_bytes::Bytes;
+using wire_bytes::Tag;
+using wire_bytes::Varint;
+using wire_bytes::VarintField;
 
 class BadInputTest : public ::testing::Test {
  protected:

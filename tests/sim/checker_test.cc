@@ -5,90 +5,12 @@
 
 #include "gtest/gtest.h"
 #include "tests/sim/history.h"
+#include "tests/sim/history_builder.h"
 #include "tests/sim/linearizability_checker.h"
 #include "tests/sim/rumor_checker.h"
 
 namespace gryadka::sim {
 namespace {
-
-v1::ChangeOp Read() {
-  v1::ChangeOp c;
-  c.mutable_read();
-  return c;
-}
-v1::ChangeOp Put(const std::string& v) {
-  v1::ChangeOp c;
-  c.mutable_put()->set_value(v);
-  return c;
-}
-v1::ChangeOp Cas(uint64_t expected, const std::string& v) {
-  v1::ChangeOp c;
-  c.mutable_compare_and_set()->set_expected_version(expected);
-  c.mutable_compare_and_set()->set_value(v);
-  return c;
-}
-v1::ChangeOp Increment(int64_t d) {
-  v1::ChangeOp c;
-  c.mutable_increment()->set_delta(d);
-  return c;
-}
-v1::ChangeOp Delete() {
-  v1::ChangeOp c;
-  c.mutable_delete_();
-  return c;
-}
-v1::QueryOp RecordQ() {
-  v1::QueryOp q;
-  q.mutable_record();
-  return q;
-}
-v1::QueryOp VersionQ() {
-  v1::QueryOp q;
-  q.mutable_version();
-  return q;
-}
-v1::ChangeQueryResponse Rec(bool applied, const std::string& value, uint64_t version) {
-  v1::ChangeQueryResponse r;
-  r.set_applied(applied);
-  r.mutable_result()->mutable_record()->set_value(value);
-  r.mutable_result()->mutable_record()->set_version(version);
-  return r;
-}
-v1::ChangeQueryResponse Ver(bool applied, uint64_t version) {
-  v1::ChangeQueryResponse r;
-  r.set_applied(applied);
-  r.mutable_result()->set_version(version);
-  return r;
-}
-
-// Builds histories; every Call/Ok/Fail is one event in order.
-class Builder {
- public:
-  uint64_t Call(int client, const v1::ChangeOp& c, const std::string& key = "k",
-                const v1::QueryOp& q = RecordQ()) {
-    return h_.Invoke(client, key, c, q, ++t_);
-  }
-  void Ok(uint64_t id, const v1::ChangeQueryResponse& r) {
-    h_.Complete(id, Outcome::kOk, r, "", ++t_);
-  }
-  void Fail(uint64_t id, Outcome o) { h_.Complete(id, o, {}, "failed", ++t_); }
-  // Call and answer with nothing in between.
-  uint64_t Op(int client, const v1::ChangeOp& c, const v1::ChangeQueryResponse& r,
-              const std::string& key = "k") {
-    const uint64_t id = Call(client, c, key, r.result().has_record() ? RecordQ() : VersionQ());
-    Ok(id, r);
-    return id;
-  }
-  const History& history() const { return h_; }
-  Verdict Linearizability() const {
-    return CheckLinearizability(h_, core::Limits{}).verdict;
-  }
-  bool RumorOk() const { return CheckRumors(h_).ok; }
-
- private:
-  History h_;
-  int64_t t_ = 0;
-};
 
 TEST(Checkers, CasLoopOfTwoClientsIsLinearizable) {
   Builder b;

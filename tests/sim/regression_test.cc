@@ -9,6 +9,7 @@
 #include "acceptor_adapter/memory_acceptor.h"
 #include "gtest/gtest.h"
 #include "proposer/core/proposer.h"
+#include "tests/sim/history_builder.h"
 #include "tests/sim/params.h"
 #include "tests/sim/scenarios.h"
 #include "tests/sim/simulation.h"
@@ -18,12 +19,6 @@ namespace {
 
 using core::AcceptorReply;
 using core::AcceptorRequest;
-
-v1::ChangeOp Increment(int64_t delta) {
-  v1::ChangeOp c;
-  c.mutable_increment()->set_delta(delta);
-  return c;
-}
 
 class Script {
  public:

@@ -2,107 +2,17 @@
 // values it merges, which unknown writes it makes interchangeable, that it decides histories the
 // exact search cannot within a small budget, and that every violation that hinges on an
 // unobserved value (its version, its length, its non-numeric text) is still caught.
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/sim/history.h"
+#include "tests/sim/history_builder.h"
 #include "tests/sim/linearizability_checker.h"
 #include "tests/sim/unobserved_values.h"
 
 namespace gryadka::sim {
 namespace {
-
-v1::ChangeOp Read() {
-  v1::ChangeOp c;
-  c.mutable_read();
-  return c;
-}
-v1::ChangeOp Put(const std::string& v) {
-  v1::ChangeOp c;
-  c.mutable_put()->set_value(v);
-  return c;
-}
-v1::ChangeOp Cas(uint64_t expected, const std::string& v) {
-  v1::ChangeOp c;
-  c.mutable_compare_and_set()->set_expected_version(expected);
-  c.mutable_compare_and_set()->set_value(v);
-  return c;
-}
-v1::ChangeOp Append(const std::string& s) {
-  v1::ChangeOp c;
-  c.mutable_append()->set_suffix(s);
-  return c;
-}
-v1::ChangeOp Increment(int64_t d) {
-  v1::ChangeOp c;
-  c.mutable_increment()->set_delta(d);
-  return c;
-}
-v1::ChangeOp Delete(std::optional<uint64_t> expected = std::nullopt) {
-  v1::ChangeOp c;
-  c.mutable_delete_();
-  if (expected.has_value()) c.mutable_delete_()->set_expected_version(*expected);
-  return c;
-}
-v1::QueryOp RecordQ() {
-  v1::QueryOp q;
-  q.mutable_record();
-  return q;
-}
-v1::QueryOp VersionQ() {
-  v1::QueryOp q;
-  q.mutable_version();
-  return q;
-}
-v1::ChangeQueryResponse Rec(bool applied, const std::string& value, uint64_t version) {
-  v1::ChangeQueryResponse r;
-  r.set_applied(applied);
-  r.mutable_result()->mutable_record()->set_value(value);
-  r.mutable_result()->mutable_record()->set_version(version);
-  return r;
-}
-v1::ChangeQueryResponse Ver(bool applied, uint64_t version) {
-  v1::ChangeQueryResponse r;
-  r.set_applied(applied);
-  r.mutable_result()->set_version(version);
-  return r;
-}
-
-class Builder {
- public:
-  uint64_t Call(int client, const v1::ChangeOp& c, const v1::QueryOp& q = RecordQ()) {
-    return h_.Invoke(client, "k", c, q, ++t_);
-  }
-  void Ok(uint64_t id, const v1::ChangeQueryResponse& r) {
-    h_.Complete(id, Outcome::kOk, r, "", ++t_);
-  }
-  void Unknown(uint64_t id) { h_.Complete(id, Outcome::kUnknown, {}, "timed out", ++t_); }
-  uint64_t Op(int client, const v1::ChangeOp& c, const v1::ChangeQueryResponse& r) {
-    const uint64_t id = Call(client, c, r.result().has_record() ? RecordQ() : VersionQ());
-    Ok(id, r);
-    return id;
-  }
-  uint64_t UnknownOp(int client, const v1::ChangeOp& c) {
-    const uint64_t id = Call(client, c);
-    Unknown(id);
-    return id;
-  }
-  const History& history() const { return h_; }
-  std::vector<const Operation*> ops() const {
-    std::vector<const Operation*> v;
-    for (const Operation& op : h_.ops()) v.push_back(&op);
-    return v;
-  }
-  Verdict Check(const core::Limits& limits = {}, const SearchBudget& budget = {}) const {
-    return CheckLinearizability(h_, limits, budget).verdict;
-  }
-
- private:
-  History h_;
-  int64_t t_ = 0;
-};
 
 TEST(UnobservedValues, OnlyNonNumericValuesThatNoAnswerStartsWithAreReplaced) {
   Builder b;
@@ -150,9 +60,9 @@ TEST(UnobservedValues, ARecordedValueStartingWithTheStandInByteDisablesTheAbstra
   u.Canonicalize(&s);
   EXPECT_EQ(s.value, "c2.7");
   b.Op(1, Put("c1.1"), Rec(true, "c1.1", 2));
-  EXPECT_EQ(b.Check(), Verdict::kLinearizable);
+  EXPECT_EQ(b.Linearizability(), Verdict::kLinearizable);
   b.Op(0, Read(), Rec(true, odd, 1));  // stale
-  EXPECT_EQ(b.Check(), Verdict::kViolation);
+  EXPECT_EQ(b.Linearizability(), Verdict::kViolation);
 }
 
 // Forty overlapping unknown puts nobody saw, and readers that see only versions: the exact
@@ -166,9 +76,9 @@ TEST(UnobservedValues, ManyUnseenUnknownWritesAreDecidedWithinASmallBudget) {
   for (const uint64_t w : writes) b.Unknown(w);
   SearchBudget small;
   small.steps_max = 200'000;
-  EXPECT_EQ(b.Check({}, small), Verdict::kLinearizable);
+  EXPECT_EQ(b.Linearizability({}, small), Verdict::kLinearizable);
   b.Op(9, Read(), Ver(true, 41));  // one more write than there were
-  EXPECT_EQ(b.Check({}, small), Verdict::kViolation);
+  EXPECT_EQ(b.Linearizability({}, small), Verdict::kViolation);
 }
 
 TEST(UnobservedValues, AnUnseenWriteStillCountsInTheVersion) {
@@ -176,9 +86,9 @@ TEST(UnobservedValues, AnUnseenWriteStillCountsInTheVersion) {
   b.UnknownOp(0, Put("c0.1"));
   b.Op(1, Read(), Ver(true, 0));
   b.Op(1, Read(), Ver(true, 1));
-  EXPECT_EQ(b.Check(), Verdict::kLinearizable);
+  EXPECT_EQ(b.Linearizability(), Verdict::kLinearizable);
   b.Op(1, Read(), Ver(true, 2));  // a second write that nobody made
-  EXPECT_EQ(b.Check(), Verdict::kViolation);
+  EXPECT_EQ(b.Linearizability(), Verdict::kViolation);
 }
 
 TEST(UnobservedValues, AnIncrementOfAnUnseenTextValueStillDeclines) {
@@ -189,12 +99,12 @@ TEST(UnobservedValues, AnIncrementOfAnUnseenTextValueStillDeclines) {
   b.Op(1, Read(), Ver(true, 1));
   b.Unknown(w);
   b.Op(1, Increment(1), Ver(true, 2));  // applied on top of the put: impossible
-  EXPECT_EQ(b.Check(), Verdict::kViolation);
+  EXPECT_EQ(b.Linearizability(), Verdict::kViolation);
 
   Builder declined;
   declined.UnknownOp(0, Put("c0.1"));
   declined.Op(1, Increment(1), Ver(false, 1));
-  EXPECT_EQ(declined.Check(), Verdict::kLinearizable);
+  EXPECT_EQ(declined.Linearizability(), Verdict::kLinearizable);
 }
 
 TEST(UnobservedValues, TheLengthOfAnUnseenValueStillDecidesAnAppend) {
@@ -205,13 +115,13 @@ TEST(UnobservedValues, TheLengthOfAnUnseenValueStillDecidesAnAppend) {
   b.UnknownOp(0, Put("c0.1234"));
   b.Op(1, Read(), Ver(true, 1));
   b.Op(1, Append("+z"), Ver(true, 2));
-  EXPECT_EQ(b.Check(limits), Verdict::kViolation);
+  EXPECT_EQ(b.Linearizability(limits), Verdict::kViolation);
 
   Builder fits;  // the same with a 5-byte value: 7 bytes after the append
   fits.UnknownOp(0, Put("c0.12"));
   fits.Op(1, Read(), Ver(true, 1));
   fits.Op(1, Append("+z"), Ver(true, 2));
-  EXPECT_EQ(fits.Check(limits), Verdict::kLinearizable);
+  EXPECT_EQ(fits.Linearizability(limits), Verdict::kLinearizable);
 
   // Two unseen unknown puts of different lengths are not interchangeable: only the short one
   // leaves room for the append.
@@ -220,9 +130,9 @@ TEST(UnobservedValues, TheLengthOfAnUnseenValueStillDecidesAnAppend) {
   two.UnknownOp(2, Put("c2.12"));
   two.Op(1, Read(), Ver(true, 1));
   two.Op(1, Append("+z"), Ver(true, 2));
-  EXPECT_EQ(two.Check(limits), Verdict::kLinearizable);
+  EXPECT_EQ(two.Linearizability(limits), Verdict::kLinearizable);
   two.Op(1, Append("+y"), Ver(true, 3));  // 9 bytes: over the limit whichever put it was
-  EXPECT_EQ(two.Check(limits), Verdict::kViolation);
+  EXPECT_EQ(two.Linearizability(limits), Verdict::kViolation);
 }
 
 TEST(UnobservedValues, AnAppendToAnUnseenValueCannotBeAnsweredWithAnotherValue) {
@@ -230,13 +140,13 @@ TEST(UnobservedValues, AnAppendToAnUnseenValueCannotBeAnsweredWithAnotherValue) 
   b.UnknownOp(0, Put("c0.1"));
   b.Op(1, Read(), Ver(true, 1));
   b.Op(1, Append("+c1.1"), Rec(true, "c0.1+c1.1", 2));  // makes c0.1 seen: the exact model
-  EXPECT_EQ(b.Check(), Verdict::kLinearizable);
+  EXPECT_EQ(b.Linearizability(), Verdict::kLinearizable);
 
   Builder wrong;
   wrong.UnknownOp(0, Put("c0.1"));
   wrong.Op(1, Read(), Ver(true, 1));
   wrong.Op(1, Append("+c1.1"), Rec(true, "c9.9+c1.1", 2));  // c9.9 was never written
-  EXPECT_EQ(wrong.Check(), Verdict::kViolation);
+  EXPECT_EQ(wrong.Linearizability(), Verdict::kViolation);
 }
 
 TEST(UnobservedValues, UnseenCasWritesAreInterchangeableOnlyAtTheSameExpectedVersion) {
@@ -247,14 +157,14 @@ TEST(UnobservedValues, UnseenCasWritesAreInterchangeableOnlyAtTheSameExpectedVer
   b.UnknownOp(2, Cas(1, "c2.1"));
   b.Op(1, Read(), Ver(true, 1));
   b.Op(1, Read(), Ver(true, 2));
-  EXPECT_EQ(b.Check(), Verdict::kLinearizable);
+  EXPECT_EQ(b.Linearizability(), Verdict::kLinearizable);
 
   Builder same;
   same.UnknownOp(0, Cas(0, "c0.1"));
   same.UnknownOp(2, Cas(0, "c2.1"));
   same.Op(1, Read(), Ver(true, 1));
   same.Op(1, Read(), Ver(true, 2));
-  EXPECT_EQ(same.Check(), Verdict::kViolation);
+  EXPECT_EQ(same.Linearizability(), Verdict::kViolation);
 }
 
 // The search never places an unknown op right before an unconditional delete (it would be
@@ -264,16 +174,16 @@ TEST(UnobservedValues, AnUnknownWriteMayStillBeNeededRightBeforeAConditionalDele
   b.Op(0, Put("c0.1"), Rec(true, "c0.1", 1));
   b.UnknownOp(1, Put("c1.1"));
   b.Op(0, Delete(2), Rec(true, "", 0));  // applied at v2: the unknown put happened just before
-  EXPECT_EQ(b.Check(), Verdict::kLinearizable);
+  EXPECT_EQ(b.Linearizability(), Verdict::kLinearizable);
 
   Builder unconditional;
   unconditional.Op(0, Put("c0.1"), Rec(true, "c0.1", 1));
   unconditional.UnknownOp(1, Put("c1.1"));
   unconditional.Op(0, Delete(), Rec(true, "", 0));
   unconditional.Op(0, Read(), Ver(true, 1));  // the put took effect after the delete
-  EXPECT_EQ(unconditional.Check(), Verdict::kLinearizable);
+  EXPECT_EQ(unconditional.Linearizability(), Verdict::kLinearizable);
   unconditional.Op(0, Read(), Ver(true, 2));  // nothing else was written
-  EXPECT_EQ(unconditional.Check(), Verdict::kViolation);
+  EXPECT_EQ(unconditional.Linearizability(), Verdict::kViolation);
 }
 
 }  // namespace

@@ -5,23 +5,14 @@
 #include "absl/strings/match.h"
 #include "gryadka/v1/kv.pb.h"
 #include "gtest/gtest.h"
+#include "tests/support/wire_bytes.h"
 
 namespace gryadka::server {
 namespace {
 
-std::string Varint(uint64_t v) {
-  std::string out;
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-  return out;
-}
-std::string Tag(int field, int wire_type) { return Varint((uint64_t(field) << 3) | wire_type); }
-std::string Bytes(int field, const std::string& payload) {
-  return Tag(field, 2) + Varint(payload.size()) + payload;
-}
+using wire_bytes::Bytes;
+using wire_bytes::Tag;
+using wire_bytes::Varint;
 
 void ExpectInvalid(const absl::Status& s, const std::string& needle) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
