@@ -742,6 +742,34 @@ TEST(ProposerTest, MarksFullOfOlderIncarnationsDoNotMakeAFreshRetryAmbiguous) {
   EXPECT_EQ(RecordOf(c).value(), std::to_string(kWriterMarksMax + 1));
 }
 
+// Regression (register fuzzer, ASan build): a register written elsewhere held two marks of
+// this proposer; a change removed only the first, so the new register carried two marks of one
+// proposer. Every mark of ours is replaced by the new one.
+TEST(ProposerTest, ChangeLeavesExactlyOneMarkOfItsProposerEvenIfTheRegisterHadTwo) {
+  Harness h;  // proposer id 1
+  internal::StoredRegister reg;
+  reg.set_value("v");
+  reg.set_version(1);
+  for (uint64_t id : {1u, 7u, 1u}) {
+    internal::WriterMark* w = reg.add_writers();
+    w->set_proposer_id(id);
+    w->set_counter(100);
+  }
+  for (int i = 0; i < 3; ++i) {
+    h.acceptor(i).Handle(
+        AcceptorRequest{Kind::kAccept, i, 99, "k", Ballot{1, 77}, reg.SerializeAsString(), {}});
+  }
+  const Completion& c = h.Await(h.Submit("k", Put("w")));
+  ASSERT_TRUE(c.status.ok()) << c.status;
+  internal::StoredRegister after;
+  ASSERT_TRUE(after.ParseFromString(h.acceptor(0).Find("k")->value));
+  int mine = 0;
+  for (const auto& w : after.writers()) mine += w.proposer_id() == 1;
+  EXPECT_EQ(mine, 1);
+  ASSERT_EQ(after.writers_size(), 2);
+  EXPECT_EQ(after.writers(0).proposer_id(), 7u) << "the other proposer's mark is kept";
+}
+
 TEST(ProposerTest, KnownDownAcceptorsDisableTheOneRoundTripPath) {
   // With 2 of 3 acceptors known down, a cached key must not send its accept first (the one
   // live acceptor would take it and the outcome would be unknown); the prepare fails instead
