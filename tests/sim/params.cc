@@ -125,6 +125,14 @@ SimParams DeriveParams(const ScenarioSpec& spec, uint64_t seed, int intensity,
   p.acceptor_kind = acceptor_kind;
   if (acceptor_kind == AcceptorKind::kLua) p.batch_window_us = batch_window_us;
 
+  // Clients of contended keys need deadlines longer than the proposers' retry backoff: with
+  // several proposers duelling on one key (no key affinity), a deadline under the backoff cap
+  // can expire while every proposer backs off, however healthy the network (churning/c3p3k1
+  // seeds 944, 2330, 2581, 2636, 4749, 5070 drew 129..318 ms against caps of 168..344 ms).
+  // Production defaults are 5000 ms against 64 ms. Clamped after every draw, so the random
+  // stream and every other parameter stay as they were.
+  cl.deadline_ms = std::max(cl.deadline_ms, 2 * c.backoff_max_ms + 2 * c.round_timeout_ms);
+
   p.fault_phase_max_ms = 60'000;
   p.liveness_ops = 3;
   p.liveness_bound_ms = cl.deadline_ms + cl.timeout_grace_ms + 10'000;
