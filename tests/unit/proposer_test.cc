@@ -129,6 +129,24 @@ class Harness {
     return {};
   }
 
+  // Stops acceptor `a` (SIGSTOP): from now on its requests wait, undelivered, until Thaw().
+  // Replaces drop_request. Returns the requests held so far.
+  const std::vector<AcceptorRequest>& Freeze(int a) {
+    drop_request = [this, a](const AcceptorRequest& m) {
+      if (m.acceptor != a) return false;
+      frozen_.push_back(m);
+      return true;
+    };
+    return frozen_;
+  }
+  // Acceptor `a` resumes and handles what it held, in arrival order (replies go nowhere: the
+  // proposer has moved on).
+  void Thaw(int a) {
+    drop_request = [](const AcceptorRequest&) { return false; };
+    for (const AcceptorRequest& m : frozen_) acceptors_[a].Handle(m);
+    frozen_.clear();
+  }
+
   // Restarts the proposer with a new id (stateless: loses its cache and queues).
   void RestartProposer(uint64_t id) { proposer_ = std::make_unique<Proposer>(config_, id, 43); }
 
@@ -142,6 +160,7 @@ class Harness {
   std::unique_ptr<Proposer> proposer_;
   std::map<uint64_t, Completion> done_;
   std::vector<AcceptorRequest> sent_;
+  std::vector<AcceptorRequest> frozen_;  // held by Freeze()
   uint64_t next_id_ = 1;
   int64_t now_ = 0;
 };
@@ -150,6 +169,17 @@ v1::ChangeOp Put(std::string v) {
   v1::ChangeOp op;
   op.mutable_put()->set_value(std::move(v));
   return op;
+}
+// A request for `change` on `key` (record query), id 1, due at `deadline_ms`: for tests that
+// drive a bare Proposer.
+ClientRequest RequestFor(const std::string& key, v1::ChangeOp change, int64_t deadline_ms) {
+  ClientRequest r;
+  r.id = 1;
+  r.key = key;
+  r.change = std::move(change);
+  r.query.mutable_record();
+  r.deadline_ms = deadline_ms;
+  return r;
 }
 v1::ChangeOp Incr(int64_t d = 1) {
   v1::ChangeOp op;
@@ -227,13 +257,7 @@ TEST(ProposerTest, RetriesAfterConflictsWaitAJitteredBackoffWithinItsCap) {
   config.backoff_base_ms = 100;
   config.backoff_max_ms = 100;  // cap = 100 ms for every retry
   Proposer p(config, 1, 42);
-  ClientRequest r;
-  r.id = 1;
-  r.key = "k";
-  r.change = Put("v");
-  r.query.mutable_record();
-  r.deadline_ms = 1000000;
-  p.Submit(std::move(r), 0);
+  p.Submit(RequestFor("k", Put("v"), 1000000), 0);
   int64_t now = 0;
   std::set<int64_t> waits_ms;
   constexpr int kRetries = 8;
@@ -543,12 +567,7 @@ TEST(ProposerTest, FrozenAcceptorCostsAConflictedRoundTheStragglerWaitNotThePhas
   h.Await(h.Submit("c", Incr()));
   ASSERT_EQ(h.proposer().cache_entries(), 1u);
   h.acceptor(1).Handle(AcceptorRequest{Kind::kPrepare, 1, 99, "c", Ballot{500, 7}, "", {}});
-  std::vector<AcceptorRequest> frozen;  // acceptor 2 is stopped: its requests wait
-  h.drop_request = [&](const AcceptorRequest& m) {
-    if (m.acceptor != 2) return false;
-    frozen.push_back(m);
-    return true;
-  };
+  h.Freeze(2);  // acceptor 2 is stopped: its requests wait
   const int64_t start = h.now();
   const uint64_t id = h.Submit("c", Incr());
   const Completion& c = h.Await(id);
@@ -558,7 +577,7 @@ TEST(ProposerTest, FrozenAcceptorCostsAConflictedRoundTheStragglerWaitNotThePhas
   EXPECT_EQ(h.proposer().stats().straggler_timeouts, 1u);
   EXPECT_EQ(h.proposer().stats().phase_timeouts, 0u);
   // The acceptor resumes and handles what it had queued, the first 1-RTT accept included.
-  for (const AcceptorRequest& m : frozen) h.acceptor(2).Handle(m);
+  h.Thaw(2);
   const Completion check = h.RivalRound(101, "c", Read());
   EXPECT_EQ(RecordOf(check).value(), "2") << "the increment was applied twice";
   ExpectOneValuePerBallot(h.sent());
@@ -575,12 +594,7 @@ TEST(ProposerTest, AcceptOutOfReachIsRetriedAtOnceAndASilentAcceptorsLateAcceptI
   for (int i = 1; i < 3; ++i) {
     h.acceptor(i).Handle(AcceptorRequest{Kind::kPrepare, i, 99, "c", Ballot{500, 7}, "", {}});
   }
-  std::vector<AcceptorRequest> frozen;
-  h.drop_request = [&](const AcceptorRequest& m) {
-    if (m.acceptor != 0) return false;
-    frozen.push_back(m);
-    return true;
-  };
+  const std::vector<AcceptorRequest>& frozen = h.Freeze(0);
   const int64_t start = h.now();
   const Completion& c = h.Await(h.Submit("c", Incr()));
   ASSERT_TRUE(c.status.ok()) << c.status;
@@ -589,7 +603,7 @@ TEST(ProposerTest, AcceptOutOfReachIsRetriedAtOnceAndASilentAcceptorsLateAcceptI
   EXPECT_EQ(h.proposer().stats().phase_timeouts, 0u);
   ASSERT_FALSE(frozen.empty());
   EXPECT_EQ(frozen.front().kind, Kind::kAccept) << "the failed 1-RTT accept is queued first";
-  for (const AcceptorRequest& m : frozen) h.acceptor(0).Handle(m);
+  h.Thaw(0);
   const Completion check = h.RivalRound(101, "c", Read());
   EXPECT_EQ(RecordOf(check).value(), "2") << "the increment was applied twice";
 }
@@ -605,13 +619,7 @@ TEST(ProposerTest, AcceptRefusedByEveryoneSoFarWaitsForTheStragglerToProveNothin
   config.one_rtt = false;
   Proposer p(config, 1, 42);
   std::vector<MemoryAcceptor> acceptors(3);
-  ClientRequest r;
-  r.id = 1;
-  r.key = "k";
-  r.change = Put("v");
-  r.query.mutable_record();
-  r.deadline_ms = 10000;
-  p.Submit(r, 0);
+  p.Submit(RequestFor("k", Put("v"), 10000), 0);
   for (const AcceptorRequest& m : p.TakeOutbox()) p.OnReply(acceptors[m.acceptor].Handle(m), 1);
   std::vector<AcceptorRequest> accepts = p.TakeOutbox();
   ASSERT_EQ(accepts.size(), 3u);
@@ -642,13 +650,7 @@ TEST(ProposerTest, SlowAcceptorWithoutARivalIsWaitedForNotAbandoned) {
   config.round_timeout_ms = 500;
   Proposer p(config, 1, 42);
   std::vector<MemoryAcceptor> acceptors(3);
-  ClientRequest r;
-  r.id = 1;
-  r.key = "k";
-  r.change = Put("v");
-  r.query.mutable_record();
-  r.deadline_ms = 10000;
-  p.Submit(r, 0);
+  p.Submit(RequestFor("k", Put("v"), 10000), 0);
   auto answer = [&](const AcceptorRequest& m, int64_t at) {
     if (m.acceptor == 0) {  // cut: the request never left
       AcceptorReply err;
@@ -686,13 +688,7 @@ TEST(ProposerTest, StragglerWaitScalesWithTheObservedPhaseTime) {
   ProposerConfig config = ProposerConfig::Majority(3);
   config.straggler_timeout_ms = 1;
   Proposer p(config, 1, 42);
-  ClientRequest r;
-  r.id = 1;
-  r.key = "k";
-  r.change = Put("v");
-  r.query.mutable_record();
-  r.deadline_ms = 10000;
-  p.Submit(r, 0);
+  p.Submit(RequestFor("k", Put("v"), 10000), 0);
   std::vector<MemoryAcceptor> acceptors(3);
   auto prepares = p.TakeOutbox();
   ASSERT_EQ(prepares.size(), 3u);
