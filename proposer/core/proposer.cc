@@ -406,13 +406,13 @@ void Proposer::ApplyAndAccept(const std::string& key, KeyState& ks,
       b.new_reg.set_value(record.value());
       b.new_reg.set_version(record.version());
       auto* writers = b.new_reg.mutable_writers();
-      // Our proposers keep one mark per proposer; a register from elsewhere may hold several
-      // of ours (found by the register fuzzer): drop them all, the new mark replaces them.
-      writers->erase(std::remove_if(writers->begin(), writers->end(),
-                                    [this](const internal::WriterMark& w) {
-                                      return w.proposer_id() == proposer_id_;
-                                    }),
-                     writers->end());
+      // At most one mark per proposer (DecodeStoredRegister refuses more): replace ours.
+      for (int i = 0; i < writers->size(); ++i) {
+        if (writers->Get(i).proposer_id() == proposer_id_) {
+          writers->erase(writers->begin() + i);
+          break;
+        }
+      }
       internal::WriterMark* mark = writers->Add();
       mark->set_proposer_id(proposer_id_);
       mark->set_counter(b.ballot.counter);

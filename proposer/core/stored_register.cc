@@ -28,6 +28,16 @@ absl::StatusOr<internal::StoredRegister> DecodeStoredRegister(std::string_view b
     return NotARegister(key, absl::StrCat("version 0 means absent, yet it holds a value of ",
                                           reg.value().size(), " bytes"));
   }
+  // A proposer keeps one mark (its last changing round); two would make "did my attempt
+  // apply?" ambiguous for the exactly-once rule (docs/protocol.md).
+  for (int i = 0; i < reg.writers_size(); ++i) {
+    for (int j = 0; j < i; ++j) {
+      if (reg.writers(i).proposer_id() == reg.writers(j).proposer_id()) {
+        return NotARegister(key, absl::StrCat("proposer ", reg.writers(i).proposer_id(),
+                                              " has two writer marks"));
+      }
+    }
+  }
   return reg;
 }
 

@@ -12,7 +12,8 @@ namespace gryadka::core {
 
 // Returns the register `bytes` hold (empty bytes: the never-written register), or
 // FAILED_PRECONDITION naming `key` when they are not a Gryadka register: they do not parse, or
-// they break its invariant (version 0 = absent, which has an empty value).
+// they break its invariants (version 0 = absent, which has an empty value; at most one writer
+// mark per proposer).
 absl::StatusOr<internal::StoredRegister> DecodeStoredRegister(std::string_view bytes,
                                                               std::string_view key);
 

@@ -10,6 +10,7 @@
 // accepted record; the next round takes the 1-RTT path with the same register.
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,10 @@ std::optional<StoredRegister> ReferenceDecode(const std::string& bytes) {
   StoredRegister reg;
   if (!reg.ParseFromString(bytes)) return std::nullopt;
   if (reg.version() == 0 && !reg.value().empty()) return std::nullopt;
+  std::set<uint64_t> writers;
+  for (const auto& w : reg.writers()) {
+    if (!writers.insert(w.proposer_id()).second) return std::nullopt;  // one mark per proposer
+  }
   return reg;
 }
 
