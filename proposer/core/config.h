@@ -24,6 +24,10 @@ struct ProposerConfig {
   // When true, do NOT check that quorums intersect (used only by the simulator's deliberately
   // broken ".i" scenarios to prove the checkers catch violations).
   bool allow_unsafe_quorums = false;
+  // The configuration epoch (docs/membership.md): carried by every prepare and accept; an
+  // acceptor whose minimum epoch is higher refuses them (kFenced). Grows with every membership
+  // step; 0 = never changed.
+  uint64_t epoch = 0;
 
   Limits limits;
 

@@ -8,6 +8,12 @@
 //                                 accepted)); else accepted = b, value = value, promised = next
 //                                 (next zero -> promised = b); reply Ok.
 // A key never written has promised = accepted = zero and an empty value.
+//
+// Fencing (docs/membership.md): besides its registers, every acceptor holds a minimum
+// configuration epoch E (0 until raised) and the serialized gryadka.v1.Membership stored with
+// it (C). Every prepare and accept carries the sender's epoch; one whose epoch < E is refused,
+// before the register is read or written, with kFenced(fence_epoch = E, fence_config = C).
+// E only grows: the operator's fence call raises it (never lowers it) and stores C with it.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +37,7 @@ struct AcceptorRequest {
   Ballot ballot;
   std::string value;  // kAccept only: the serialized StoredRegister
   Ballot next;        // kAccept only: promise to leave behind (zero = none)
+  uint64_t epoch = 0;  // the configuration epoch of the round that sends it (fencing)
 };
 
 struct AcceptorReply {
@@ -40,6 +47,8 @@ struct AcceptorReply {
     kError,     // transport error or timeout; outcome at the acceptor unknown. `error` says why.
     kInvalidState,  // the stored data under this key is not a Gryadka register (e.g. a Redis
                     // string written by someone else); `error` says what was found.
+    kFenced,  // refused unread and unwritten: the request's epoch is below the acceptor's
+              // minimum epoch `fence_epoch`; `fence_config` = the configuration stored with it.
   };
   AcceptorId acceptor = 0;
   uint64_t msg_id = 0;
@@ -50,6 +59,10 @@ struct AcceptorReply {
   // kError only: false when the request certainly never reached the acceptor (e.g. it was not
   // connected), so it cannot have been applied there. True (the safe default) when unknown.
   bool maybe_applied = true;
+  // kFenced only: the acceptor's minimum epoch and the serialized gryadka.v1.Membership stored
+  // with it (may be empty if the fence carried none).
+  uint64_t fence_epoch = 0;
+  std::string fence_config;
 };
 
 }  // namespace gryadka::core
