@@ -9,10 +9,6 @@
 namespace gryadka::core {
 namespace {
 
-std::vector<std::string> Names(const v1::QuorumSet& set) {
-  return {set.acceptors().begin(), set.acceptors().end()};
-}
-
 bool SameSet(const v1::QuorumSet& x, const std::vector<std::string>& names) {
   std::set<std::string> a(x.acceptors().begin(), x.acceptors().end());
   std::set<std::string> b(names.begin(), names.end());
