@@ -8,11 +8,14 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gryadka/v1/admin.grpc.pb.h"
@@ -246,13 +249,14 @@ TEST(MembershipIntegrationTest, AProposerAtAnOldEpochIsFencedAndAdoptsTheAccepto
   EXPECT_EQ(got->record.value, "after");
 }
 
-// Writes `n` keys "key-I" through `client` from 8 threads.
+// Writes `n` keys "key-I" through `client` from kWriterThreads threads.
 void WriteKeys(const Client& client, int n) {
+  constexpr int kWriterThreads = 32;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
-  for (int t = 0; t < 8; ++t) {
+  for (int t = 0; t < kWriterThreads; ++t) {
     threads.emplace_back([&, t] {
-      for (int i = t; i < n; i += 8) {
+      for (int i = t; i < n; i += kWriterThreads) {
         if (!client.Put(absl::StrCat("key-", i), absl::StrCat("value-", i)).ok()) ++failures;
       }
     });
@@ -279,8 +283,16 @@ std::set<std::string> RegistersOn(test_support::RedisProcess& redis) {
   return keys;
 }
 
+// GRYADKA_RESCAN_TEST_KEYS overrides the number of keys (default 20,000), to measure the
+// rescan's rate on a larger data set; the rate is printed.
+int RescanTestKeys() {
+  const char* env = std::getenv("GRYADKA_RESCAN_TEST_KEYS");
+  int n = 0;
+  return env != nullptr && absl::SimpleAtoi(env, &n) && n > 0 ? n : 20000;
+}
+
 TEST(MembershipIntegrationTest, RescanCopiesEveryKeyToANewAcceptorAndResumesFromACursor) {
-  constexpr int kKeys = 20000;
+  const int kKeys = RescanTestKeys();
   ClusterOptions o;
   o.acceptors = 4;  // the proposer starts with the first 3 (below); the 4th is the new one
   o.proposers = 0;
@@ -359,6 +371,8 @@ TEST(MembershipIntegrationTest, RescanCopiesEveryKeyToANewAcceptorAndResumesFrom
     ASSERT_TRUE(s.ok()) << s.error_message() << cluster.Logs();
   }
   EXPECT_TRUE(done);
+  std::cout << "rescan of " << kKeys << " keys resumed: " << p.keys_rewritten()
+            << " key reads at " << p.keys_per_second() << " keys/s" << std::endl;
   EXPECT_EQ(p.acceptors_total(), 2u);  // 3 - 2 + 1 sources cover every quorum of the old set
   EXPECT_EQ(p.acceptors_done(), 2u);
   EXPECT_EQ(p.keys_skipped(), 0u);
