@@ -284,6 +284,49 @@ TEST(MembershipIntegrationTest, AProposerAtAnOldEpochIsFencedAndAdoptsTheAccepto
       << metrics;
 }
 
+// Clients connected to `redis`, our own inspecting connection included.
+int ConnectedClients(test_support::RedisProcess& redis) {
+  auto r = test_support::RunRedisCommand(redis.port(), {"CLIENT", "LIST"});
+  if (!r.ok()) return -1;
+  int lines = 0;
+  for (char ch : r->str) lines += ch == '\n';
+  return lines;
+}
+
+bool WaitClients(test_support::RedisProcess& redis, int want, int64_t timeout_ms = 10000) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (Clock::now() < deadline) {
+    if (ConnectedClients(redis) == want) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+TEST(MembershipIntegrationTest, AnAcceptorThatLeavesIsDisconnectedAndReconnectedWhenItReturns) {
+  auto c = Cluster::Start();
+  ASSERT_TRUE(c.ok()) << c.status();
+  Cluster& cluster = **c;
+  ASSERT_TRUE(WaitClients(cluster.redis(2), 2));  // the proposer's connection and ours
+  auto admin = AdminStub(cluster, 0);
+  const v1::Membership all = GetMembership(*admin).membership();
+  v1::Membership two = core::MajorityMembership({Addr(cluster.redis(0)), Addr(cluster.redis(1))}, 1);
+  v1::SetMembershipRequest set;
+  set.set_expected_epoch(0);
+  *set.mutable_membership() = two;
+  v1::SetMembershipResponse resp;
+  ASSERT_TRUE(admin->SetMembership(Ctx().get(), set, &resp).ok());
+  EXPECT_TRUE(WaitClients(cluster.redis(2), 1)) << ConnectedClients(cluster.redis(2));
+  auto client = cluster.NewClient(0);
+  EXPECT_TRUE(client->Put("k", "two").ok());
+
+  set.set_expected_epoch(1);
+  *set.mutable_membership() = all;
+  set.mutable_membership()->set_epoch(2);
+  ASSERT_TRUE(admin->SetMembership(Ctx().get(), set, &resp).ok());
+  EXPECT_TRUE(WaitClients(cluster.redis(2), 2)) << ConnectedClients(cluster.redis(2));
+  EXPECT_TRUE(client->Put("k", "three").ok());
+}
+
 // Writes `n` keys "key-I" through `client` from kWriterThreads threads.
 void WriteKeys(const Client& client, int n) {
   constexpr int kWriterThreads = 32;

@@ -95,6 +95,19 @@ TEST(MembershipSourceTest, BracketedIpv6AddressesLoseTheirBracketsForConnecting)
   EXPECT_EQ(hp->port, 6379);
 }
 
+TEST(MembershipSourceTest, MembershipFileExcludesTheAcceptorFlags) {
+  ServerOptions o;
+  o.membership_file = "/etc/gryadka/membership.json";
+  EXPECT_TRUE(CheckMembershipOptions(o).ok());
+  o.accept_quorum = 2;
+  absl::Status s = CheckMembershipOptions(o);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(s.message(), "--membership_file excludes --acceptors")) << s;
+  o.accept_quorum = 0;
+  o.membership_file_poll_ms = 0;
+  EXPECT_TRUE(absl::StrContains(CheckMembershipOptions(o).message(), "--membership_file_poll_ms"));
+}
+
 TEST(MembershipFileTest, ReportsAChangeOnlyWhenTheContentChanges) {
   TempDir dir;
   const fs::path file = dir.path() / "membership.json";
