@@ -60,19 +60,30 @@ struct Counts {
   uint64_t skipped = 0;
 };
 
-// Reads every key of one page through the shards; see rescan.h for the bounds.
-class PageRewriter {
+// Reads keys through the shards, keys of several SCAN pages at once; see rescan.h for the
+// bounds. Each key carries the sequence number of its page, so the caller can tell when every
+// key of a page is done.
+class KeyPipeline {
  public:
-  PageRewriter(const RescanDeps& deps, TokenBucket* bucket)
+  KeyPipeline(const RescanDeps& deps, TokenBucket* bucket)
       : deps_(deps), bucket_(bucket), state_(std::make_shared<State>()) {}
 
-  // OK when every key was read (or skipped); UNAVAILABLE naming a key that failed
+  void Add(const std::vector<std::string>& keys, uint64_t page) {
+    for (const std::string& k : keys) todo_.push_back(Key{k, page, 0, 0});
+  }
+  // Keys added and not yet submitted (waiting for a slot, a token or a retry).
+  size_t waiting() const { return todo_.size() + retries_.size(); }
+  bool idle() const { return waiting() == 0 && inflight_ == 0; }
+
+  // Submits what the bounds allow, waits (at most ~100 ms) for completions and accounts them:
+  // `done(page)` for every key read or skipped. UNAVAILABLE naming a key that failed
   // kRescanKeyAttemptsMax times; CANCELLED.
-  absl::Status Rewrite(const std::vector<std::string>& keys, Counts* counts);
+  absl::Status Step(Counts* counts, const std::function<void(uint64_t)>& done);
 
  private:
   struct Key {
     std::string key;
+    uint64_t page = 0;
     int attempts = 0;
     int64_t ready_ms = 0;
   };
@@ -91,10 +102,12 @@ class PageRewriter {
   const RescanDeps& deps_;
   TokenBucket* const bucket_;
   std::shared_ptr<State> state_;
+  std::deque<Key> todo_;
+  std::vector<Key> retries_;  // waiting for their ready_ms
   size_t inflight_ = 0;
 };
 
-void PageRewriter::Submit(Key key) {
+void KeyPipeline::Submit(Key key) {
   core::ClientRequest r;
   r.key = key.key;
   r.change.mutable_read();
@@ -110,59 +123,58 @@ void PageRewriter::Submit(Key key) {
       });
 }
 
-absl::Status PageRewriter::Rewrite(const std::vector<std::string>& keys, Counts* counts) {
-  std::deque<Key> todo;
-  for (const std::string& k : keys) todo.push_back(Key{k, 0, 0});
-  std::vector<Key> retries;  // waiting for their ready_ms
+absl::Status KeyPipeline::Step(Counts* counts, const std::function<void(uint64_t)>& done) {
+  if (deps_.cancelled()) return absl::CancelledError("the client cancelled the rescan");
   const size_t inflight_max = deps_.options->rescan_inflight_max;
-  while (!todo.empty() || !retries.empty() || inflight_ > 0) {
-    if (deps_.cancelled()) return absl::CancelledError("the client cancelled the rescan");
-    const int64_t now = NowMs();
-    for (auto it = retries.begin(); it != retries.end();) {
-      if (it->ready_ms <= now) {
-        todo.push_back(std::move(*it));
-        it = retries.erase(it);
-      } else {
-        ++it;
-      }
+  const int64_t now = NowMs();
+  for (auto it = retries_.begin(); it != retries_.end();) {
+    if (it->ready_ms <= now) {
+      todo_.push_back(std::move(*it));
+      it = retries_.erase(it);
+    } else {
+      ++it;
     }
-    while (!todo.empty() && inflight_ < inflight_max && bucket_->Take(now)) {
-      Submit(std::move(todo.front()));
-      todo.pop_front();
-    }
-    // Wait for a completion, a token or a retry, whichever comes first (bounded: re-checks
-    // cancellation at least every 100 ms).
-    int64_t wait_ms = 100;
-    if (!todo.empty() && inflight_ < inflight_max) wait_ms = std::min(wait_ms, bucket_->WaitMs());
-    for (const Key& k : retries) wait_ms = std::min(wait_ms, std::max<int64_t>(1, k.ready_ms - now));
-    std::vector<Result> results;
-    {
-      absl::MutexLock lock(&state_->mu);
+  }
+  while (!todo_.empty() && inflight_ < inflight_max && bucket_->Take(now)) {
+    Submit(std::move(todo_.front()));
+    todo_.pop_front();
+  }
+  // Wait for a completion, a token or a retry, whichever comes first (at most 100 ms, so
+  // cancellation is seen).
+  int64_t wait_ms = 100;
+  if (!todo_.empty() && inflight_ < inflight_max) wait_ms = std::min(wait_ms, bucket_->WaitMs());
+  for (const Key& k : retries_) wait_ms = std::min(wait_ms, std::max<int64_t>(1, k.ready_ms - now));
+  std::vector<Result> results;
+  {
+    absl::MutexLock lock(&state_->mu);
+    if (state_->results.empty() && (inflight_ > 0 || !todo_.empty() || !retries_.empty())) {
       auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !state_->results.empty(); };
       state_->mu.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(wait_ms));
-      results.swap(state_->results);
     }
-    for (Result& r : results) {
-      --inflight_;
-      if (r.status.ok()) {
-        ++counts->rewritten;
-        continue;
-      }
-      if (!Retryable(r.status.code())) {
-        ++counts->skipped;
-        Log(LogLevel::kWarning, "rescan: skipped a key that is not a readable register",
-            {{"key", r.key.key}, {"error", std::string(r.status.message())}});
-        continue;
-      }
-      if (++r.key.attempts >= kRescanKeyAttemptsMax) {
-        return absl::UnavailableError(absl::StrCat("key '", r.key.key, "' could not be read after ",
-                                                   kRescanKeyAttemptsMax, " attempts: ",
-                                                   r.status.message()));
-      }
-      r.key.ready_ms = NowMs() + std::min(kRescanRetryBackoffMaxMs,
-                                          kRescanRetryBackoffMs << (r.key.attempts - 1));
-      retries.push_back(std::move(r.key));
+    results.swap(state_->results);
+  }
+  for (Result& r : results) {
+    --inflight_;
+    if (r.status.ok()) {
+      ++counts->rewritten;
+      done(r.key.page);
+      continue;
     }
+    if (!Retryable(r.status.code())) {
+      ++counts->skipped;
+      Log(LogLevel::kWarning, "rescan: skipped a key that is not a readable register",
+          {{"key", r.key.key}, {"error", std::string(r.status.message())}});
+      done(r.key.page);
+      continue;
+    }
+    if (++r.key.attempts >= kRescanKeyAttemptsMax) {
+      return absl::UnavailableError(absl::StrCat("key '", r.key.key, "' could not be read after ",
+                                                 kRescanKeyAttemptsMax, " attempts: ",
+                                                 r.status.message()));
+    }
+    r.key.ready_ms = NowMs() + std::min(kRescanRetryBackoffMaxMs,
+                                        kRescanRetryBackoffMs << (r.key.attempts - 1));
+    retries_.push_back(std::move(r.key));
   }
   return absl::OkStatus();
 }
@@ -303,33 +315,57 @@ absl::Status Rescan::ScanSource(RedisAdminConnection& conn, int index) {
     cursor_.current = index;
     cursor_.scan_cursor = "0";
   }
-  const int count_hint = static_cast<int>(std::clamp<size_t>(
-      deps_.options->rescan_inflight_max * 4, 100, static_cast<size_t>(acceptor::kScanCountMax)));
-  PageRewriter rewriter(deps_, &bucket_);
-  while (true) {
-    if (absl::Status s = CheckEpoch(); !s.ok()) return s;
-    absl::StatusOr<acceptor::ScanPage> page = absl::UnknownError("not scanned");
-    for (int attempt = 1; attempt <= kRescanScanAttemptsMax; ++attempt) {
-      page = conn.Scan(cursor_.scan_cursor, count_hint);
-      if (page.ok() || deps_.cancelled()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(
-          std::min(kRescanRetryBackoffMaxMs, kRescanRetryBackoffMs << (attempt - 1))));
+  const size_t inflight_max = deps_.options->rescan_inflight_max;
+  const int count_hint = static_cast<int>(
+      std::clamp<size_t>(inflight_max, 100, static_cast<size_t>(acceptor::kScanCountMax)));
+  // Pages whose keys are being read, oldest first: the SCAN cursor after each, keys not done.
+  struct Page {
+    std::string next_cursor;
+    size_t remaining = 0;
+  };
+  std::deque<Page> pages;
+  uint64_t first_page = 0;  // sequence number of pages.front()
+  std::string scan = cursor_.scan_cursor;
+  bool scanned_all = false;
+  KeyPipeline pipeline(deps_, &bucket_);
+  auto done = [&](uint64_t page) { --pages[page - first_page].remaining; };
+  while (!scanned_all || !pipeline.idle()) {
+    // Keep the pipeline fed: the next page is fetched while fewer keys wait than one bound.
+    if (!scanned_all && pipeline.waiting() < inflight_max) {
+      if (absl::Status s = CheckEpoch(); !s.ok()) return s;
+      absl::StatusOr<acceptor::ScanPage> page = absl::UnknownError("not scanned");
+      for (int attempt = 1; attempt <= kRescanScanAttemptsMax; ++attempt) {
+        page = conn.Scan(scan, count_hint);
+        if (page.ok() || deps_.cancelled()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(
+            std::min(kRescanRetryBackoffMaxMs, kRescanRetryBackoffMs << (attempt - 1))));
+      }
+      if (!page.ok()) {
+        return absl::UnavailableError(absl::StrCat("SCAN failed ", kRescanScanAttemptsMax,
+                                                   " times: ", page.status().message()));
+      }
+      counts_.scanned += page->keys.size();
+      pipeline.Add(page->keys, first_page + pages.size());
+      pages.push_back(Page{page->next_cursor, page->keys.size()});
+      scan = page->next_cursor;
+      scanned_all = scan == "0";
     }
-    if (!page.ok()) {
-      return absl::UnavailableError(absl::StrCat("SCAN failed ", kRescanScanAttemptsMax,
-                                                 " times: ", page.status().message()));
-    }
-    counts_.scanned += page->keys.size();
     const Counts before = counts_;
-    absl::Status s = rewriter.Rewrite(page->keys, &counts_);
+    absl::Status s = pipeline.Step(&counts_, done);
     if (deps_.metrics != nullptr) {
       deps_.metrics->RecordRescanKeys(RescanResult::kRewritten, counts_.rewritten - before.rewritten);
       deps_.metrics->RecordRescanKeys(RescanResult::kSkipped, counts_.skipped - before.skipped);
-      if (!s.ok()) deps_.metrics->RecordRescanKeys(RescanResult::kFailed, 1);
+      if (!s.ok() && s.code() != absl::StatusCode::kCancelled) {
+        deps_.metrics->RecordRescanKeys(RescanResult::kFailed, 1);
+      }
     }
     if (!s.ok()) return s;
-    if (page->next_cursor == "0") break;
-    cursor_.scan_cursor = page->next_cursor;
+    // The cursor moves past every page whose keys, and all earlier pages' keys, are done.
+    while (!pages.empty() && pages.front().remaining == 0) {
+      if (pages.front().next_cursor != "0") cursor_.scan_cursor = pages.front().next_cursor;
+      pages.pop_front();
+      ++first_page;
+    }
     if (absl::Status p = Progress(false, false); !p.ok()) return p;
   }
   cursor_.done.push_back(index);
