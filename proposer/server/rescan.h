@@ -21,8 +21,9 @@
 // Cursor (opaque to users): "v1:EPOCH:DONE:CURRENT:SCANCURSOR" — DONE = indexes into
 // rescan_from.acceptors scanned completely ("." separated, "-" = none), CURRENT = the index being
 // scanned ("-" = none), SCANCURSOR = the Redis SCAN cursor after the last page whose keys were
-// all rewritten. A progress message carries it about once a second; a rescan resumed from it
-// repeats at most one page.
+// all rewritten (keys of the next pages may be in flight meanwhile). A progress message carries
+// it about once a second; a rescan resumed from it repeats at most the keys that were in flight
+// (about rescan_inflight_max plus one SCAN page).
 //
 // Thread-safety: RunRescan blocks the calling thread (a gRPC sync handler) until done; any
 // number may run at once.

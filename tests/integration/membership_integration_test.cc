@@ -2,7 +2,8 @@
 // --membership_file that changes by a ConfigMap-style symlink swap; Admin.SetMembership as a
 // compare-and-set; FenceAcceptors fencing a proposer that missed a step, which then adopts the
 // acceptors' membership; Rescan copying every key to a new, empty acceptor, resumed from a
-// cursor. Cost: ~20-30 s in total (the rescan test writes 20,000 keys).
+// cursor, and again after its reads failed. Cost: ~30-45 s in total on 2 cores (the rescan test
+// writes 20,000 keys and rescans them twice: two of the three old acceptors are SCANned).
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
@@ -465,6 +466,77 @@ TEST(MembershipIntegrationTest, RescanCopiesEveryKeyToANewAcceptorAndResumesFrom
   auto v = conn->Command({"HEXISTS", "gryadka:key-17", "v"});
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(v->integer, 1);
+}
+
+// Grows the accept set of a 3-acceptor cluster to `cluster.redis(3)` (step 1 of the plan) on
+// proposer 0. Returns the new epoch (0 on failure).
+uint64_t GrowAcceptSetToFour(Cluster& cluster, v1::Admin::Stub& admin) {
+  v1::Membership running = GetMembership(admin).membership();
+  std::vector<std::string> target(running.prepare().acceptors().begin(),
+                                  running.prepare().acceptors().end());
+  target.push_back(Addr(cluster.redis(3)));
+  auto plan = core::PlanMembershipChange(running, target);
+  EXPECT_TRUE(plan.ok()) << plan.status();
+  if (!plan.ok() || plan->empty()) return 0;
+  v1::SetMembershipRequest set;
+  set.set_expected_epoch(running.epoch());
+  *set.mutable_membership() = (*plan)[0].membership;
+  v1::SetMembershipResponse resp;
+  grpc::Status s = admin.SetMembership(Ctx().get(), set, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return s.ok() && WaitEpoch(admin, resp.membership().epoch()) ? resp.membership().epoch() : 0;
+}
+
+TEST(MembershipIntegrationTest, ARescanWhoseReadsFailEndsUnavailableWithACursorThatResumesIt) {
+  constexpr int kKeys = 2000;
+  ClusterOptions o;
+  o.acceptors = 4;
+  o.proposers = 0;
+  auto c = Cluster::Start(o);
+  ASSERT_TRUE(c.ok()) << c.status();
+  Cluster& cluster = **c;
+  const std::string old_set = absl::StrCat(Addr(cluster.redis(0)), ",", Addr(cluster.redis(1)),
+                                           ",", Addr(cluster.redis(2)));
+  ASSERT_TRUE(cluster.AddProposer({"--accept_acceptors=" + old_set, "--prepare_acceptors=" + old_set}).ok());
+  ASSERT_TRUE(cluster.WaitHealth(0, true).ok()) << cluster.Logs();
+  WriteKeys(*cluster.NewClient(0), kKeys);
+  auto admin = AdminStub(cluster, 0);
+  ASSERT_EQ(GrowAcceptSetToFour(cluster, *admin), 1u);
+
+  // Accept quorum 3 of 4: with two of them stopped, no read can write back.
+  v1::RescanRequest req;
+  req.set_keys_per_second(500);
+  auto ctx = Ctx(60000);
+  auto stream = admin->Rescan(ctx.get(), req);
+  v1::RescanProgress p;
+  ASSERT_TRUE(stream->Read(&p));
+  cluster.redis(2).Stop();
+  cluster.redis(3).Stop();
+  std::string cursor;
+  while (stream->Read(&p)) cursor = p.cursor();
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "could not be read after 5 attempts"))
+      << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "resume with cursor " + cursor))
+      << s.error_message();
+  EXPECT_FALSE(p.done());
+
+  ASSERT_TRUE(cluster.redis(2).Restart().ok());
+  ASSERT_TRUE(cluster.redis(3).Restart().ok());
+  ASSERT_TRUE(cluster.WaitHealth(0, true).ok());
+  v1::RescanRequest resume;
+  resume.set_cursor(cursor);
+  resume.set_keys_per_second(1000000);
+  resume.set_expected_epoch(1);
+  auto ctx2 = Ctx(60000);
+  auto stream2 = admin->Rescan(ctx2.get(), resume);
+  while (stream2->Read(&p)) {
+  }
+  s = stream2->Finish();
+  ASSERT_TRUE(s.ok()) << s.error_message() << cluster.Logs();
+  EXPECT_TRUE(p.done());
+  EXPECT_EQ(RegistersOn(cluster.redis(3)).size(), static_cast<size_t>(kKeys));
 }
 
 }  // namespace
