@@ -733,7 +733,7 @@ absl::Status Proposer::CheckInvariants() const {
                                               "' whose round in flight has another id"));
     }
   }
-  if (absl::Status s = cache_.CheckInvariants(); !s.ok()) return s;
+  if (absl::Status s = cache_.CheckInvariants(config_->epoch); !s.ok()) return s;
   for (AcceptorId a : acceptors_down_) {
     if (a < 0) return absl::InternalError(absl::StrCat("acceptor id ", a, " reported down"));
   }
