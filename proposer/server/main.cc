@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "proposer/core/membership.h"
+#include "proposer/core/quorum.h"
 #include "proposer/server/admin_service.h"
 #include "proposer/server/kv_service.h"
 #include "proposer/server/membership_feeds.h"
@@ -142,13 +143,10 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
 }
 
 // True when enough acceptors answer health checks to form both a prepare and an accept quorum.
-bool QuorumHealthy(const std::vector<bool>& healthy, const core::ProposerConfig& c) {
-  auto count = [&healthy](const std::vector<core::AcceptorId>& set) {
-    int n = 0;
-    for (core::AcceptorId a : set) n += static_cast<size_t>(a) < healthy.size() && healthy[a];
-    return n;
-  };
-  return count(c.prepare_set) >= c.prepare_quorum && count(c.accept_set) >= c.accept_quorum;
+bool QuorumHealthy(const std::vector<bool>& up, const core::ProposerConfig& c) {
+  auto healthy = [&up](core::AcceptorId a) { return a >= 0 && static_cast<size_t>(a) < up.size() && up[a]; };
+  return core::QuorumIn(c.prepare_set, c.prepare_quorum, healthy) &&
+         core::QuorumIn(c.accept_set, c.accept_quorum, healthy);
 }
 
 // The running membership at start: from --membership_file or from the acceptor flags.
