@@ -419,7 +419,8 @@ absl::Status Rescan::Run() {
       {{"epoch", absl::StrCat(membership_.epoch())},
        {"keys_scanned", absl::StrCat(counts_.scanned)},
        {"keys_rewritten", absl::StrCat(counts_.rewritten)},
-       {"keys_skipped", absl::StrCat(counts_.skipped)}});
+       {"keys_skipped", absl::StrCat(counts_.skipped)},
+       {"seconds", absl::StrCat((NowMs() - start_ms_) / 1000.0)}});
   return Progress(true, true);
 }
 

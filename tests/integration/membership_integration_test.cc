@@ -443,7 +443,7 @@ TEST(MembershipIntegrationTest, RescanCopiesEveryKeyToANewAcceptorAndResumesFrom
   resume.set_keys_per_second(1000000);
   bool done = false;
   {
-    auto ctx = Ctx(60000);
+    auto ctx = Ctx(std::max<int64_t>(60000, int64_t{kKeys} * 3));  // ~300 reads/s at worst
     auto stream = admin->Rescan(ctx.get(), resume);
     while (stream->Read(&p)) done = p.done();
     grpc::Status s = stream->Finish();
