@@ -110,7 +110,7 @@ absl::Status CheckMembershipOptions(const ServerOptions& o) {
 
 absl::StatusOr<core::ProposerConfig> BuildCoreConfig(const ServerOptions& o) {
   if (o.acceptors.empty()) {
-    return absl::InvalidArgumentError("--acceptors is required: HOST:PORT,HOST:PORT,... (2F+1 Redis servers)");
+    return absl::InvalidArgumentError("--acceptors (or --membership_file) is required: HOST:PORT,HOST:PORT,... (2F+1 Redis servers)");
   }
   absl::StatusOr<core::ProposerConfig> base = BuildCoreConfigBase(o);
   if (!base.ok()) return base.status();
