@@ -269,5 +269,23 @@ TEST(ProposerEpochTest, AcceptorHintsApplyToIdsBeyondTheFirstConfiguration) {
   EXPECT_EQ(d.p().stats().rounds_one_rtt, 0u);
 }
 
+// Reconfigure REQUIRES an epoch no lower than the running one; CheckInvariants reports a round
+// whose epoch is newer than the configuration (and so shows it is not a check that always passes).
+TEST(ProposerEpochTest, CheckInvariantsReportsARoundNewerThanALoweredConfiguration) {
+  Proposer p(Config(3, {0, 1, 2}, 2, /*epoch=*/5), /*proposer_id=*/1, /*seed=*/5);
+  ClientRequest r;
+  r.id = 1;
+  r.key = "k";
+  r.change.mutable_put()->set_value("v");
+  r.query.mutable_record();
+  r.deadline_ms = 1000;
+  p.Submit(std::move(r), 0);
+  ASSERT_TRUE(p.CheckInvariants().ok()) << p.CheckInvariants();
+  p.Reconfigure(Config(3, {0, 1, 2}, 2, /*epoch=*/4));
+  const absl::Status s = p.CheckInvariants();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  EXPECT_NE(s.message().find("epoch 5"), std::string::npos) << s;
+}
+
 }  // namespace
 }  // namespace gryadka::core
