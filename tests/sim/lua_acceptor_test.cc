@@ -217,8 +217,9 @@ TEST(LuaAcceptorTest, ABatchMixingEpochsRefusesOnlyTheCallsBelowTheFence) {
   lua.Fence(2, "c2");
   mem.Fence(2, "c2");
   const std::vector<AcceptorRequest> batch = {
-      Prepare("a", Ballot{1, 1}, 1), Prepare("a", Ballot{1, 1}, 2),
-      Accept("b", Ballot{1, 1}, "x", 1), Accept("b", Ballot{1, 1}, "y", 3)};
+      Prepare("a", Ballot{1, 1}, 1), Prepare("a", Ballot{1, 1}, 3),
+      Accept("b", Ballot{1, 1}, "x", 1),  // after a passing epoch-3 call of the same run
+      Accept("b", Ballot{1, 1}, "y", 2)};
   const std::vector<AcceptorReply> replies = lua.HandleBatch(batch);
   ASSERT_EQ(replies.size(), batch.size());
   const AcceptorReply::Status want[] = {AcceptorReply::Status::kFenced, AcceptorReply::Status::kOk,
