@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -11,7 +13,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "acceptor_adapter/redis_admin.h"
 #include "proposer/core/membership.h"
 #include "proposer/server/logging.h"
@@ -93,7 +94,8 @@ class KeyPipeline {
   };
   // Shared with the completion callbacks, which may outlive the call.
   struct State {
-    absl::Mutex mu;
+    std::mutex mu;
+    std::condition_variable cv;
     std::vector<Result> results ABSL_GUARDED_BY(mu);
   };
 
@@ -118,8 +120,11 @@ void KeyPipeline::Submit(Key key) {
   std::shared_ptr<State> state = state_;
   shards[ShardOfKey(key.key, shards.size())]->Submit(
       std::move(r), [state, key = std::move(key)](core::Completion&& c) mutable {
-        absl::MutexLock lock(&state->mu);
-        state->results.push_back(Result{std::move(key), std::move(c.status)});
+        {
+          std::lock_guard<std::mutex> lock(state->mu);
+          state->results.push_back(Result{std::move(key), std::move(c.status)});
+        }
+        state->cv.notify_one();
       });
 }
 
@@ -146,10 +151,10 @@ absl::Status KeyPipeline::Step(Counts* counts, const std::function<void(uint64_t
   for (const Key& k : retries_) wait_ms = std::min(wait_ms, std::max<int64_t>(1, k.ready_ms - now));
   std::vector<Result> results;
   {
-    absl::MutexLock lock(&state_->mu);
+    std::unique_lock<std::mutex> lock(state_->mu);
     if (state_->results.empty() && (inflight_ > 0 || !todo_.empty() || !retries_.empty())) {
-      auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !state_->results.empty(); };
-      state_->mu.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(wait_ms));
+      state_->cv.wait_for(lock, std::chrono::milliseconds(wait_ms),
+                          [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !state_->results.empty(); });
     }
     results.swap(state_->results);
   }

@@ -13,23 +13,23 @@ RunningMembership::RunningMembership(core::ProposerConfig base,
                                      const std::vector<std::string>& known,
                                      const v1::Membership& initial, std::string source)
     : base_(std::move(base)) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (const std::string& a : known) IdOf(a);
   current_ = Build(initial, std::move(source));
 }
 
 void RunningMembership::SetListener(Listener listener) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   listener_ = std::move(listener);
 }
 
 std::shared_ptr<const AppliedMembership> RunningMembership::Current() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return current_;
 }
 
 uint64_t RunningMembership::epoch() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return current_->membership.epoch();
 }
 
@@ -59,7 +59,7 @@ std::shared_ptr<const AppliedMembership> RunningMembership::Build(const v1::Memb
 absl::Status RunningMembership::Adopt(const v1::Membership& m, const std::string& source,
                                       std::optional<uint64_t> expected_epoch) {
   if (absl::Status s = ValidateServerMembership(m); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const uint64_t running = current_->membership.epoch();
   if (expected_epoch && *expected_epoch != running) {
     return absl::FailedPreconditionError(

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,7 +22,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "gryadka/v1/admin.pb.h"
 #include "proposer/core/config.h"
 
@@ -72,7 +72,8 @@ class RunningMembership {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const core::ProposerConfig base_;
-  mutable absl::Mutex mu_;
+  // std::mutex (not absl::Mutex): ThreadSanitizer sees it (Debian's Abseil is uninstrumented).
+  mutable std::mutex mu_;
   absl::flat_hash_map<std::string, core::AcceptorId> ids_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> addresses_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const AppliedMembership> current_ ABSL_GUARDED_BY(mu_);
