@@ -304,10 +304,12 @@ bool WaitClients(test_support::RedisProcess& redis, int want, int64_t timeout_ms
 }
 
 TEST(MembershipIntegrationTest, AnAcceptorThatLeavesIsDisconnectedAndReconnectedWhenItReturns) {
-  auto c = Cluster::Start();
+  ClusterOptions o;
+  o.proposer_flags = {"--io_threads=2"};  // every shard switches: one connection each
+  auto c = Cluster::Start(o);
   ASSERT_TRUE(c.ok()) << c.status();
   Cluster& cluster = **c;
-  ASSERT_TRUE(WaitClients(cluster.redis(2), 2));  // the proposer's connection and ours
+  ASSERT_TRUE(WaitClients(cluster.redis(2), 3));  // the proposer's two connections and ours
   auto admin = AdminStub(cluster, 0);
   const v1::Membership all = GetMembership(*admin).membership();
   v1::Membership two = core::MajorityMembership({Addr(cluster.redis(0)), Addr(cluster.redis(1))}, 1);
@@ -318,14 +320,14 @@ TEST(MembershipIntegrationTest, AnAcceptorThatLeavesIsDisconnectedAndReconnected
   ASSERT_TRUE(admin->SetMembership(Ctx().get(), set, &resp).ok());
   EXPECT_TRUE(WaitClients(cluster.redis(2), 1)) << ConnectedClients(cluster.redis(2));
   auto client = cluster.NewClient(0);
-  EXPECT_TRUE(client->Put("k", "two").ok());
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(client->Put(absl::StrCat("k", i), "two").ok());
 
   set.set_expected_epoch(1);
   *set.mutable_membership() = all;
   set.mutable_membership()->set_epoch(2);
   ASSERT_TRUE(admin->SetMembership(Ctx().get(), set, &resp).ok());
-  EXPECT_TRUE(WaitClients(cluster.redis(2), 2)) << ConnectedClients(cluster.redis(2));
-  EXPECT_TRUE(client->Put("k", "three").ok());
+  EXPECT_TRUE(WaitClients(cluster.redis(2), 3)) << ConnectedClients(cluster.redis(2));
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(client->Put(absl::StrCat("k", i), "three").ok());
 }
 
 // Writes `n` keys "key-I" through `client` from kWriterThreads threads.
