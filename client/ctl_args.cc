@@ -384,10 +384,9 @@ std::string Usage() {
       kDefaultTarget,
       "\n"
       "  --deadline_ms=N                    deadline of the command, retries included\n"
-      "                                     (membership: of each admin call)\n"
       "                                     (default ",
       kDefaultDeadlineMs,
-      ")\n"
+      "; membership: of each admin call)\n"
       "  --json                             print one JSON object (values as \"value\" when\n"
       "                                     UTF-8, always as \"value_base64\")\n"
       "  --expected_version=N               del only: the version KEY must have\n"
