@@ -71,12 +71,25 @@ class Driver {
   }
 
  private:
+  // Reads every proposer. Two targets that reach the same process (same proposer_id, e.g.
+  // "localhost:8080" and "127.0.0.1:8080") are one proposer: the second is dropped.
   absl::Status ReadAll() {
+    std::vector<ProposerAdmin*> distinct;
     for (ProposerAdmin* p : c_.proposers) {
       absl::StatusOr<v1::GetMembershipResponse> r = p->GetMembership(c_.call_deadline_ms);
       if (!r.ok()) return Unreachable(*p, r.status());
+      const auto same = std::find_if(reports_.begin(), reports_.end(), [&](const ProposerReport& x) {
+        return r->proposer_id() != 0 && x.response.proposer_id() == r->proposer_id();
+      });
+      if (same != reports_.end()) {
+        c_.print(absl::StrCat("note: ", p->name(), " is the same proposer as ", same->name,
+                              "; using ", same->name));
+        continue;
+      }
+      distinct.push_back(p);
       reports_.push_back({p->name(), *std::move(r)});
     }
+    proposers_ = std::move(distinct);
     return absl::OkStatus();
   }
 
@@ -113,7 +126,7 @@ class Driver {
     const absl::Time give_up = absl::Now() + absl::Milliseconds(c_.args.step_timeout_ms);
     while (true) {
       std::vector<std::string> waiting;
-      for (ProposerAdmin* p : c_.proposers) {
+      for (ProposerAdmin* p : proposers_) {
         absl::StatusOr<v1::GetMembershipResponse> r = p->GetMembership(c_.call_deadline_ms);
         if (!r.ok()) return Unreachable(*p, r.status());
         if (!SameMembership(r->membership(), target)) {
@@ -143,7 +156,7 @@ class Driver {
       for (const std::string& a : core::MembershipAcceptors(m)) request.add_also(a);
     }
     absl::Status last;
-    for (ProposerAdmin* p : c_.proposers) {
+    for (ProposerAdmin* p : proposers_) {
       absl::StatusOr<v1::FenceAcceptorsResponse> r = p->FenceAcceptors(request, c_.call_deadline_ms);
       if (!r.ok()) {
         last = r.status();
@@ -197,7 +210,7 @@ class Driver {
   }
 
   absl::Status Configure(const v1::Membership& next) {
-    for (ProposerAdmin* p : c_.proposers) {
+    for (ProposerAdmin* p : proposers_) {
       if (absl::Status s = SetOn(*p, next); !s.ok()) return s;
     }
     if (absl::Status s = WaitAll(next); !s.ok()) return s;
@@ -214,7 +227,7 @@ class Driver {
     uint64_t scanned = 0, rewritten = 0;
     absl::Status last;
     for (int attempt = 0; attempt < kRescanAttemptsMax; ++attempt) {
-      ProposerAdmin& p = *c_.proposers[attempt % c_.proposers.size()];
+      ProposerAdmin& p = *proposers_[attempt % proposers_.size()];
       if (attempt > 0) {
         c_.print(absl::StrCat("  rescan resumed on ", p.name(), " from cursor \"",
                               request.cursor(), "\" after: ", last.message()));
@@ -239,7 +252,8 @@ class Driver {
   }
 
   const MembershipContext& c_;
-  std::vector<ProposerReport> reports_;
+  std::vector<ProposerAdmin*> proposers_;  // c_.proposers, each process once
+  std::vector<ProposerReport> reports_;    // parallel to proposers_ (as first read)
   v1::Membership running_;
 };
 

@@ -209,6 +209,7 @@ class FakeProposer : public ProposerAdmin {
     *r.mutable_membership() = m_;
     r.set_rounds_in_older_epochs(older_rounds > 0 ? older_rounds-- : 0);
     r.set_source("flags");
+    r.set_proposer_id(proposer_id);
     return r;
   }
   absl::StatusOr<v1::SetMembershipResponse> SetMembership(const v1::SetMembershipRequest& req,
@@ -271,6 +272,7 @@ class FakeProposer : public ProposerAdmin {
   void set_membership(v1::Membership m) { m_ = std::move(m); }
 
   bool down = false;
+  uint64_t proposer_id = 0;
   int older_rounds = 0;
   int older_rounds_after_set = 0;
   bool fail_set_after_apply = false;
@@ -423,6 +425,17 @@ TEST(RunMembership, ProposersThatNeverDrainTimeOutNamingThem) {
   EXPECT_TRUE(absl::IsDeadlineExceeded(s)) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "p1:80 (")) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "rounds in older epochs")) << s;
+}
+
+TEST(RunMembership, TwoTargetsOfOneProposerCountOnce) {
+  Fixture f(3, kAbc);
+  f.proposers[0]->proposer_id = 7;
+  f.proposers[1]->proposer_id = 7;  // e.g. localhost:8080 and 127.0.0.1:8080
+  f.proposers[2]->proposer_id = 9;
+  ASSERT_TRUE(f.Run(MembershipAction::kAdd, {"d:1"}).ok()) << f.Out();
+  EXPECT_TRUE(absl::StrContains(f.Out(), "note: p1:80 is the same proposer as p0:80")) << f.Out();
+  EXPECT_TRUE(absl::StrContains(f.Out(), "proposers (2): p0:80, p2:80")) << f.Out();
+  EXPECT_EQ(f.proposers[1]->set_calls, 0);
 }
 
 TEST(RunMembership, StatusPrintsEveryProposer) {
