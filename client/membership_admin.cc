@@ -76,8 +76,8 @@ class GrpcProposerAdmin : public ProposerAdmin {
     grpc::ClientContext context;
     SetDeadline(&context, deadline_ms);
     v1::GetMembershipResponse response;
-    return Done(stub_->GetMembership(&context, v1::GetMembershipRequest(), &response), "GetMembership",
-                std::move(response));
+    const grpc::Status status = stub_->GetMembership(&context, v1::GetMembershipRequest(), &response);
+    return Done(status, "GetMembership", std::move(response));
   }
 
   absl::StatusOr<v1::SetMembershipResponse> SetMembership(const v1::SetMembershipRequest& request,
@@ -85,8 +85,8 @@ class GrpcProposerAdmin : public ProposerAdmin {
     grpc::ClientContext context;
     SetDeadline(&context, deadline_ms);
     v1::SetMembershipResponse response;
-    return Done(stub_->SetMembership(&context, request, &response), "SetMembership",
-                std::move(response));
+    const grpc::Status status = stub_->SetMembership(&context, request, &response);
+    return Done(status, "SetMembership", std::move(response));
   }
 
   absl::StatusOr<v1::FenceAcceptorsResponse> FenceAcceptors(const v1::FenceAcceptorsRequest& request,
@@ -94,8 +94,8 @@ class GrpcProposerAdmin : public ProposerAdmin {
     grpc::ClientContext context;
     SetDeadline(&context, deadline_ms);
     v1::FenceAcceptorsResponse response;
-    return Done(stub_->FenceAcceptors(&context, request, &response), "FenceAcceptors",
-                std::move(response));
+    const grpc::Status status = stub_->FenceAcceptors(&context, request, &response);
+    return Done(status, "FenceAcceptors", std::move(response));
   }
 
   absl::Status Rescan(const v1::RescanRequest& request,

@@ -237,9 +237,14 @@ class Driver {
         rewritten = rewritten_before + progress.keys_rewritten();
         if (!progress.cursor().empty()) request.set_cursor(progress.cursor());
         c_.print(absl::StrFormat(
-            "  rescan: %d keys scanned, %d rewritten, acceptors %d/%d, %.0f keys/s, cursor \"%s\"%s",
-            scanned, rewritten, progress.acceptors_done(), progress.acceptors_total(),
-            progress.keys_per_second(), progress.cursor(), progress.done() ? ", done" : ""));
+            "  rescan: %d keys scanned, %d rewritten%s, acceptors %d/%d, %.0f keys/s, cursor "
+            "\"%s\"%s",
+            scanned, rewritten,
+            progress.keys_skipped() == 0
+                ? ""
+                : absl::StrCat(", ", progress.keys_skipped(), " skipped (not registers)"),
+            progress.acceptors_done(), progress.acceptors_total(), progress.keys_per_second(),
+            progress.cursor(), progress.done() ? ", done" : ""));
       });
       if (last.ok()) return absl::OkStatus();
       if (absl::IsFailedPrecondition(last) || absl::IsInvalidArgument(last)) return last;
