@@ -1,305 +1,392 @@
-// Online membership change against real processes: Redis acceptors and gryadka-proposer
-// processes on free loopback ports, continuous recorded client load (tests/chaos/workload.h:
-// CAS, increments and reads on hot and cold keys, from several gryadka::Client threads), while
-// `gryadkactl membership` runs as a subprocess:
-//   3 -> 4 -> 5 acceptors (add), gryadkactl killed (SIGKILL) in the middle of the 4 -> 5 rescan
-//   and run again to finish, status while interrupted, 5 -> 4 -> 3 (remove), then one acceptor
-//   killed with SIGKILL and replaced by an empty new Redis.
-// Passes iff every gryadkactl run that was not killed exits 0, EVERY client call succeeds, the
-// recorded history (final reads of every key included) is linearizable per key, and the
-// proposers end on the target configuration with no change in progress.
-//
-// Cost: about 40-70 s on 2 busy cores (printed at the end). GRYADKA_SOAK=1 runs the workload
-// longer between steps (kSoakHoldMs) and with more keys.
-#include <sys/wait.h>
+// Membership change against real processes (docs/membership.md): gryadka-proposer started from a
+// --membership_file that changes by a ConfigMap-style symlink swap; Admin.SetMembership as a
+// compare-and-set; FenceAcceptors fencing a proposer that missed a step, which then adopts the
+// acceptors' membership; Rescan copying every key to a new, empty acceptor, resumed from a
+// cursor. Cost: ~20-30 s in total (the rescan test writes 20,000 keys).
+#include <grpcpp/grpcpp.h>
 
-#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <cstdlib>
-#include <functional>
-#include <memory>
-#include <string>
+#include <fstream>
+#include <iostream>
+#include <set>
 #include <thread>
-#include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "gryadka/v1/admin.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "proposer/core/ops.h"
-#include "tests/chaos/recorder.h"
-#include "tests/chaos/workload.h"
-#include "tests/sim/linearizability_checker.h"
-#include "tests/support/process_handle.h"
-#include "tests/support/redis_process.h"
+#include "proposer/core/membership.h"
+#include "tests/integration/cluster.h"
 
 namespace gryadka::integration {
 namespace {
 
-using test_support::ProcessHandle;
-using test_support::ProcessSpec;
-using test_support::RedisProcess;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
 
-constexpr int kProposers = 3;
-constexpr int64_t kCtlTimeoutMs = 90000;        // bound on one gryadkactl run
-constexpr int64_t kCtlPollMs = 20;
-constexpr int64_t kHoldMs = 1500;               // load between two changes
-constexpr int64_t kSoakHoldMs = 20000;          // ... with GRYADKA_SOAK=1
-constexpr int kSlowRescanKeysPerSecond = 40;    // the run that gets killed mid-rescan
-
-bool Soak() {
-  const char* s = std::getenv("GRYADKA_SOAK");
-  return s != nullptr && *s != '\0' && std::string(s) != "0";
+std::unique_ptr<grpc::ClientContext> Ctx(int64_t deadline_ms = 10000) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(deadline_ms));
+  return ctx;
 }
 
-std::string Addr(const RedisProcess& r) { return absl::StrCat("127.0.0.1:", r.port()); }
+std::unique_ptr<v1::Admin::Stub> AdminStub(const Cluster& c, int i) {
+  return v1::Admin::NewStub(grpc::CreateChannel(c.target(i), grpc::InsecureChannelCredentials()));
+}
 
-struct CtlRun {
-  int exit_code = -1;  // -1: killed
-  std::string output;  // stdout and stderr
-};
+std::string Addr(test_support::RedisProcess& r) { return absl::StrCat("127.0.0.1:", r.port()); }
 
-class MembershipCluster {
+v1::GetMembershipResponse GetMembership(v1::Admin::Stub& stub) {
+  v1::GetMembershipResponse resp;
+  grpc::Status s = stub.GetMembership(Ctx().get(), {}, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return resp;
+}
+
+// Polls GetMembership until its epoch is `epoch` (and no round of an older one runs).
+bool WaitEpoch(v1::Admin::Stub& stub, uint64_t epoch, int64_t timeout_ms = 10000) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (Clock::now() < deadline) {
+    v1::GetMembershipResponse r = GetMembership(stub);
+    if (r.membership().epoch() == epoch && r.rounds_in_older_epochs() == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+// JSON of a majority membership at `epoch` (accept quorum overridable).
+std::string MembershipJson(const std::vector<std::string>& acceptors, uint64_t epoch,
+                           int accept_quorum = 0) {
+  std::string list;
+  for (const auto& a : acceptors) absl::StrAppend(&list, list.empty() ? "" : ", ", "\"", a, "\"");
+  return absl::StrCat("{\"epoch\": \"", epoch, "\", \"prepare\": {\"acceptors\": [", list,
+                      "]}, \"accept\": {\"acceptors\": [", list, "], \"quorum\": ", accept_quorum,
+                      "}}");
+}
+
+// A ConfigMap-style mount: DIR/membership.json -> ..data/membership.json, ..data -> ..vN.
+class ConfigMapDir {
  public:
-  absl::Status Start(int initial_acceptors, int redis_total) {
-    for (int i = 0; i < redis_total; ++i) {
-      auto r = RedisProcess::Start();
-      if (!r.ok()) return r.status();
-      redis_.push_back(*std::move(r));
-    }
-    std::vector<std::string> acceptors;
-    for (int i = 0; i < initial_acceptors; ++i) acceptors.push_back(Addr(*redis_[i]));
-    for (int i = 0; i < kProposers; ++i) {
-      if (absl::Status s = StartProposer(absl::StrJoin(acceptors, ",")); !s.ok()) return s;
-    }
-    return absl::OkStatus();
+  ConfigMapDir() {
+    auto d = test_support::MakeTempDir("gryadka_configmap_");
+    EXPECT_TRUE(d.ok());
+    root_ = *d;
   }
+  ~ConfigMapDir() { fs::remove_all(root_); }
+  std::string file() const { return (root_ / "membership.json").string(); }
 
-  // A fresh, empty Redis; returns its index.
-  absl::StatusOr<int> AddRedis() {
-    auto r = RedisProcess::Start();
-    if (!r.ok()) return r.status();
-    redis_.push_back(*std::move(r));
-    return static_cast<int>(redis_.size()) - 1;
-  }
-
-  // Runs gryadkactl with --proposers and `args`; SIGKILLs it once `kill_when(output)` holds.
-  CtlRun Ctl(const std::vector<std::string>& args,
-             const std::function<bool(const std::string&)>& kill_when = nullptr) {
-    ProcessSpec spec;
-    spec.binary = GRYADKACTL_BIN;
-    spec.name = "gryadkactl";
-    spec.args = {"--proposers=" + absl::StrJoin(targets_, ","), "--poll_interval_ms=20"};
-    spec.args.insert(spec.args.end(), args.begin(), args.end());
-    auto p = ProcessHandle::Start(spec);
-    CtlRun run;
-    if (!p.ok()) {
-      run.output = p.status().ToString();
-      return run;
+  // Publishes `json` as a new version by swapping the ..data symlink (atomic rename).
+  void Publish(const std::string& json) {
+    const std::string version = absl::StrCat("..v", ++versions_);
+    fs::create_directory(root_ / version);
+    std::ofstream(root_ / version / "membership.json") << json;
+    fs::create_directory_symlink(version, root_ / "..data_tmp");
+    fs::rename(root_ / "..data_tmp", root_ / "..data");
+    if (!fs::exists(root_ / "membership.json", ec_)) {
+      fs::create_symlink("..data/membership.json", root_ / "membership.json");
     }
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(kCtlTimeoutMs);
-    while ((*p)->Running()) {
-      if ((kill_when && kill_when((*p)->LogTail(1 << 16))) ||
-          std::chrono::steady_clock::now() > give_up) {
-        (*p)->Kill();
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(kCtlPollMs));
-    }
-    const std::optional<int> status = (*p)->exit_status();
-    if (status.has_value() && WIFEXITED(*status)) run.exit_code = WEXITSTATUS(*status);
-    run.output = (*p)->LogTail(1 << 20);
-    return run;
-  }
-
-  RedisProcess& redis(int i) { return *redis_[i]; }
-  const std::vector<std::string>& targets() const { return targets_; }
-
-  std::string Logs() const {
-    std::string out;
-    for (const auto& p : proposers_) absl::StrAppend(&out, "--- ", p->Describe(), "\n", p->LogTail(3000), "\n");
-    return out;
-  }
-
-  ~MembershipCluster() {
-    for (auto& p : proposers_) p->Stop();
-    for (auto& r : redis_) r->Stop();
   }
 
  private:
-  absl::Status StartProposer(const std::string& acceptors) {
-    for (int attempt = 0; attempt < 5; ++attempt) {
-      auto port = test_support::FreeLoopbackPort();
-      if (!port.ok()) return port.status();
-      ProcessSpec spec;
-      spec.binary = GRYADKA_PROPOSER_BIN;
-      spec.name = absl::StrCat("proposer", proposers_.size());
-      spec.args = {absl::StrCat("--listen=127.0.0.1:", *port), "--acceptors=" + acceptors,
-                   "--acceptor_timeout_ms=300", "--drain_timeout_ms=5000"};
-      auto p = ProcessHandle::Start(spec);
-      if (!p.ok()) return p.status();
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      if (!(*p)->Running()) continue;  // the port was taken meanwhile
-      proposers_.push_back(*std::move(p));
-      targets_.push_back(absl::StrCat("127.0.0.1:", *port));
-      return absl::OkStatus();
-    }
-    return absl::UnavailableError("could not start a proposer on a free port in 5 attempts\n" + Logs());
-  }
-
-  std::vector<std::unique_ptr<RedisProcess>> redis_;
-  std::vector<std::unique_ptr<ProcessHandle>> proposers_;
-  std::vector<std::string> targets_;
+  fs::path root_;
+  int versions_ = 0;
+  std::error_code ec_;
 };
 
-// One phase of the run, for the per-phase latency report.
-struct Phase {
-  std::string name;
-  int64_t start_us = 0;
-  int64_t end_us = 0;
-};
+TEST(MembershipIntegrationTest, StartsFromAMembershipFileAndFollowsItsSymlinkSwaps) {
+  ClusterOptions o;
+  o.proposers = 0;
+  o.acceptors_flag = false;
+  auto c = Cluster::Start(o);
+  ASSERT_TRUE(c.ok()) << c.status();
+  Cluster& cluster = **c;
+  const std::vector<std::string> acceptors = {Addr(cluster.redis(0)), Addr(cluster.redis(1)),
+                                              Addr(cluster.redis(2))};
+  ConfigMapDir dir;
+  dir.Publish(MembershipJson(acceptors, 1));
+  auto p = cluster.AddProposer({"--membership_file=" + dir.file(), "--membership_file_poll_ms=50"});
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_TRUE(cluster.WaitHealth(0, true).ok()) << cluster.Logs();
+  auto admin = AdminStub(cluster, 0);
+  v1::GetMembershipResponse r = GetMembership(*admin);
+  EXPECT_EQ(r.membership().epoch(), 1u);
+  EXPECT_EQ(r.source(), "file " + dir.file());
+  EXPECT_NE(r.proposer_id(), 0u);
+  auto client = cluster.NewClient(0);
+  ASSERT_TRUE(client->Put("k", "v1").ok());
 
-// Max and p99 latency (ms) and the longest gap without a successful answer (ms) within a phase.
-std::string PhaseReport(const sim::History& history, const Phase& phase) {
-  std::vector<int64_t> latencies_us;
-  std::vector<int64_t> ok_returns_us;
-  for (const sim::Operation& op : history.ops()) {
-    if (op.call_us < phase.start_us || op.call_us > phase.end_us) continue;
-    latencies_us.push_back(op.return_us - op.call_us);
-    if (op.outcome == sim::Outcome::kOk) ok_returns_us.push_back(op.return_us);
-  }
-  if (latencies_us.empty()) return absl::StrCat(phase.name, ": no calls");
-  std::sort(latencies_us.begin(), latencies_us.end());
-  std::sort(ok_returns_us.begin(), ok_returns_us.end());
-  int64_t gap_us = 0;
-  int64_t last = phase.start_us;
-  for (int64_t t : ok_returns_us) {
-    gap_us = std::max(gap_us, t - last);
-    last = t;
-  }
-  gap_us = std::max(gap_us, phase.end_us - last);
-  return absl::StrFormat("%-34s %6.1f s, %6d calls, p99 %6.1f ms, max %7.1f ms, longest gap "
-                         "without a success %7.1f ms",
-                         phase.name, (phase.end_us - phase.start_us) / 1e6, latencies_us.size(),
-                         latencies_us[latencies_us.size() * 99 / 100] / 1e3,
-                         latencies_us.back() / 1e3, gap_us / 1e3);
+  dir.Publish(MembershipJson(acceptors, 2, /*accept_quorum=*/3));
+  ASSERT_TRUE(WaitEpoch(*admin, 2)) << cluster.Logs();
+  EXPECT_EQ(GetMembership(*admin).membership().accept().quorum(), 3u);
+  // A lower epoch and an invalid file are ignored: the running membership stays.
+  dir.Publish(MembershipJson(acceptors, 1));
+  dir.Publish("{ not json");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(GetMembership(*admin).membership().epoch(), 2u);
+  auto got = client->Get("k");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->record.value, "v1");
 }
 
-TEST(MembershipIntegration, GrowShrinkReplaceAndResumeUnderLoadKeepEveryCallLinearizableAndOk) {
-  const auto test_start = std::chrono::steady_clock::now();
-  MembershipCluster cluster;
-  ASSERT_TRUE(cluster.Start(/*initial_acceptors=*/3, /*redis_total=*/5).ok()) << cluster.Logs();
-  auto addr = [&](int i) { return Addr(cluster.redis(i)); };
-
-  chaos::Recorder recorder;
-  chaos::WorkloadOptions load;
-  load.clients = 6;
-  load.affinity = chaos::Affinity::kMixed;
-  load.hot_keys = 4;
-  load.cold_keys = Soak() ? 2000 : 300;
-  load.call_deadline_ms = 10000;
-  chaos::Workload workload(load, cluster.targets(), &recorder);
-  ASSERT_TRUE(workload.Start().ok());
-  const int64_t hold_ms = Soak() ? kSoakHoldMs : kHoldMs;
-
-  std::vector<Phase> phases;
-  auto begin = [&](const std::string& name) {
-    phases.push_back({name, recorder.NowUs(), 0});
-  };
-  auto end = [&] { phases.back().end_us = recorder.NowUs(); };
-  auto hold = [&](const std::string& name) {
-    begin(name);
-    std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
-    end();
-  };
-  auto expect_ok = [&](const CtlRun& run, const std::string& what) {
-    EXPECT_EQ(run.exit_code, 0) << what << ":\n" << run.output << cluster.Logs();
-    std::cout << "$ gryadkactl membership " << what << "\n" << run.output;
-  };
-
-  hold("load, 3 acceptors");
-  begin("add R3 (3 -> 4)");
-  expect_ok(cluster.Ctl({"membership", "add", addr(3)}), "add R3");
-  end();
-  hold("load, 4 acceptors");
-
-  // 4 -> 5, killed while it rescans slowly, then run again.
-  begin("add R4 (4 -> 5), killed in rescan");
-  const CtlRun killed =
-      cluster.Ctl({"membership", "add", addr(4),
-                   absl::StrCat("--rescan_keys_per_second=", kSlowRescanKeysPerSecond)},
-                  [](const std::string& out) { return absl::StrContains(out, "  rescan: "); });
-  EXPECT_EQ(killed.exit_code, -1) << "gryadkactl was to be killed mid-rescan:\n" << killed.output;
-  std::cout << "$ gryadkactl membership add R4 (killed)\n" << killed.output;
-  const CtlRun status = cluster.Ctl({"membership", "status"});
-  EXPECT_EQ(status.exit_code, 0) << status.output;
-  EXPECT_TRUE(absl::StrContains(status.output, "change in progress")) << status.output;
-  EXPECT_TRUE(absl::StrContains(status.output, "membership add " + addr(4))) << status.output;
-  std::cout << "$ gryadkactl membership status (interrupted)\n" << status.output;
-  expect_ok(cluster.Ctl({"membership", "add", addr(4)}), "add R4 (again, to finish)");
-  end();
-  hold("load, 5 acceptors");
-
-  begin("remove R4 (5 -> 4)");
-  expect_ok(cluster.Ctl({"membership", "remove", addr(4)}), "remove R4");
-  end();
-  begin("remove R3 (4 -> 3)");
-  expect_ok(cluster.Ctl({"membership", "remove", addr(3)}), "remove R3");
-  end();
-  hold("load, 3 acceptors again");
-
-  // An acceptor dies; an empty new Redis takes its place.
-  begin("R1 killed (SIGKILL)");
-  cluster.redis(1).Kill();
-  std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
-  end();
-  absl::StatusOr<int> fresh = cluster.AddRedis();
-  ASSERT_TRUE(fresh.ok()) << fresh.status();
-  begin("replace dead R1 by empty R5");
-  expect_ok(cluster.Ctl({"membership", "replace", addr(1), addr(*fresh)}), "replace R1 R5");
-  end();
-  hold("load, R0 R2 R5");
-
-  workload.Stop();
-  begin("final reads");
-  const std::vector<uint64_t> final_reads = workload.ReadAll(/*threads=*/4, /*attempts_max=*/3);
-  end();
-
-  const CtlRun final_status = cluster.Ctl({"membership", "status"});
-  EXPECT_EQ(final_status.exit_code, 0) << final_status.output;
-  EXPECT_TRUE(absl::StrContains(final_status.output, "no change in progress")) << final_status.output;
-  EXPECT_TRUE(absl::StrContains(
-      final_status.output, absl::StrCat("prepare 2 of [", addr(0), ", ", addr(*fresh), ", ", addr(2), "]")))
-      << final_status.output;
-  std::cout << "$ gryadkactl membership status (end)\n" << final_status.output;
-
-  chaos::Recorder::Taken taken = recorder.Take();
-  EXPECT_EQ(taken.pending_at_close, 0u);
-  size_t failed = 0;
-  std::vector<std::string> failures;
-  for (const sim::Operation& op : taken.history.ops()) {
-    if (op.outcome == sim::Outcome::kOk) continue;
-    ++failed;
-    if (failures.size() < 10) {
-      failures.push_back(absl::StrCat("t=", op.call_us / 1000, " ms key ", op.key, ": ", op.error));
-    }
+TEST(MembershipIntegrationTest, AnInvalidMembershipFileStopsTheStartNamingTheFileAndTheSets) {
+  auto redis = test_support::RedisProcess::Start();
+  ASSERT_TRUE(redis.ok());
+  ConfigMapDir dir;
+  const std::string a = Addr(**redis);
+  dir.Publish(absl::StrCat("{\"epoch\": 1, \"prepare\": {\"acceptors\": [\"", a,
+                           "\", \"127.0.0.1:1\"], \"quorum\": 1}, \"accept\": {\"acceptors\": [\"",
+                           a, "\", \"127.0.0.1:1\"], \"quorum\": 1}}"));
+  auto port = test_support::FreeLoopbackPort();
+  ASSERT_TRUE(port.ok());
+  test_support::ProcessSpec spec;
+  spec.binary = GRYADKA_PROPOSER_BIN;
+  spec.args = {absl::StrCat("--listen=127.0.0.1:", *port), "--membership_file=" + dir.file()};
+  auto p = test_support::ProcessHandle::Start(spec);
+  ASSERT_TRUE(p.ok());
+  for (int i = 0; i < 100 && (*p)->Running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  EXPECT_EQ(failed, 0u) << "calls that failed:\n" << absl::StrJoin(failures, "\n");
-  EXPECT_EQ(final_reads.size(), workload.Keys().size());
+  ASSERT_FALSE((*p)->Running());
+  ASSERT_TRUE((*p)->exit_status().has_value());
+  EXPECT_NE(*(*p)->exit_status(), 0);
+  const std::string log = (*p)->LogTail();
+  EXPECT_TRUE(absl::StrContains(log, dir.file())) << log;
+  EXPECT_TRUE(absl::StrContains(log, "do not always intersect")) << log;
+}
 
-  const sim::LinearizabilityReport lin =
-      sim::CheckLinearizability(taken.history, core::Limits{});
-  EXPECT_EQ(lin.verdict, sim::Verdict::kLinearizable) << lin.Summary();
+TEST(MembershipIntegrationTest, SetMembershipIsACompareAndSetOnTheEpoch) {
+  auto c = Cluster::Start();
+  ASSERT_TRUE(c.ok()) << c.status();
+  Cluster& cluster = **c;
+  auto admin = AdminStub(cluster, 0);
+  v1::GetMembershipResponse start = GetMembership(*admin);
+  EXPECT_EQ(start.membership().epoch(), 0u);
+  EXPECT_EQ(start.source(), "flags");
 
-  std::cout << "calls: " << taken.history.ops().size() << ", failed: " << failed
-            << ", linearizability: " << sim::VerdictName(lin.verdict) << " over " << lin.keys.size()
-            << " keys\n";
-  for (const Phase& p : phases) std::cout << PhaseReport(taken.history, p) << "\n";
-  std::cout << "test wall time: "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::steady_clock::now() - test_start).count()
-            << " ms\n";
+  v1::SetMembershipRequest req;
+  req.set_expected_epoch(4);
+  *req.mutable_membership() = start.membership();
+  req.mutable_membership()->set_epoch(5);
+  v1::SetMembershipResponse resp;
+  grpc::Status s = admin->SetMembership(Ctx().get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "expected_epoch 4 is not the running epoch 0"))
+      << s.error_message();
+
+  req.set_expected_epoch(0);
+  req.mutable_membership()->mutable_prepare()->set_quorum(1);
+  s = admin->SetMembership(Ctx().get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "do not always intersect")) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), Addr(cluster.redis(0)))) << s.error_message();
+
+  req.mutable_membership()->mutable_prepare()->set_quorum(0);
+  req.mutable_membership()->mutable_accept()->set_quorum(3);
+  s = admin->SetMembership(Ctx().get(), req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.membership().epoch(), 5u);
+  ASSERT_TRUE(WaitEpoch(*admin, 5));
+  EXPECT_EQ(GetMembership(*admin).source(), "admin");
+  auto client = cluster.NewClient(0);
+  EXPECT_TRUE(client->Put("after", "cas").ok());
+  // The same epoch again is not higher: refused.
+  req.set_expected_epoch(5);
+  s = admin->SetMembership(Ctx().get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST(MembershipIntegrationTest, AProposerAtAnOldEpochIsFencedAndAdoptsTheAcceptorsMembership) {
+  ClusterOptions o;
+  o.proposers = 2;
+  auto c = Cluster::Start(o);
+  ASSERT_TRUE(c.ok()) << c.status();
+  Cluster& cluster = **c;
+  auto old_client = cluster.NewClient(1);
+  ASSERT_TRUE(old_client->Put("k", "before").ok());
+
+  auto admin = AdminStub(cluster, 0);
+  v1::Membership next = GetMembership(*admin).membership();
+  next.set_epoch(1);
+  next.mutable_accept()->set_quorum(3);
+  v1::SetMembershipRequest set;
+  set.set_expected_epoch(0);
+  *set.mutable_membership() = next;
+  v1::SetMembershipResponse set_resp;
+  ASSERT_TRUE(admin->SetMembership(Ctx().get(), set, &set_resp).ok());
+
+  v1::FenceAcceptorsRequest fence;
+  *fence.mutable_membership() = next;
+  fence.add_also("127.0.0.1:1");  // nothing listens there: reported, not fatal
+  v1::FenceAcceptorsResponse fenced;
+  grpc::Status s = admin->FenceAcceptors(Ctx().get(), fence, &fenced);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(fenced.acceptors_size(), 4);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(fenced.acceptors(i).ok()) << fenced.acceptors(i).error();
+    EXPECT_EQ(fenced.acceptors(i).min_epoch(), 1u);
+  }
+  EXPECT_EQ(fenced.acceptors(3).acceptor(), "127.0.0.1:1");
+  EXPECT_FALSE(fenced.acceptors(3).ok());
+  EXPECT_FALSE(fenced.acceptors(3).error().empty());
+
+  // Proposer 1 still runs epoch 0: its next round is refused, it adopts epoch 1 from the
+  // acceptor's reply, and the client's request succeeds.
+  auto admin1 = AdminStub(cluster, 1);
+  EXPECT_EQ(GetMembership(*admin1).membership().epoch(), 0u);
+  auto put = old_client->Put("k", "after");
+  EXPECT_TRUE(put.ok()) << put.status() << cluster.Logs();
+  v1::GetMembershipResponse r1 = GetMembership(*admin1);
+  EXPECT_EQ(r1.membership().epoch(), 1u);
+  EXPECT_EQ(r1.membership().accept().quorum(), 3u);
+  EXPECT_TRUE(absl::StartsWith(r1.source(), "acceptor 127.0.0.1:")) << r1.source();
+  auto got = cluster.NewClient(0)->Get("k");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->record.value, "after");
+}
+
+// Writes `n` keys "key-I" through `client` from kWriterThreads threads.
+void WriteKeys(const Client& client, int n) {
+  constexpr int kWriterThreads = 32;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kWriterThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t; i < n; i += kWriterThreads) {
+        if (!client.Put(absl::StrCat("key-", i), absl::StrCat("value-", i)).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+// The user keys of every register on `redis` (prefix "gryadka:", the meta key excluded).
+std::set<std::string> RegistersOn(test_support::RedisProcess& redis) {
+  std::set<std::string> keys;
+  auto conn = redis.Connect();
+  EXPECT_TRUE(conn.ok());
+  std::string cursor = "0";
+  do {
+    auto r = conn->Command({"SCAN", cursor, "MATCH", "gryadka:*", "COUNT", "1000"});
+    EXPECT_TRUE(r.ok() && r->elements.size() == 2);
+    if (!r.ok() || r->elements.size() != 2) break;
+    cursor = r->elements[0].str;
+    for (const auto& k : r->elements[1].elements) {
+      if (k.str != "gryadka:") keys.insert(k.str.substr(8));
+    }
+  } while (cursor != "0");
+  return keys;
+}
+
+// GRYADKA_RESCAN_TEST_KEYS overrides the number of keys (default 20,000), to measure the
+// rescan's rate on a larger data set; the rate is printed.
+int RescanTestKeys() {
+  const char* env = std::getenv("GRYADKA_RESCAN_TEST_KEYS");
+  int n = 0;
+  return env != nullptr && absl::SimpleAtoi(env, &n) && n > 0 ? n : 20000;
+}
+
+TEST(MembershipIntegrationTest, RescanCopiesEveryKeyToANewAcceptorAndResumesFromACursor) {
+  const int kKeys = RescanTestKeys();
+  ClusterOptions o;
+  o.acceptors = 4;  // the proposer starts with the first 3 (below); the 4th is the new one
+  o.proposers = 0;
+  auto c = Cluster::Start(o);
+  ASSERT_TRUE(c.ok()) << c.status();
+  Cluster& cluster = **c;
+  std::vector<std::string> old_set = {Addr(cluster.redis(0)), Addr(cluster.redis(1)),
+                                      Addr(cluster.redis(2))};
+  ASSERT_TRUE(cluster
+                  .AddProposer({"--accept_acceptors=" + absl::StrJoin(old_set, ","),
+                                "--prepare_acceptors=" + absl::StrJoin(old_set, ",")})
+                  .ok());
+  ASSERT_TRUE(cluster.WaitHealth(0, true).ok()) << cluster.Logs();
+  auto client = cluster.NewClient(0);
+  WriteKeys(*client, kKeys);
+  ASSERT_TRUE(RegistersOn(cluster.redis(3)).empty());
+
+  // Step 1 of growing to 4: accept on all 4, rescan pending from the old accept set.
+  auto admin = AdminStub(cluster, 0);
+  v1::Membership running = GetMembership(*admin).membership();
+  std::vector<std::string> target = old_set;
+  target.push_back(Addr(cluster.redis(3)));
+  auto plan = core::PlanMembershipChange(running, target);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_GE(plan->size(), 2u);
+  v1::SetMembershipRequest set;
+  set.set_expected_epoch(running.epoch());
+  *set.mutable_membership() = (*plan)[0].membership;
+  v1::SetMembershipResponse set_resp;
+  ASSERT_TRUE(admin->SetMembership(Ctx().get(), set, &set_resp).ok());
+  ASSERT_TRUE(WaitEpoch(*admin, 1));
+
+  // A rescan interrupted after its first page, then resumed from its cursor.
+  std::string cursor;
+  {
+    v1::RescanRequest req;
+    req.set_keys_per_second(4000);
+    req.set_expected_epoch(1);
+    auto ctx = Ctx(60000);
+    auto stream = admin->Rescan(ctx.get(), req);
+    v1::RescanProgress p;
+    while (stream->Read(&p)) {
+      if (!absl::EndsWith(p.cursor(), ":-:0")) {  // inside a source: a mid-scan cursor
+        cursor = p.cursor();
+        break;
+      }
+    }
+    ctx->TryCancel();
+    (void)stream->Finish();
+  }
+  ASSERT_FALSE(cursor.empty());
+  ASSERT_GT(RegistersOn(cluster.redis(3)).size(), 0u);
+
+  v1::RescanRequest bad;
+  bad.set_cursor("v1:1:9:-:0");
+  v1::RescanProgress p;
+  {
+    auto ctx = Ctx();
+    auto stream = admin->Rescan(ctx.get(), bad);
+    while (stream->Read(&p)) {
+    }
+    grpc::Status s = stream->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_TRUE(absl::StrContains(s.error_message(), "'9' is not a source index")) << s.error_message();
+  }
+
+  v1::RescanRequest resume;
+  resume.set_cursor(cursor);
+  resume.set_keys_per_second(1000000);
+  bool done = false;
+  {
+    auto ctx = Ctx(60000);
+    auto stream = admin->Rescan(ctx.get(), resume);
+    while (stream->Read(&p)) done = p.done();
+    grpc::Status s = stream->Finish();
+    ASSERT_TRUE(s.ok()) << s.error_message() << cluster.Logs();
+  }
+  EXPECT_TRUE(done);
+  std::cout << "rescan of " << kKeys << " keys resumed: " << p.keys_rewritten()
+            << " key reads at " << p.keys_per_second() << " keys/s" << std::endl;
+  EXPECT_EQ(p.acceptors_total(), 2u);  // 3 - 2 + 1 sources cover every quorum of the old set
+  EXPECT_EQ(p.acceptors_done(), 2u);
+  EXPECT_EQ(p.keys_skipped(), 0u);
+  std::set<std::string> on_new = RegistersOn(cluster.redis(3));
+  EXPECT_EQ(on_new.size(), static_cast<size_t>(kKeys));
+  int missing = 0;
+  for (int i = 0; i < kKeys; ++i) missing += on_new.count(absl::StrCat("key-", i)) == 0;
+  EXPECT_EQ(missing, 0);
+  // The register there holds the value (through the accept of a read round).
+  auto conn = cluster.redis(3).Connect();
+  ASSERT_TRUE(conn.ok());
+  auto v = conn->Command({"HEXISTS", "gryadka:key-17", "v"});
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->integer, 1);
 }
 
 }  // namespace
