@@ -137,6 +137,7 @@ void Shard::ApplyMembership(std::shared_ptr<const AppliedMembership> m) {
   }
   membership_ = std::move(m);
   core_.Reconfigure(membership_->config);
+  older_rounds_possible_ = true;
   if (index_ == 0) {
     Log(LogLevel::kDebug, "shards run the new membership",
         {{"epoch", absl::StrCat(membership_->membership.epoch())}});
@@ -144,8 +145,15 @@ void Shard::ApplyMembership(std::shared_ptr<const AppliedMembership> m) {
   RefreshSnapshot();
 }
 
-void Shard::CloseRetiredAcceptors() {
-  if (core_.rounds_in_older_epochs() != 0) return;
+size_t Shard::RoundsInOlderEpochs() {
+  if (!older_rounds_possible_) return 0;
+  const size_t n = core_.rounds_in_older_epochs();
+  older_rounds_possible_ = n != 0;
+  return n;
+}
+
+void Shard::CloseRetiredAcceptors(size_t rounds_in_older_epochs) {
+  if (rounds_in_older_epochs != 0) return;
   const std::vector<core::AcceptorId>& members = membership_->members;
   for (size_t id = 0; id < acceptors_.size(); ++id) {
     if (!acceptors_[id] || std::binary_search(members.begin(), members.end(),
@@ -260,11 +268,12 @@ void Shard::OnTimer() {
 }
 
 void Shard::OnPeriodic() {
-  CloseRetiredAcceptors();
-  RefreshSnapshot();
+  const size_t older = RefreshSnapshot();
+  CloseRetiredAcceptors(older);
 }
 
-void Shard::RefreshSnapshot() {
+size_t Shard::RefreshSnapshot() {
+  const size_t older = RoundsInOlderEpochs();
   std::vector<bool> healthy(acceptors_.size());
   for (size_t i = 0; i < acceptors_.size(); ++i) healthy[i] = acceptors_[i] && acceptors_[i]->Healthy();
   std::lock_guard<std::mutex> lock(stats_mu_);
@@ -272,8 +281,9 @@ void Shard::RefreshSnapshot() {
   snapshot_.requests_in_flight = core_.requests_in_flight();
   snapshot_.cache_entries = core_.cache_entries();
   snapshot_.epoch = membership_->membership.epoch();
-  snapshot_.rounds_in_older_epochs = core_.rounds_in_older_epochs();
+  snapshot_.rounds_in_older_epochs = older;
   snapshot_.healthy = std::move(healthy);
+  return older;
 }
 
 Shard::Snapshot Shard::TakeSnapshot() const {

@@ -101,9 +101,13 @@ class Shard {
   void DrainInbox();
   void ApplyMembership(std::shared_ptr<const AppliedMembership> membership);
   // Closes connections to acceptors outside the running membership once no round uses them.
-  void CloseRetiredAcceptors();
+  void CloseRetiredAcceptors(size_t rounds_in_older_epochs);
+  // core_.rounds_in_older_epochs() (O(keys in flight)), computed only while it can be non-zero:
+  // from a Reconfigure until it is first seen 0 (new rounds always run the current epoch).
+  size_t RoundsInOlderEpochs();
   std::unique_ptr<acceptor::Acceptor> NewAcceptor(core::AcceptorId id, const std::string& address);
-  void RefreshSnapshot();
+  // Returns the rounds in older epochs it recorded.
+  size_t RefreshSnapshot();
   void PassFenceNotice();
   void OnReply(const core::AcceptorReply& reply);
   void Flush();
@@ -138,6 +142,7 @@ class Shard {
   std::shared_ptr<const AppliedMembership> membership_;
   core::Proposer core_;
   std::vector<std::unique_ptr<acceptor::Acceptor>> acceptors_;  // by AcceptorId; null = closed
+  bool older_rounds_possible_ = false;
   absl::flat_hash_map<uint64_t, Done> pending_;
   uint64_t next_request_id_ = 1;
   bool in_flush_ = false;
