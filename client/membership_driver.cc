@@ -1,6 +1,8 @@
 #include "client/membership_driver.h"
 
 #include <algorithm>
+#include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -43,6 +45,7 @@ class Driver {
     }
     absl::StatusOr<std::vector<std::string>> target = TargetAcceptors(c_.args, running_.prepare());
     if (!target.ok()) return target.status();
+    if (absl::Status s = CheckNoOtherChange(*target); !s.ok()) return s;
     absl::StatusOr<std::vector<core::MembershipStep>> plan =
         core::PlanMembershipChange(running_, *target);
     if (!plan.ok()) return plan.status();
@@ -71,6 +74,21 @@ class Driver {
   }
 
  private:
+  // A change in progress moved the accept set to its target first: another target now would
+  // change the accept set again before the rescan and the prepare step of the first change.
+  absl::Status CheckNoOtherChange(const std::vector<std::string>& target) const {
+    if (!ChangeInProgress(running_).has_value()) return absl::OkStatus();
+    const std::set<std::string> accept(running_.accept().acceptors().begin(),
+                                       running_.accept().acceptors().end());
+    if (accept == std::set<std::string>(target.begin(), target.end())) return absl::OkStatus();
+    const std::optional<std::string> finish = FinishCommand(running_);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "a change to [", absl::StrJoin(running_.accept().acceptors(), ", "),
+        "] is in progress (", DescribeMembership(running_), "); finish it first",
+        finish.has_value() ? absl::StrCat(" with: membership ", *finish) : "",
+        ", then run this command"));
+  }
+
   // Reads every proposer. Two targets that reach the same process (same proposer_id, e.g.
   // "localhost:8080" and "127.0.0.1:8080") are one proposer: the second is dropped.
   absl::Status ReadAll() {

@@ -427,6 +427,20 @@ TEST(RunMembership, ProposersThatNeverDrainTimeOutNamingThem) {
   EXPECT_TRUE(absl::StrContains(s.message(), "rounds in older epochs")) << s;
 }
 
+TEST(RunMembership, AnotherCommandWhileAChangeIsInProgressIsRefusedWithTheFinishingCommand) {
+  const auto plan = *core::PlanMembershipChange(kAbc, {"a:1", "b:1", "c:1", "d:1"});
+  Fixture f(2, plan[0].membership);  // "add d:1" stopped after its first step
+  absl::Status s = f.Run(MembershipAction::kRemove, {"b:1"});
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "finish it first with: membership add d:1")) << s;
+  EXPECT_EQ(f.proposers[0]->set_calls, 0);
+  ASSERT_TRUE(f.Run(MembershipAction::kAdd, {"d:1"}).ok()) << f.Out();
+  ASSERT_TRUE(f.Run(MembershipAction::kRemove, {"b:1"}).ok()) << f.Out();
+  EXPECT_TRUE(SameMembership(f.proposers[1]->membership(),
+                             MajorityMembership({"a:1", "c:1", "d:1"}, 4)))
+      << core::DescribeMembership(f.proposers[1]->membership());
+}
+
 TEST(RunMembership, TwoTargetsOfOneProposerCountOnce) {
   Fixture f(3, kAbc);
   f.proposers[0]->proposer_id = 7;
