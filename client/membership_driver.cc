@@ -33,15 +33,17 @@ class Driver {
   explicit Driver(const MembershipContext& c) : c_(c) {}
 
   absl::Status Run() {
-    if (absl::Status s = ReadAll(); !s.ok()) return s;
+    const bool status = c_.args.action == MembershipAction::kStatus;
+    absl::Status unreachable = ReadAll(/*tolerate_unreachable=*/status);
+    if (!unreachable.ok() && (!status || reports_.empty())) return unreachable;
     absl::StatusOr<v1::Membership> running = RunningMembership(reports_);
     if (!running.ok()) return running.status();
     running_ = *running;
-    if (c_.args.action == MembershipAction::kStatus) {
+    if (status) {
       for (const std::string& line : StatusLines(reports_, running_, c_.command_prefix)) {
         c_.print(line);
       }
-      return absl::OkStatus();
+      return unreachable;
     }
     absl::StatusOr<std::vector<std::string>> target = TargetAcceptors(c_.args, running_.prepare());
     if (!target.ok()) return target.status();
@@ -91,11 +93,19 @@ class Driver {
 
   // Reads every proposer. Two targets that reach the same process (same proposer_id, e.g.
   // "localhost:8080" and "127.0.0.1:8080") are one proposer: the second is dropped.
-  absl::Status ReadAll() {
+  // With `tolerate_unreachable` (status), a proposer that does not answer gets a line and the
+  // others are still read; the first such error is returned at the end.
+  absl::Status ReadAll(bool tolerate_unreachable) {
     std::vector<ProposerAdmin*> distinct;
+    absl::Status first_error;
     for (ProposerAdmin* p : c_.proposers) {
       absl::StatusOr<v1::GetMembershipResponse> r = p->GetMembership(c_.call_deadline_ms);
-      if (!r.ok()) return Unreachable(*p, r.status());
+      if (!r.ok()) {
+        if (!tolerate_unreachable) return Unreachable(*p, r.status());
+        c_.print(absl::StrCat("proposer ", p->name(), ": does not answer: ", r.status().ToString()));
+        if (first_error.ok()) first_error = Unreachable(*p, r.status());
+        continue;
+      }
       const auto same = std::find_if(reports_.begin(), reports_.end(), [&](const ProposerReport& x) {
         return r->proposer_id() != 0 && x.response.proposer_id() == r->proposer_id();
       });
@@ -108,7 +118,7 @@ class Driver {
       reports_.push_back({p->name(), *std::move(r)});
     }
     proposers_ = std::move(distinct);
-    return absl::OkStatus();
+    return first_error;
   }
 
   // Makes `p` run `target` (compare-and-set from the epoch it runs). A proposer that already

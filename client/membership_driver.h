@@ -17,7 +17,9 @@
 //        its last cursor, on the next proposer, at most kRescanAttemptsMax times.
 //   Every step prints one line when it starts and one when it is done.
 //
-// A proposer that does not answer stops the command with an error naming it: every proposer
+// `status` prints every proposer that answers (a line for each one that does not, and then an
+// error naming it). For the other commands a proposer that does not answer stops the command
+// with an error naming it: every proposer
 // must take every step (or be left out of the list on purpose — the acceptors' fence then stops
 // its rounds, and it adopts the new configuration from their refusal).
 //

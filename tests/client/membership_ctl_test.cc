@@ -452,6 +452,17 @@ TEST(RunMembership, TwoTargetsOfOneProposerCountOnce) {
   EXPECT_EQ(f.proposers[1]->set_calls, 0);
 }
 
+TEST(RunMembership, StatusPrintsTheProposersThatAnswerAndFailsNamingTheOthers) {
+  Fixture f(3, kAbc);
+  f.proposers[1]->down = true;
+  absl::Status s = f.Run(MembershipAction::kStatus, {});
+  EXPECT_TRUE(absl::IsUnavailable(s)) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "proposer p1:80 did not answer")) << s;
+  EXPECT_TRUE(absl::StrContains(f.Out(), "proposer p1:80: does not answer: UNAVAILABLE")) << f.Out();
+  EXPECT_TRUE(absl::StrContains(f.Out(), "proposer p2:80: epoch 0")) << f.Out();
+  EXPECT_EQ(f.out.back(), "no change in progress");
+}
+
 TEST(RunMembership, StatusPrintsEveryProposer) {
   Fixture f(2, kAbc);
   ASSERT_TRUE(f.Run(MembershipAction::kStatus, {}).ok());
