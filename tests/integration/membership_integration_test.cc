@@ -3,7 +3,11 @@
 // compare-and-set; FenceAcceptors fencing a proposer that missed a step, which then adopts the
 // acceptors' membership; Rescan copying every key to a new, empty acceptor, resumed from a
 // cursor. Cost: ~20-30 s in total (the rescan test writes 20,000 keys).
+#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -200,12 +204,37 @@ TEST(MembershipIntegrationTest, SetMembershipIsACompareAndSetOnTheEpoch) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+// The body of http://127.0.0.1:port/metrics ("" if it cannot be fetched).
+std::string FetchMetrics(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string req = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
+      char buf[4096];
+      ssize_t n;
+      while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  return out;
+}
+
 TEST(MembershipIntegrationTest, AProposerAtAnOldEpochIsFencedAndAdoptsTheAcceptorsMembership) {
-  ClusterOptions o;
-  o.proposers = 2;
-  auto c = Cluster::Start(o);
+  auto c = Cluster::Start();
   ASSERT_TRUE(c.ok()) << c.status();
   Cluster& cluster = **c;
+  auto metrics_port = test_support::FreeLoopbackPort();
+  ASSERT_TRUE(metrics_port.ok());
+  ASSERT_TRUE(cluster.AddProposer({absl::StrCat("--metrics_listen=127.0.0.1:", *metrics_port)}).ok());
+  ASSERT_TRUE(cluster.WaitHealth(1, true).ok()) << cluster.Logs();
   auto old_client = cluster.NewClient(1);
   ASSERT_TRUE(old_client->Put("k", "before").ok());
 
@@ -247,6 +276,12 @@ TEST(MembershipIntegrationTest, AProposerAtAnOldEpochIsFencedAndAdoptsTheAccepto
   auto got = cluster.NewClient(0)->Get("k");
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->record.value, "after");
+  const std::string metrics = FetchMetrics(*metrics_port);
+  EXPECT_TRUE(absl::StrContains(metrics, "gryadka_membership_epoch 1")) << metrics;
+  EXPECT_TRUE(absl::StrContains(metrics, "gryadka_fenced_replies_total")) << metrics;
+  EXPECT_FALSE(absl::StrContains(metrics, "gryadka_fenced_replies_total 0\n")) << metrics;
+  EXPECT_TRUE(absl::StrContains(metrics, "gryadka_rescan_keys_total{result=\"rewritten\"} 0"))
+      << metrics;
 }
 
 // Writes `n` keys "key-I" through `client` from kWriterThreads threads.
