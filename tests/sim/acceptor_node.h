@@ -4,7 +4,8 @@
 // requests that were waiting; a paused acceptor (a stopped process, a long GC or fsync) queues
 // what arrives and handles it, in arrival order, when it resumes. A Lua acceptor may also hold
 // arrivals for a short batch window (Collect/TakePending) so the cluster runs them as batch
-// script calls. Thread-compatible.
+// script calls. Fencing (docs/protocol.md; the operator's fence call) and the rescan's key listing
+// go to the acceptor itself, as the admin connection does in production. Thread-compatible.
 #pragma once
 
 #include <deque>
@@ -59,11 +60,23 @@ class AcceptorNode {
 
   bool lua() const { return lua_ != nullptr; }
 
+  // The operator's fence call: raises the minimum epoch to `epoch` (never lowers it) and stores
+  // `config` with it; returns the state after the call. State survives crashes (durable).
+  struct FenceResult {
+    uint64_t min_epoch = 0;
+    std::string config;
+  };
+  FenceResult Fence(uint64_t epoch, const std::string& config);
+  // Every register key (user keys, sorted), as the rescan's SCAN lists them: registers only,
+  // never the fence record.
+  std::vector<std::string> Keys() const;
+
  private:
   State state_ = State::kUp;
   uint64_t epoch_ = 0;
   acceptor::MemoryAcceptor memory_;
   std::unique_ptr<LuaAcceptor> lua_;  // null: the memory acceptor serves
+  FenceResult fence_;
   std::deque<Queued> queue_;
   std::vector<Queued> pending_;
 };

@@ -175,6 +175,19 @@ bool RunOne(const std::string& self, const SimParams& params, const Flags& flags
       static_cast<unsigned long long>(r.retries_marks_evicted),
       static_cast<unsigned long long>(r.accepts_not_applied), r.heal_us / 1e6, r.end_us / 1e6,
       static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.digest));
+  if (params.membership != MembershipChange::kNone) {
+    std::printf(
+        "  membership: changes=%llu configure-steps=%llu rescans=%llu keys-rescanned=%llu "
+        "fence-retries=%llu fence-adoptions=%llu missed-proposer-adoptions=%llu final-epoch=%llu\n",
+        static_cast<unsigned long long>(r.membership_changes),
+        static_cast<unsigned long long>(r.configure_steps),
+        static_cast<unsigned long long>(r.rescan_steps),
+        static_cast<unsigned long long>(r.keys_rescanned),
+        static_cast<unsigned long long>(r.fence_retries),
+        static_cast<unsigned long long>(r.fence_adoptions),
+        static_cast<unsigned long long>(r.missed_proposer_fence_adoptions),
+        static_cast<unsigned long long>(r.final_epoch));
+  }
   if (!r.passed || (params.expect_violation && !flags.quiet)) {
     std::printf("%s", r.details.c_str());
   }
