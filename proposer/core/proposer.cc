@@ -25,54 +25,51 @@ struct Proposer::Attempt {
   std::vector<v1::ChangeQueryResponse> responses;  // per batch member, as that attempt computed
 };
 
-// The requests of one key combined into one round, retried until done.
-struct Proposer::Batch {
-  enum class Phase { kBackoff, kPrepare, kAccept };
-  std::vector<Member> members;
-  std::vector<Attempt> unresolved;
-  Phase phase = Phase::kBackoff;
-  int consecutive_failures = 0;    // for the backoff exponent
-  int unavailable_rounds = 0;      // consecutive failures without any conflict
+// What a round writes once it knows the current register, and what it answers.
+struct Proposer::AcceptInFlight {
+  internal::StoredRegister new_reg;
+  Ballot next;  // the promise the accept asks for (zero = none; 1-RTT off)
+  bool changing = false;
+  int resolved_attempt = -1;  // index into Batch::unresolved found applied; its responses answer
+  std::vector<v1::ChangeQueryResponse> responses;  // this attempt's, per member
+};
 
-  // The current phase.
-  uint64_t msg_id = 0;
+// One attempt of a batch: a prepare (skipped on the 1-RTT path), then an accept, both under the
+// configuration the round started with.
+struct Proposer::Round {
+  enum class Phase { kPrepare, kAccept };
+  std::shared_ptr<const ProposerConfig> config;  // the snapshot; never null
   Ballot ballot;
-  Ballot next;
   bool one_rtt = false;
+
+  // The phase in flight.
+  Phase phase = Phase::kPrepare;
+  uint64_t msg_id = 0;
+  Tally tally;
   int64_t phase_started_ms = 0;
   int64_t phase_deadline_ms = 0;
   int64_t straggler_deadline_ms = -1;  // armed once the phase hinges on silent acceptors
-  int64_t backoff_until_ms = 0;
-  std::vector<AcceptorId> phase_set;
-  int phase_quorum = 0;
-  std::vector<bool> answered;                          // by acceptor id
-  std::vector<std::pair<AcceptorId, Ballot>> oks;      // prepare: accepted ballot per ok
-  int failures = 0;
+  std::vector<std::pair<AcceptorId, Ballot>> accepted;  // prepare: accepted ballot per ok
+  Ballot best_ballot;
+  std::string best_value;
   bool conflict = false;
   bool maybe_applied = false;  // accept: some acceptor took it or may have
   std::vector<std::string> errors;
   absl::Status invalid;  // first kInvalidState seen in this phase
-  Ballot best_ballot;
-  std::string best_value;
 
-  // The accept in flight.
-  bool changing = false;
-  int resolved_attempt = -1;  // index into `unresolved` found applied; its responses answer
-  internal::StoredRegister new_reg;
-  std::vector<v1::ChangeQueryResponse> responses;  // this attempt's, per member
+  std::optional<AcceptInFlight> accept;  // once the register is known
 
-  void ResetPhase(int num_acceptors) {
-    answered.assign(num_acceptors, false);
-    oks.clear();
-    failures = 0;
-    conflict = false;
-    maybe_applied = false;
-    errors.clear();
-    invalid = absl::OkStatus();
-    best_ballot = Ballot{};
-    best_value.clear();
-    straggler_deadline_ms = -1;
-  }
+  const ProposerConfig& cfg() const { return *config; }
+};
+
+// The requests of one key combined into one round, retried until done.
+struct Proposer::Batch {
+  std::vector<Member> members;
+  std::vector<Attempt> unresolved;
+  int consecutive_failures = 0;  // for the backoff exponent
+  int unavailable_rounds = 0;    // consecutive failures without any conflict
+  int64_t backoff_until_ms = 0;  // when `round` is null
+  std::unique_ptr<Round> round;  // null while backing off between attempts
 };
 
 struct Proposer::KeyState {
@@ -85,10 +82,6 @@ struct Proposer::KeyState {
 
 namespace {
 
-bool Contains(const std::vector<AcceptorId>& set, AcceptorId a) {
-  return std::find(set.begin(), set.end(), a) != set.end();
-}
-
 v1::Record PublicRecord(const internal::StoredRegister& reg) {
   v1::Record r;
   r.set_value(reg.value());
@@ -99,13 +92,18 @@ v1::Record PublicRecord(const internal::StoredRegister& reg) {
 }  // namespace
 
 Proposer::Proposer(ProposerConfig config, uint64_t proposer_id, uint64_t seed)
-    : config_(std::move(config)),
+    : config_(std::make_shared<const ProposerConfig>(std::move(config))),
       proposer_id_(proposer_id),
       rng_(seed),
-      acceptor_up_(config_.num_acceptors, true) {}
+      cache_(config_->cache_entries_max, config_->cache_bytes_max) {}
 
 void Proposer::SetAcceptorUp(AcceptorId id, bool up) {
-  if (id >= 0 && id < static_cast<int>(acceptor_up_.size())) acceptor_up_[id] = up;
+  if (id < 0) return;
+  if (up) {
+    acceptors_down_.erase(id);
+  } else {
+    acceptors_down_.insert(id);
+  }
 }
 
 Proposer::~Proposer() = default;
@@ -145,11 +143,11 @@ void Proposer::RearmKey(KeyState& ks) {
     for (const Member& m : b.members) {
       if (!m.done) consider(m.req.deadline_ms);
     }
-    if (b.phase == Batch::Phase::kBackoff) {
+    if (!b.round) {
       consider(b.backoff_until_ms);
     } else {
-      consider(b.phase_deadline_ms);
-      if (b.straggler_deadline_ms >= 0) consider(b.straggler_deadline_ms);
+      consider(b.round->phase_deadline_ms);
+      if (b.round->straggler_deadline_ms >= 0) consider(b.round->straggler_deadline_ms);
     }
   }
   SetTimer(ks, at);
@@ -169,23 +167,24 @@ void Proposer::Submit(ClientRequest request, int64_t now_ms) {
     ++stats_.requests_failed;
     completions_.push_back(Completion{request.id, std::move(s), {}});
   };
-  if (auto s = ValidateRequest(request.key, request.change, request.query, config_.limits); !s.ok()) {
+  const ProposerConfig& cfg = *config_;
+  if (auto s = ValidateRequest(request.key, request.change, request.query, cfg.limits); !s.ok()) {
     return reject(std::move(s));
   }
   if (request.deadline_ms <= now_ms) {
     return reject(absl::DeadlineExceededError("deadline already passed on arrival; nothing was written"));
   }
-  if (requests_in_flight_ >= config_.requests_max) {
+  if (requests_in_flight_ >= cfg.requests_max) {
     return reject(absl::ResourceExhaustedError(absl::StrCat(
-        "proposer is at its limit of ", config_.requests_max,
+        "proposer is at its limit of ", cfg.requests_max,
         " requests in flight; nothing was written, retry later or add proposers")));
   }
   const std::string key = request.key;
   KeyState& ks = StateFor(key);
-  if (ks.queue.size() >= config_.queue_per_key_max) {
+  if (ks.queue.size() >= cfg.queue_per_key_max) {
     return reject(absl::ResourceExhaustedError(absl::StrCat(
         "key has ", ks.queue.size(), " requests queued at this proposer (limit ",
-        config_.queue_per_key_max, "); nothing was written, retry later")));
+        cfg.queue_per_key_max, "); nothing was written, retry later")));
   }
   ++requests_in_flight_;
   Wake(ks, request.deadline_ms);
@@ -209,7 +208,7 @@ void Proposer::Complete(Member& m, absl::Status status, const v1::ChangeQueryRes
 void Proposer::MaybeStartBatch(const std::string& key, KeyState& ks, int64_t now_ms) {
   if (ks.batch || ks.queue.empty()) return;
   ks.batch = std::make_unique<Batch>();
-  while (!ks.queue.empty() && ks.batch->members.size() < config_.batch_ops_max) {
+  while (!ks.queue.empty() && ks.batch->members.size() < config_->batch_ops_max) {
     ks.batch->members.push_back(std::move(ks.queue.front()));
     ks.queue.pop_front();
   }
@@ -219,55 +218,66 @@ void Proposer::MaybeStartBatch(const std::string& key, KeyState& ks, int64_t now
 void Proposer::StartAttempt(const std::string& key, KeyState& ks, int64_t now_ms) {
   Batch& b = *ks.batch;
   ++stats_.rounds_started;
-  b.resolved_attempt = -1;
-  int accept_set_up = 0;
-  for (AcceptorId a : config_.accept_set) accept_set_up += acceptor_up_[a];
-  if (config_.one_rtt && accept_set_up >= config_.accept_quorum) {
-    if (std::optional<CacheEntry> cached = TakeCached(key)) {
-      // We hold a promise for cached->next on a prepare quorum, made by the accept that wrote
-      // cached->reg: that accept served as this round's prepare.
+  b.round = std::make_unique<Round>();
+  Round& r = *b.round;
+  r.config = config_;
+  const ProposerConfig& cfg = r.cfg();
+  if (cfg.one_rtt &&
+      QuorumIn(cfg.accept_set, cfg.accept_quorum, [this](AcceptorId a) { return AcceptorUp(a); })) {
+    if (std::optional<CachedPromise> cached = cache_.Take(key, cfg.epoch)) {
+      // We hold a promise for cached->next on a prepare quorum of this epoch, made by the accept
+      // that wrote cached->reg: that accept served as this round's prepare.
       ++stats_.rounds_one_rtt;
-      b.ballot = cached->next;
-      b.one_rtt = true;
+      r.ballot = cached->next;
+      r.one_rtt = true;
       ApplyAndAccept(key, ks, cached->reg, /*chosen=*/false, now_ms);
       return;
     }
   }
   ++stats_.rounds_two_rtt;
-  b.ballot = NewBallot();
-  b.one_rtt = false;
-  b.phase = Batch::Phase::kPrepare;
+  r.ballot = NewBallot();
+  r.one_rtt = false;
   SendPhase(key, ks, AcceptorRequest::Kind::kPrepare, now_ms);
 }
 
 void Proposer::SendPhase(const std::string& key, KeyState& ks, AcceptorRequest::Kind kind,
                          int64_t now_ms) {
-  Batch& b = *ks.batch;
-  if (b.msg_id != 0) msg_keys_.erase(b.msg_id);
-  b.msg_id = next_msg_id_++;
-  msg_keys_[b.msg_id] = key;
+  Round& r = *ks.batch->round;
+  const ProposerConfig& cfg = r.cfg();
+  if (r.msg_id != 0) msg_keys_.erase(r.msg_id);
+  r.msg_id = next_msg_id_++;
+  msg_keys_[r.msg_id] = key;
   const bool prepare = kind == AcceptorRequest::Kind::kPrepare;
-  b.phase_set = prepare ? config_.prepare_set : config_.accept_set;
-  b.phase_quorum = prepare ? config_.prepare_quorum : config_.accept_quorum;
-  b.ResetPhase(config_.num_acceptors);
+  r.phase = prepare ? Round::Phase::kPrepare : Round::Phase::kAccept;
+  r.tally = prepare ? Tally(cfg.prepare_set, cfg.prepare_quorum)
+                    : Tally(cfg.accept_set, cfg.accept_quorum);
+  r.accepted.clear();
+  r.best_ballot = Ballot{};
+  r.best_value.clear();
+  r.conflict = false;
+  r.maybe_applied = false;
+  r.errors.clear();
+  r.invalid = absl::OkStatus();
+  r.straggler_deadline_ms = -1;
   std::string value;
-  if (!prepare) value = b.new_reg.SerializeAsString();
-  for (AcceptorId a : b.phase_set) {
+  if (!prepare) value = r.accept->new_reg.SerializeAsString();
+  for (AcceptorId a : r.tally.set()) {
     AcceptorRequest m;
     m.kind = kind;
     m.acceptor = a;
-    m.msg_id = b.msg_id;
+    m.msg_id = r.msg_id;
     m.key = key;
-    m.ballot = b.ballot;
+    m.ballot = r.ballot;
+    m.epoch = cfg.epoch;
     if (!prepare) {
       m.value = value;
-      m.next = b.next;
+      m.next = r.accept->next;
     }
     outbox_.push_back(std::move(m));
   }
-  b.phase_started_ms = now_ms;
-  b.phase_deadline_ms = now_ms + config_.round_timeout_ms;
-  Wake(ks, b.phase_deadline_ms);
+  r.phase_started_ms = now_ms;
+  r.phase_deadline_ms = now_ms + cfg.round_timeout_ms;
+  Wake(ks, r.phase_deadline_ms);
 }
 
 void Proposer::OnReply(const AcceptorReply& reply, int64_t now_ms) {
@@ -275,111 +285,103 @@ void Proposer::OnReply(const AcceptorReply& reply, int64_t now_ms) {
   if (it == msg_keys_.end()) return;  // late, duplicated or superseded
   const std::string key = it->second;
   auto ks_it = keys_.find(key);
-  if (ks_it == keys_.end() || !ks_it->second->batch) return;
+  if (ks_it == keys_.end() || !ks_it->second->batch || !ks_it->second->batch->round) return;
   KeyState& ks = *ks_it->second;
-  Batch& b = *ks.batch;
-  if (b.msg_id != reply.msg_id || reply.acceptor < 0 ||
-      reply.acceptor >= static_cast<int>(b.answered.size()) || b.answered[reply.acceptor] ||
-      !Contains(b.phase_set, reply.acceptor)) {
-    return;
-  }
-  b.answered[reply.acceptor] = true;
-  AcceptorReply::Status status = reply.status;
-  if (b.phase == Batch::Phase::kAccept && status == AcceptorReply::Status::kConflict &&
-      (reply.ballot == b.ballot || (!b.next.IsZero() && reply.ballot == b.next))) {
-    // Only our own accept sets accepted = our ballot or promised = our next: an earlier copy of
-    // this very request was applied there (a duplicate delivery). That is an acceptance.
-    status = AcceptorReply::Status::kOk;
-  }
-  switch (status) {
-    case AcceptorReply::Status::kOk:
-      break;
-    case AcceptorReply::Status::kConflict:
-      ++b.failures;
-      b.conflict = true;
-      // An accept refused now may have been applied by an earlier copy of the same request.
-      if (b.phase == Batch::Phase::kAccept) b.maybe_applied = true;
-      counter_ = std::max(counter_, reply.ballot.counter);  // fast-forward past the rival
-      break;
-    case AcceptorReply::Status::kError:
-      ++b.failures;
-      b.errors.push_back(reply.error);
-      b.maybe_applied |= reply.maybe_applied;
-      break;
-    case AcceptorReply::Status::kInvalidState:
-      ++b.failures;
-      b.errors.push_back(reply.error);
-      if (b.invalid.ok()) b.invalid = absl::FailedPreconditionError(reply.error);
-      break;
-  }
-  if (b.phase == Batch::Phase::kPrepare) {
-    OnPrepareReply(key, ks, reply, now_ms);
-  } else if (b.phase == Batch::Phase::kAccept) {
-    AcceptorReply effective = reply;
-    effective.status = status;
+  Round& r = *ks.batch->round;
+  // Only the phase in flight, only acceptors it asked, only their first answer.
+  if (r.msg_id != reply.msg_id || !r.tally.Awaits(reply.acceptor)) return;
+  AcceptorReply effective = reply;
+  effective.status = RecordReply(r, reply);
+  if (r.phase == Round::Phase::kPrepare) {
+    OnPrepareReply(key, ks, effective, now_ms);
+  } else {
     OnAcceptReply(key, ks, effective, now_ms);
   }
   MaybeEraseKey(key);
 }
 
-void Proposer::OnPrepareReply(const std::string& key, KeyState& ks, const AcceptorReply& r,
-                              int64_t now_ms) {
-  Batch& b = *ks.batch;
-  if (r.status == AcceptorReply::Status::kConflict) ++stats_.prepare_conflicts;
-  if (r.status == AcceptorReply::Status::kOk) {
-    if (b.oks.empty() || r.ballot > b.best_ballot) {
-      b.best_ballot = r.ballot;
-      b.best_value = r.value;
-    }
-    b.oks.emplace_back(r.acceptor, r.ballot);
+AcceptorReply::Status Proposer::RecordReply(Round& r, const AcceptorReply& reply) {
+  AcceptorReply::Status status = reply.status;
+  const bool accept = r.phase == Round::Phase::kAccept;
+  if (accept && status == AcceptorReply::Status::kConflict &&
+      (reply.ballot == r.ballot ||
+       (!r.accept->next.IsZero() && reply.ballot == r.accept->next))) {
+    // Only our own accept sets accepted = our ballot or promised = our next: an earlier copy of
+    // this very request was applied there (a duplicate delivery). That is an acceptance.
+    status = AcceptorReply::Status::kOk;
   }
-  if (static_cast<int>(b.oks.size()) >= b.phase_quorum) {
-    absl::StatusOr<internal::StoredRegister> decoded = DecodeStoredRegister(b.best_value, key);
-    if (!decoded.ok()) {
-      FailBatch(ks, decoded.status());
-      FinishBatch(key, ks, now_ms);
-      return;
+  r.tally.Record(reply.acceptor, status == AcceptorReply::Status::kOk ? Tally::Answer::kOk
+                                                                      : Tally::Answer::kRefused);
+  switch (status) {
+    case AcceptorReply::Status::kOk:
+      break;
+    case AcceptorReply::Status::kConflict:
+      r.conflict = true;
+      // An accept refused now may have been applied by an earlier copy of the same request.
+      if (accept) r.maybe_applied = true;
+      counter_ = std::max(counter_, reply.ballot.counter);  // fast-forward past the rival
+      break;
+    case AcceptorReply::Status::kError:
+      r.errors.push_back(reply.error);
+      r.maybe_applied |= reply.maybe_applied;
+      break;
+    case AcceptorReply::Status::kInvalidState:
+      r.errors.push_back(reply.error);
+      if (r.invalid.ok()) r.invalid = absl::FailedPreconditionError(reply.error);
+      break;
+    case AcceptorReply::Status::kFenced:
+      // Refused before the register was read or written: certainly not applied.
+      ++stats_.fenced_replies;
+      NoteFence(reply);
+      r.errors.push_back(absl::StrCat("acceptor ", reply.acceptor, " is fenced at epoch ",
+                                      reply.fence_epoch, ", above this round's epoch ",
+                                      r.cfg().epoch));
+      break;
+  }
+  return status;
+}
+
+void Proposer::NoteFence(const AcceptorReply& reply) {
+  if (fence_notice_.has_value() && fence_notice_->epoch >= reply.fence_epoch) return;
+  fence_notice_ = FenceNotice{reply.fence_epoch, reply.fence_config, reply.acceptor};
+}
+
+void Proposer::OnPrepareReply(const std::string& key, KeyState& ks, const AcceptorReply& reply,
+                              int64_t now_ms) {
+  Round& r = *ks.batch->round;
+  if (reply.status == AcceptorReply::Status::kConflict) ++stats_.prepare_conflicts;
+  if (reply.status == AcceptorReply::Status::kOk) {
+    if (r.accepted.empty() || reply.ballot > r.best_ballot) {
+      r.best_ballot = reply.ballot;
+      r.best_value = reply.value;
     }
-    const internal::StoredRegister& current = *decoded;
-    // Chosen: the highest accepted ballot is on an accept quorum already.
-    int same = 0;
-    for (const auto& [a, ballot] : b.oks) {
-      if (ballot == b.best_ballot && Contains(config_.accept_set, a)) ++same;
-    }
-    ApplyAndAccept(key, ks, current, same >= config_.accept_quorum, now_ms);
+    r.accepted.emplace_back(reply.acceptor, reply.ballot);
+  }
+  if (!r.tally.reached()) {
+    CheckUndecidedPhase(key, ks, now_ms);
     return;
   }
-  CheckUndecidedPhase(key, ks, now_ms);
+  absl::StatusOr<internal::StoredRegister> decoded = DecodeStoredRegister(r.best_value, key);
+  if (!decoded.ok()) {
+    FailBatch(ks, decoded.status());
+    FinishBatch(key, ks, now_ms);
+    return;
+  }
+  // Chosen: the highest accepted ballot is on an accept quorum already.
+  Tally chosen(r.cfg().accept_set, r.cfg().accept_quorum);
+  for (const auto& [a, ballot] : r.accepted) {
+    if (ballot == r.best_ballot) chosen.Record(a, Tally::Answer::kOk);
+  }
+  ApplyAndAccept(key, ks, *decoded, chosen.reached(), now_ms);
 }
 
 void Proposer::ApplyAndAccept(const std::string& key, KeyState& ks,
                               const internal::StoredRegister& current, bool chosen, int64_t now_ms) {
   Batch& b = *ks.batch;
-  b.changing = false;
-  b.resolved_attempt = -1;
-  b.new_reg = current;
-
-  // Did an earlier accept of this batch take effect after all? This proposer runs one round at
-  // a time per key, so the register's mark for it names its last changing round, if any.
-  const internal::WriterMark* mine = nullptr;
-  for (const auto& w : current.writers()) {
-    if (w.proposer_id() == proposer_id_) mine = &w;
-  }
-  for (size_t i = 0; mine != nullptr && i < b.unresolved.size(); ++i) {
-    if (b.unresolved[i].counter == mine->counter()) {
-      b.resolved_attempt = static_cast<int>(i);
-      ++stats_.retries_resolved_applied;
-    }
-  }
-  // Marks are in ballot order (each changing round appends the chain's newest ballot), so had
-  // our mark been pushed out, every remaining mark would be newer than our earliest attempt.
-  const bool may_be_evicted =
-      mine == nullptr && current.writers_size() >= kWriterMarksMax && !b.unresolved.empty() &&
-      Ballot{current.writers(0).counter(), current.writers(0).proposer_id()} >
-          Ballot{b.unresolved.front().counter, proposer_id_};
-  if (b.resolved_attempt < 0 && may_be_evicted) {
-    ++stats_.retries_marks_evicted;
-    // Our mark may have been pushed out by other proposers' rounds: cannot tell.
+  Round& r = *b.round;
+  AcceptInFlight& acc = r.accept.emplace();
+  acc.new_reg = current;
+  if (!ResolveEarlierAttempt(b, current, &acc)) {
     FailBatch(ks, absl::AbortedError(absl::StrCat(
                       "outcome unknown: an earlier attempt of this change did not reach a quorum "
                       "and more than ", kWriterMarksMax,
@@ -387,109 +389,108 @@ void Proposer::ApplyAndAccept(const std::string& key, KeyState& ks,
     FinishBatch(key, ks, now_ms);
     return;
   }
-
-  if (b.resolved_attempt < 0) {
-    // Apply every waiting member, in arrival order, each to the previous one's result.
-    v1::Record record = PublicRecord(current);
-    b.responses.assign(b.members.size(), {});
-    for (size_t i = 0; i < b.members.size(); ++i) {
-      Member& m = b.members[i];
-      if (m.done) continue;
-      ChangeOutcome out = ApplyChange(m.req.change, config_.limits, &record);
-      v1::ChangeQueryResponse& resp = b.responses[i];
-      resp.set_applied(out.applied);
-      if (!out.applied) resp.set_decline_reason(std::move(out.decline_reason));
-      ApplyQuery(m.req.query, record, resp.mutable_result());
-      b.changing |= out.changed;
-    }
-    if (b.changing) {
-      b.new_reg.set_value(record.value());
-      b.new_reg.set_version(record.version());
-      auto* writers = b.new_reg.mutable_writers();
-      // At most one mark per proposer (DecodeStoredRegister refuses more): replace ours.
-      for (int i = 0; i < writers->size(); ++i) {
-        if (writers->Get(i).proposer_id() == proposer_id_) {
-          writers->erase(writers->begin() + i);
-          break;
-        }
-      }
-      internal::WriterMark* mark = writers->Add();
-      mark->set_proposer_id(proposer_id_);
-      mark->set_counter(b.ballot.counter);
-      if (writers->size() > kWriterMarksMax) {
-        ++stats_.writer_marks_evicted;
-        writers->erase(writers->begin(), writers->begin() + (writers->size() - kWriterMarksMax));
-      }
-      for (Member& m : b.members) {
-        if (!m.done) m.in_changing_accept = true;
-      }
-    }
-  }
-
-  // Nothing to write and the value is already chosen: answer without an accept.
-  if (!b.changing && chosen && b.unresolved.empty() && config_.read_skip_accept) {
+  if (acc.resolved_attempt < 0) ApplyMembers(b, r.cfg(), current, &acc);
+  if (MaySkipAccept(b, r, chosen)) {
     ++stats_.reads_skipped_accept;
     ++stats_.rounds_succeeded;
     for (size_t i = 0; i < b.members.size(); ++i) {
-      if (!b.members[i].done) Complete(b.members[i], absl::OkStatus(), &b.responses[i]);
+      if (!b.members[i].done) Complete(b.members[i], absl::OkStatus(), &acc.responses[i]);
     }
     FinishBatch(key, ks, now_ms);
     return;
   }
-
-  b.next = config_.one_rtt ? NewBallot() : Ballot{};
-  b.phase = Batch::Phase::kAccept;
+  acc.next = r.cfg().one_rtt ? NewBallot() : Ballot{};
   SendPhase(key, ks, AcceptorRequest::Kind::kAccept, now_ms);
 }
 
-void Proposer::OnAcceptReply(const std::string& key, KeyState& ks, const AcceptorReply& r,
+bool Proposer::ResolveEarlierAttempt(const Batch& b, const internal::StoredRegister& current,
+                                     AcceptInFlight* acc) {
+  // This proposer runs one round at a time per key, so the register's mark for it names its
+  // last changing round, if any.
+  const std::optional<uint64_t> mine = FindWriterMark(current, proposer_id_);
+  for (size_t i = 0; mine.has_value() && i < b.unresolved.size(); ++i) {
+    if (b.unresolved[i].counter == *mine) {
+      acc->resolved_attempt = static_cast<int>(i);
+      ++stats_.retries_resolved_applied;
+    }
+  }
+  if (acc->resolved_attempt < 0 && !b.unresolved.empty() &&
+      WriterMarkMayBeEvicted(current, proposer_id_, b.unresolved.front().counter)) {
+    ++stats_.retries_marks_evicted;
+    return false;
+  }
+  return true;
+}
+
+void Proposer::ApplyMembers(Batch& b, const ProposerConfig& cfg,
+                            const internal::StoredRegister& current, AcceptInFlight* acc) {
+  v1::Record record = PublicRecord(current);
+  acc->responses.assign(b.members.size(), {});
+  for (size_t i = 0; i < b.members.size(); ++i) {
+    Member& m = b.members[i];
+    if (m.done) continue;
+    ChangeOutcome out = ApplyChange(m.req.change, cfg.limits, &record);
+    v1::ChangeQueryResponse& resp = acc->responses[i];
+    resp.set_applied(out.applied);
+    if (!out.applied) resp.set_decline_reason(std::move(out.decline_reason));
+    ApplyQuery(m.req.query, record, resp.mutable_result());
+    acc->changing |= out.changed;
+  }
+  if (!acc->changing) return;
+  acc->new_reg.set_value(record.value());
+  acc->new_reg.set_version(record.version());
+  if (PutWriterMark(&acc->new_reg, proposer_id_, b.round->ballot.counter) > 0) {
+    ++stats_.writer_marks_evicted;
+  }
+  for (Member& m : b.members) {
+    if (!m.done) m.in_changing_accept = true;
+  }
+}
+
+bool Proposer::MaySkipAccept(const Batch& b, const Round& r, bool chosen) {
+  return !r.accept->changing && chosen && b.unresolved.empty() && r.cfg().read_skip_accept;
+}
+
+void Proposer::OnAcceptReply(const std::string& key, KeyState& ks, const AcceptorReply& reply,
                              int64_t now_ms) {
   Batch& b = *ks.batch;
-  if (r.status == AcceptorReply::Status::kConflict) ++stats_.accept_conflicts;
-  if (r.status == AcceptorReply::Status::kOk) {
-    b.oks.emplace_back(r.acceptor, Ballot{});
-    b.maybe_applied = true;
-  }
-  if (static_cast<int>(b.oks.size()) >= b.phase_quorum) {
-    ++stats_.rounds_succeeded;
-    const auto& responses = b.resolved_attempt >= 0 ? b.unresolved[b.resolved_attempt].responses
-                                                    : b.responses;
-    for (size_t i = 0; i < b.members.size(); ++i) {
-      if (!b.members[i].done) Complete(b.members[i], absl::OkStatus(), &responses[i]);
-    }
-    // The acceptors that took this accept promised b.next; if they form a prepare quorum, the
-    // key's next round may skip prepare.
-    if (config_.one_rtt && !b.next.IsZero()) {
-      int promised = 0;
-      for (const auto& ok : b.oks) {
-        if (Contains(config_.prepare_set, ok.first)) ++promised;
-      }
-      if (promised >= config_.prepare_quorum) {
-        PutCached(CacheEntry{key, b.next, b.new_reg, 0});
-      }
-    }
-    FinishBatch(key, ks, now_ms);
+  Round& r = *b.round;
+  if (reply.status == AcceptorReply::Status::kConflict) ++stats_.accept_conflicts;
+  if (reply.status == AcceptorReply::Status::kOk) r.maybe_applied = true;
+  if (!r.tally.reached()) {
+    CheckUndecidedPhase(key, ks, now_ms);
     return;
   }
-  CheckUndecidedPhase(key, ks, now_ms);
+  ++stats_.rounds_succeeded;
+  const AcceptInFlight& acc = *r.accept;
+  const auto& responses =
+      acc.resolved_attempt >= 0 ? b.unresolved[acc.resolved_attempt].responses : acc.responses;
+  for (size_t i = 0; i < b.members.size(); ++i) {
+    if (!b.members[i].done) Complete(b.members[i], absl::OkStatus(), &responses[i]);
+  }
+  // The acceptors that took this accept promised acc.next; if they form a prepare quorum of the
+  // round's configuration, the key's next round in that epoch may skip prepare.
+  const ProposerConfig& cfg = r.cfg();
+  if (cfg.one_rtt && !acc.next.IsZero() && r.tally.OksIn(cfg.prepare_set) >= cfg.prepare_quorum) {
+    stats_.cache_evictions += cache_.Put(CachedPromise{key, acc.next, acc.new_reg, cfg.epoch, 0});
+  }
+  FinishBatch(key, ks, now_ms);
 }
 
 void Proposer::CheckUndecidedPhase(const std::string& key, KeyState& ks, int64_t now_ms) {
-  Batch& b = *ks.batch;
-  const bool out_of_reach =
-      static_cast<int>(b.phase_set.size()) - b.failures < b.phase_quorum;
-  int answered = 0;
-  for (AcceptorId a : b.phase_set) answered += b.answered[a];
+  Round& r = *ks.batch->round;
+  const bool out_of_reach = r.tally.out_of_reach();
   // Waiting for the silent acceptors can still complete the phase, or — for a changing accept
   // that no answer so far says may have been applied — prove the change was not applied (every
   // acceptor refused), which keeps a final failure UNAVAILABLE instead of ABORTED. Otherwise it
   // buys nothing: an acceptor that has not answered counts as "maybe applied" in AttemptFailed,
   // and the retry finds out through the writer mark (docs/protocol.md, "Stragglers").
   const bool worth_waiting =
-      !out_of_reach || (b.phase == Batch::Phase::kAccept && b.changing && !b.maybe_applied);
+      !out_of_reach ||
+      (r.phase == Round::Phase::kAccept && r.accept->changing && !r.maybe_applied);
   // Acceptors the shell reports down are waited for like the others: the report may be stale
   // (a restarted Redis is answering before its health check says so).
-  if (answered == static_cast<int>(b.phase_set.size()) || !worth_waiting) {
+  if (r.tally.all_answered() || !worth_waiting) {
     AttemptFailed(key, ks, now_ms);
     return;
   }
@@ -497,25 +498,24 @@ void Proposer::CheckUndecidedPhase(const std::string& key, KeyState& ks, int64_t
   // a retry with a higher ballot may then succeed on the acceptors that answer. Without a
   // rival, a retry needs the same silent acceptors, so the phase waits for them (up to its
   // timeout) — cutting it short turned a slow acceptor plus a dead one into failed requests.
-  const bool hinges_on_stragglers = answered >= b.phase_quorum && b.conflict;
-  if ((hinges_on_stragglers || out_of_reach) && b.straggler_deadline_ms < 0) {
+  const bool hinges_on_stragglers = r.tally.answered() >= r.tally.quorum() && r.conflict;
+  if ((hinges_on_stragglers || out_of_reach) && r.straggler_deadline_ms < 0) {
     const int64_t wait_ms =
-        std::max(config_.straggler_timeout_ms, 2 * (now_ms - b.phase_started_ms));
-    b.straggler_deadline_ms = std::min(b.phase_deadline_ms, now_ms + wait_ms);
-    Wake(ks, b.straggler_deadline_ms);
+        std::max(r.cfg().straggler_timeout_ms, 2 * (now_ms - r.phase_started_ms));
+    r.straggler_deadline_ms = std::min(r.phase_deadline_ms, now_ms + wait_ms);
+    Wake(ks, r.straggler_deadline_ms);
   }
 }
 
 void Proposer::AttemptFailed(const std::string& key, KeyState& ks, int64_t now_ms) {
   Batch& b = *ks.batch;
+  Round& r = *b.round;
   ++stats_.rounds_failed;
-  msg_keys_.erase(b.msg_id);
-  b.msg_id = 0;
-  if (b.phase == Batch::Phase::kAccept && b.changing) {
+  if (r.phase == Round::Phase::kAccept && r.accept->changing) {
     // An acceptor that has not answered yet may still take the accept.
-    for (AcceptorId a : b.phase_set) b.maybe_applied |= !b.answered[a];
-    if (b.maybe_applied) {
-      b.unresolved.push_back(Attempt{b.ballot.counter, b.responses});
+    r.maybe_applied |= r.tally.silent() > 0;
+    if (r.maybe_applied) {
+      b.unresolved.push_back(Attempt{r.ballot.counter, r.accept->responses});
     } else if (b.unresolved.empty()) {
       // Every acceptor refused or never received it: the change was certainly not applied.
       ++stats_.accepts_not_applied;
@@ -523,30 +523,37 @@ void Proposer::AttemptFailed(const std::string& key, KeyState& ks, int64_t now_m
     }
   }
   const std::string detail =
-      b.errors.empty() ? "conflicting proposers" : absl::StrJoin(b.errors, "; ");
-  if (!b.invalid.ok() || b.unresolved.size() > kUnresolvedAttemptsMax) {
-    if (!b.invalid.ok() && b.unresolved.empty()) {
-      FailBatch(ks, b.invalid);
+      r.errors.empty() ? "conflicting proposers" : absl::StrJoin(r.errors, "; ");
+  if (!r.invalid.ok() || b.unresolved.size() > kUnresolvedAttemptsMax) {
+    if (!r.invalid.ok() && b.unresolved.empty()) {
+      FailBatch(ks, r.invalid);
     } else {
       FailBatchUnknownOrUnavailable(ks, detail);
     }
     FinishBatch(key, ks, now_ms);
     return;
   }
-  b.unavailable_rounds = b.conflict ? 0 : b.unavailable_rounds + 1;
-  if (b.unavailable_rounds >= config_.unavailable_rounds_max) {
+  b.unavailable_rounds = r.conflict ? 0 : b.unavailable_rounds + 1;
+  if (b.unavailable_rounds >= config_->unavailable_rounds_max) {
     FailBatchUnknownOrUnavailable(
-        ks, absl::StrCat(b.phase == Batch::Phase::kPrepare ? "prepare" : "accept", " got ",
-                         b.oks.size(), " of the ", b.phase_quorum, " answers it needs: ", detail));
+        ks, absl::StrCat(r.phase == Round::Phase::kPrepare ? "prepare" : "accept", " got ",
+                         r.tally.oks(), " of the ", r.tally.quorum(),
+                         " answers it needs: ", detail));
     FinishBatch(key, ks, now_ms);
     return;
   }
+  EndRound(b);
   ++b.consecutive_failures;
   const int shift = std::min(b.consecutive_failures - 1, 30);
-  const int64_t cap = std::min(config_.backoff_max_ms, config_.backoff_base_ms << shift);
-  b.phase = Batch::Phase::kBackoff;
+  const int64_t cap = std::min(config_->backoff_max_ms, config_->backoff_base_ms << shift);
   b.backoff_until_ms = now_ms + rng_.Range(0, cap);
   Wake(ks, b.backoff_until_ms);
+}
+
+void Proposer::EndRound(Batch& b) {
+  if (!b.round) return;
+  if (b.round->msg_id != 0) msg_keys_.erase(b.round->msg_id);
+  b.round.reset();
 }
 
 void Proposer::FailBatch(KeyState& ks, const absl::Status& status) {
@@ -572,7 +579,7 @@ void Proposer::FailBatchUnknownOrUnavailable(KeyState& ks, const std::string& de
 }
 
 void Proposer::FinishBatch(const std::string& key, KeyState& ks, int64_t now_ms) {
-  if (ks.batch->msg_id != 0) msg_keys_.erase(ks.batch->msg_id);
+  EndRound(*ks.batch);
   ks.batch.reset();
   MaybeStartBatch(key, ks, now_ms);
 }
@@ -611,13 +618,14 @@ void Proposer::CheckKey(const std::string& key, int64_t now_ms) {
     Batch& b = *ks.batch;
     const bool all_done = std::all_of(b.members.begin(), b.members.end(),
                                       [](const Member& m) { return m.done; });
-    if (all_done && b.phase != Batch::Phase::kAccept) {
+    const bool accepting = b.round && b.round->phase == Round::Phase::kAccept;
+    if (all_done && !accepting) {
       FinishBatch(key, ks, now_ms);  // nobody waits; an accept in flight is left to finish
-    } else if (b.phase == Batch::Phase::kBackoff) {
+    } else if (!b.round) {
       if (now_ms >= b.backoff_until_ms) StartAttempt(key, ks, now_ms);
-    } else if (now_ms >= b.phase_deadline_ms) {
+    } else if (now_ms >= b.round->phase_deadline_ms) {
       PhaseTimedOut(key, ks, now_ms, /*straggler=*/false);
-    } else if (b.straggler_deadline_ms >= 0 && now_ms >= b.straggler_deadline_ms) {
+    } else if (b.round->straggler_deadline_ms >= 0 && now_ms >= b.round->straggler_deadline_ms) {
       PhaseTimedOut(key, ks, now_ms, /*straggler=*/true);
     }
   }
@@ -628,16 +636,12 @@ void Proposer::CheckKey(const std::string& key, int64_t now_ms) {
 
 void Proposer::PhaseTimedOut(const std::string& key, KeyState& ks, int64_t now_ms,
                              bool straggler) {
-  Batch& b = *ks.batch;
+  Round& r = *ks.batch->round;
   ++(straggler ? stats_.straggler_timeouts : stats_.phase_timeouts);
-  std::vector<std::string> silent;
-  for (AcceptorId a : b.phase_set) {
-    if (!b.answered[a]) silent.push_back(absl::StrCat(a));
-  }
-  b.errors.push_back(absl::StrCat("acceptor(s) ", absl::StrJoin(silent, ","),
-                                  " did not answer within ", now_ms - b.phase_started_ms, " ms",
+  r.errors.push_back(absl::StrCat("acceptor(s) ", absl::StrJoin(r.tally.SilentMembers(), ","),
+                                  " did not answer within ", now_ms - r.phase_started_ms, " ms",
                                   straggler ? " while the others had" : ""));
-  b.maybe_applied = true;  // silence: the request may have been applied
+  r.maybe_applied = true;  // silence: the request may have been applied
   AttemptFailed(key, ks, now_ms);
 }
 
@@ -658,47 +662,161 @@ void Proposer::Tick(int64_t now_ms) {
   }
 }
 
-void Proposer::DropCaches() {
-  cache_.clear();
-  cache_lru_.clear();
-  cache_bytes_ = 0;
-}
+void Proposer::DropCaches() { cache_.Clear(); }
 
 void Proposer::Reconfigure(const ProposerConfig& config) {
-  config_ = config;
-  acceptor_up_.resize(config_.num_acceptors, true);  // new acceptors are presumed up
-  DropCaches();
+  config_ = std::make_shared<const ProposerConfig>(config);
+  cache_.Clear();
+  cache_.SetBounds(config_->cache_entries_max, config_->cache_bytes_max);
 }
 
-std::optional<Proposer::CacheEntry> Proposer::TakeCached(const std::string& key) {
-  auto it = cache_.find(key);
-  if (it == cache_.end()) return std::nullopt;
-  CacheEntry e = std::move(*it->second);
-  cache_bytes_ -= e.bytes;
-  cache_lru_.erase(it->second);
-  cache_.erase(it);
-  return e;
-}
-
-void Proposer::PutCached(CacheEntry entry) {
-  if (config_.cache_entries_max == 0) return;
-  TakeCached(entry.key);
-  // What an entry really costs in memory: the key twice (list node and index), the parsed
-  // register (value, marks), and the list/index/protobuf overheads (measured: ~440 bytes for a
-  // short key and a 16-byte value; docs/performance.md).
-  entry.bytes = 2 * entry.key.size() + entry.reg.value().size() +
-                48 * static_cast<size_t>(entry.reg.writers_size()) + kCacheEntryOverheadBytes;
-  cache_bytes_ += entry.bytes;
-  cache_lru_.push_front(std::move(entry));
-  cache_[cache_lru_.front().key] = cache_lru_.begin();
-  while (!cache_lru_.empty() &&
-         (cache_lru_.size() > config_.cache_entries_max || cache_bytes_ > config_.cache_bytes_max)) {
-    CacheEntry& victim = cache_lru_.back();
-    cache_bytes_ -= victim.bytes;
-    cache_.erase(victim.key);
-    cache_lru_.pop_back();
-    ++stats_.cache_evictions;
+size_t Proposer::rounds_in_older_epochs() const {
+  size_t n = 0;
+  for (const auto& [key, ks] : keys_) {
+    if (ks->batch && ks->batch->round && ks->batch->round->cfg().epoch < config_->epoch) ++n;
   }
+  return n;
+}
+
+std::optional<FenceNotice> Proposer::TakeFenceNotice() {
+  std::optional<FenceNotice> notice = std::exchange(fence_notice_, std::nullopt);
+  if (notice.has_value() && notice->epoch <= config_->epoch) return std::nullopt;
+  return notice;
+}
+
+// The invariants, each cheap to state:
+//   * requests_in_flight_ = queued members + batch members not done;
+//   * keys_ and keys_by_seq_ index the same states; every key has a queue or a batch (idle
+//     keys are erased) and a timer;
+//   * timers_ holds exactly one (timer_ms, seq) per key with timer_ms >= 0, and nothing else;
+//   * msg_keys_ holds exactly the msg ids of the rounds in flight, each pointing at its key;
+//   * per batch: members, at most kUnresolvedAttemptsMax unresolved attempts, a round unless
+//     backing off; no prepare for a batch whose members are all done (an accept in flight is
+//     left to finish, a failed one backs off, then the batch ends);
+//   * per round: a configuration of an epoch <= config().epoch; its tally within the set and
+//     quorum of its phase in that configuration; our ballots, none above counter_; deadlines in
+//     order; an accept phase has its accept, whose responses (or resolved attempt) cover the
+//     batch;
+//   * the 1-RTT cache: index and list agree, byte total and bounds, entries of epoch <= ours;
+//   * no acceptor id below 0 is reported down.
+absl::Status Proposer::CheckInvariants() const {
+  if (keys_.size() != keys_by_seq_.size()) {
+    return absl::InternalError(absl::StrCat(keys_.size(), " keys but ", keys_by_seq_.size(),
+                                            " key sequence numbers"));
+  }
+  size_t requests = 0;
+  size_t timed_keys = 0;
+  size_t rounds_with_msgs = 0;
+  for (const auto& [key, ks] : keys_) {
+    if (absl::Status s = CheckKeyInvariants(key, *ks, &requests); !s.ok()) return s;
+    timed_keys += ks->timer_ms >= 0;
+    rounds_with_msgs += ks->batch && ks->batch->round && ks->batch->round->msg_id != 0;
+  }
+  if (requests != requests_in_flight_) {
+    return absl::InternalError(absl::StrCat("requests_in_flight is ", requests_in_flight_,
+                                            " but the keys hold ", requests, " requests"));
+  }
+  if (timers_.size() != timed_keys) {
+    return absl::InternalError(
+        absl::StrCat(timers_.size(), " timers for ", timed_keys, " keys with a timer"));
+  }
+  if (msg_keys_.size() != rounds_with_msgs) {
+    return absl::InternalError(absl::StrCat(msg_keys_.size(), " message ids for ",
+                                            rounds_with_msgs, " rounds in flight"));
+  }
+  for (const auto& [msg_id, key] : msg_keys_) {
+    auto it = keys_.find(key);
+    const bool ok = it != keys_.end() && it->second->batch && it->second->batch->round &&
+                    it->second->batch->round->msg_id == msg_id;
+    if (!ok) {
+      return absl::InternalError(absl::StrCat("message id ", msg_id, " points at key '", key,
+                                              "' whose round in flight has another id"));
+    }
+  }
+  if (absl::Status s = cache_.CheckInvariants(); !s.ok()) return s;
+  for (AcceptorId a : acceptors_down_) {
+    if (a < 0) return absl::InternalError(absl::StrCat("acceptor id ", a, " reported down"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Proposer::CheckKeyInvariants(const std::string& key, const KeyState& ks,
+                                          size_t* requests) const {
+  auto seq = keys_by_seq_.find(ks.seq);
+  if (ks.key != key || seq == keys_by_seq_.end() || seq->second != &ks) {
+    return absl::InternalError(absl::StrCat("key '", key, "' is not indexed by its sequence"));
+  }
+  if (ks.queue.empty() && !ks.batch) {
+    return absl::InternalError(absl::StrCat("key '", key, "' is idle but not erased"));
+  }
+  if (ks.timer_ms < 0 || !timers_.contains({ks.timer_ms, ks.seq})) {
+    return absl::InternalError(absl::StrCat("key '", key, "' has work but its timer (",
+                                            ks.timer_ms, " ms) is not armed"));
+  }
+  *requests += ks.queue.size();
+  for (const Member& m : ks.queue) {
+    if (m.done) return absl::InternalError(absl::StrCat("key '", key, "': a queued request is done"));
+  }
+  if (!ks.batch) return absl::OkStatus();
+  const Batch& b = *ks.batch;
+  if (b.members.empty()) return absl::InternalError(absl::StrCat("key '", key, "': empty batch"));
+  size_t pending = 0;
+  for (const Member& m : b.members) pending += !m.done;
+  *requests += pending;
+  if (b.unresolved.size() > kUnresolvedAttemptsMax) {
+    return absl::InternalError(absl::StrCat("key '", key, "': ", b.unresolved.size(),
+                                            " unresolved attempts, bound ",
+                                            kUnresolvedAttemptsMax));
+  }
+  if (pending == 0 && b.round && b.round->phase == Round::Phase::kPrepare) {
+    return absl::InternalError(
+        absl::StrCat("key '", key, "': a prepare runs for a batch nobody waits for"));
+  }
+  if (!b.round) return absl::OkStatus();
+  return CheckRoundInvariants(key, b);
+}
+
+absl::Status Proposer::CheckRoundInvariants(const std::string& key, const Batch& b) const {
+  const Round& r = *b.round;
+  auto fail = [&key](auto&&... what) {
+    return absl::InternalError(absl::StrCat("key '", key, "': round ", what...));
+  };
+  if (!r.config) return fail("has no configuration");
+  const ProposerConfig& cfg = r.cfg();
+  if (cfg.epoch > config_->epoch) {
+    return fail("of epoch ", cfg.epoch, " is newer than the configuration's ", config_->epoch);
+  }
+  if (r.msg_id == 0 || r.msg_id >= next_msg_id_) return fail("has message id ", r.msg_id);
+  const bool prepare = r.phase == Round::Phase::kPrepare;
+  if (r.tally.set() != (prepare ? cfg.prepare_set : cfg.accept_set) ||
+      r.tally.quorum() != (prepare ? cfg.prepare_quorum : cfg.accept_quorum)) {
+    return fail("counts over another set or quorum than its configuration's ",
+                prepare ? "prepare" : "accept", " set");
+  }
+  if (absl::Status s = r.tally.CheckInvariants(); !s.ok()) return fail(s.message());
+  if (r.tally.reached()) return fail("reached its quorum but is still in flight");
+  if (prepare && static_cast<int>(r.accepted.size()) != r.tally.oks()) {
+    return fail("has ", r.accepted.size(), " accepted ballots for ", r.tally.oks(), " promises");
+  }
+  if (r.ballot.proposer_id != proposer_id_ || r.ballot.counter > counter_) {
+    return fail("ballot ", r.ballot.DebugString(), " is not one of ours");
+  }
+  if (r.phase_deadline_ms != r.phase_started_ms + cfg.round_timeout_ms ||
+      r.straggler_deadline_ms > r.phase_deadline_ms) {
+    return fail("deadlines out of order");
+  }
+  if (prepare) return absl::OkStatus();
+  if (!r.accept.has_value()) return fail("is accepting with nothing to accept");
+  const AcceptInFlight& acc = *r.accept;
+  if (!acc.next.IsZero() && (acc.next.proposer_id != proposer_id_ || acc.next <= r.ballot)) {
+    return fail("promise ", acc.next.DebugString(), " is not a later ballot of ours");
+  }
+  const bool resolved = acc.resolved_attempt >= 0;
+  if (resolved ? acc.resolved_attempt >= static_cast<int>(b.unresolved.size())
+               : acc.responses.size() != b.members.size()) {
+    return fail("accept answers no batch member list");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace gryadka::core

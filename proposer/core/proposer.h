@@ -29,20 +29,20 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "gryadka/internal/register.pb.h"
 #include "gryadka/v1/kv.pb.h"
 #include "proposer/core/ballot.h"
 #include "proposer/core/config.h"
 #include "proposer/core/messages.h"
+#include "proposer/core/promise_cache.h"
+#include "proposer/core/quorum.h"
 #include "proposer/core/random.h"
+#include "proposer/core/writer_marks.h"
 
 namespace gryadka::core {
 
-// Proposer incarnations whose last changing round a register remembers (exactly-once retries).
-inline constexpr int kWriterMarksMax = 16;
-// Fixed memory cost of one 1-RTT cache entry beyond its key, value and marks, in bytes.
-inline constexpr size_t kCacheEntryOverheadBytes = 400;
 // Accepts of one batch that may be outstanding with unknown outcome before its requests fail
 // with ABORTED.
 inline constexpr size_t kUnresolvedAttemptsMax = 16;
@@ -82,6 +82,16 @@ struct ProposerStats {
   uint64_t writer_marks_evicted = 0;    // a changing round pushed the oldest writer mark out
   uint64_t retries_marks_evicted = 0;   // a retry could not tell (its mark may be evicted): ABORTED
   uint64_t accepts_not_applied = 0;     // a failed changing accept was certainly not applied
+  uint64_t fenced_replies = 0;  // kFenced: an acceptor refused a round of an older epoch
+};
+
+// The highest fence an acceptor answered with (AcceptorReply::Status::kFenced): the epoch the
+// acceptors now require and the configuration stored with it (a serialized
+// gryadka.v1.Membership, possibly empty), and the acceptor that said so.
+struct FenceNotice {
+  uint64_t epoch = 0;
+  std::string config;
+  AcceptorId acceptor = 0;
 };
 
 class Proposer {
@@ -119,15 +129,36 @@ class Proposer {
   // A hint from the shell: acceptor `id` is (not) connected. While fewer acceptors than a
   // quorum are up, rounds do not take the 1-RTT path (whose first message is an accept), so a
   // failure is reported as UNAVAILABLE with nothing written rather than as an unknown outcome.
-  // All acceptors are presumed up until told otherwise.
+  // All acceptors are presumed up until told otherwise; ids may be any non-negative AcceptorId
+  // (also ones a later configuration adds); negative ids are ignored.
   void SetAcceptorUp(AcceptorId id, bool up);
 
-  // Replaces acceptor sets/quorums (membership change). In-flight rounds finish or fail under
-  // the configuration they started with; caches are dropped. REQUIRES: config.Validate().ok().
+  // Replaces acceptor sets/quorums (membership change). Rounds started from now on use
+  // `config`; a round in flight keeps the configuration it started with for its prepare and its
+  // accept (a snapshot per round; see rounds_in_older_epochs), and its retry takes the current
+  // one. Cached 1-RTT promises are dropped. REQUIRES: config.Validate().ok(); config.epoch >=
+  // config().epoch (CheckInvariants reports a round of a newer epoch than the configuration).
   void Reconfigure(const ProposerConfig& config);
 
+  // Rounds still in flight under a configuration whose epoch is below config().epoch. Reaches 0
+  // at most one round timeout after the Reconfigure that raised the epoch (every phase ends by
+  // then). O(keys in flight).
+  size_t rounds_in_older_epochs() const;
+
+  // The highest fence seen in a kFenced reply since the last call, if its epoch is above
+  // config().epoch (otherwise nullopt: the proposer already runs that epoch or a later one).
+  // Clears it. The shell decodes notice.config and Reconfigure()s when it is valid.
+  std::optional<FenceNotice> TakeFenceNotice();
+
+  // OK, or INTERNAL naming the first internal inconsistency found (counters that disagree with
+  // the state they count, timers and message ids that point nowhere, caches over their bounds;
+  // the list is in the .cc). O(keys in flight + cache entries). For tests and the simulator,
+  // which calls it after every event.
+  absl::Status CheckInvariants() const;
+
   const ProposerStats& stats() const { return stats_; }
-  const ProposerConfig& config() const { return config_; }
+  // The configuration new rounds use. The reference is valid until the next Reconfigure.
+  const ProposerConfig& config() const { return *config_; }
   uint64_t proposer_id() const { return proposer_id_; }
   size_t requests_in_flight() const { return requests_in_flight_; }
   size_t cache_entries() const { return cache_.size(); }
@@ -135,18 +166,18 @@ class Proposer {
  private:
   struct Member;
   struct Attempt;
+  struct AcceptInFlight;
+  struct Round;
   struct Batch;
   struct KeyState;
-  struct CacheEntry {
-    std::string key;
-    Ballot next;
-    internal::StoredRegister reg;
-    size_t bytes = 0;
-  };
 
   KeyState& StateFor(const std::string& key);
   void MaybeStartBatch(const std::string& key, KeyState& ks, int64_t now_ms);
+  // A new attempt (round) of the key's batch under the current configuration.
   void StartAttempt(const std::string& key, KeyState& ks, int64_t now_ms);
+  // Classifies a reply to the round's phase in flight and records it in the round's tally.
+  // Returns the status to act on (a conflict naming our own ballot counts as kOk).
+  AcceptorReply::Status RecordReply(Round& r, const AcceptorReply& reply);
   void OnPrepareReply(const std::string& key, KeyState& ks, const AcceptorReply& r, int64_t now_ms);
   void OnAcceptReply(const std::string& key, KeyState& ks, const AcceptorReply& r, int64_t now_ms);
   // After a reply that did not decide the phase: fails the attempt when waiting for the silent
@@ -156,10 +187,26 @@ class Proposer {
   // The phase's deadline (or straggler deadline) passed: records the silent acceptors and fails
   // the attempt.
   void PhaseTimedOut(const std::string& key, KeyState& ks, int64_t now_ms, bool straggler);
+  // The round knows the current register (from a prepare quorum or the 1-RTT cache): resolves
+  // earlier attempts, applies the batch, then accepts or — for a read of a chosen value —
+  // answers at once.
   void ApplyAndAccept(const std::string& key, KeyState& ks,
                       const internal::StoredRegister& current, bool chosen, int64_t now_ms);
+  // ApplyAndAccept, step 1: did an earlier accept of this batch take effect after all? Sets
+  // acc->resolved_attempt. Returns false when the register cannot tell (our mark may have been
+  // evicted).
+  bool ResolveEarlierAttempt(const Batch& b, const internal::StoredRegister& current,
+                             AcceptInFlight* acc);
+  // Step 2: applies every waiting member, in arrival order, each to the previous one's result;
+  // fills acc->responses and, if anything changed, acc->new_reg (with our writer mark).
+  void ApplyMembers(Batch& b, const ProposerConfig& cfg, const internal::StoredRegister& current,
+                    AcceptInFlight* acc);
+  // Step 3: nothing to write and the value is already chosen — the accept may be skipped.
+  static bool MaySkipAccept(const Batch& b, const Round& r, bool chosen);
   void AttemptFailed(const std::string& key, KeyState& ks, int64_t now_ms);
   void FinishBatch(const std::string& key, KeyState& ks, int64_t now_ms);
+  // Ends the batch's round: forgets its message id.
+  void EndRound(Batch& b);
   void ExpireMembers(KeyState& ks, int64_t now_ms);
   void FailBatch(KeyState& ks, const absl::Status& status);
   void FailBatchUnknownOrUnavailable(KeyState& ks, const std::string& detail);
@@ -172,24 +219,26 @@ class Proposer {
   void RearmKey(KeyState& ks);
   void SetTimer(KeyState& ks, int64_t at_ms);
   Ballot NewBallot();
-  // Sends the phase's messages and starts its clock (phase deadline).
+  // Sends the phase's messages under the round's configuration and starts its clock.
   void SendPhase(const std::string& key, KeyState& ks, AcceptorRequest::Kind kind,
                  int64_t now_ms);
+  bool AcceptorUp(AcceptorId id) const { return !acceptors_down_.contains(id); }
+  void NoteFence(const AcceptorReply& reply);
+  absl::Status CheckKeyInvariants(const std::string& key, const KeyState& ks,
+                                  size_t* requests) const;
+  absl::Status CheckRoundInvariants(const std::string& key, const Batch& b) const;
 
-  // 1-RTT cache (LRU, bounded by entries and bytes).
-  std::optional<CacheEntry> TakeCached(const std::string& key);
-  void PutCached(CacheEntry entry);
-
-  ProposerConfig config_;
+  std::shared_ptr<const ProposerConfig> config_;  // never null
   uint64_t proposer_id_;
   Random rng_;
   uint64_t counter_ = 0;
   uint64_t next_msg_id_ = 1;
-  std::vector<bool> acceptor_up_;
+  // Acceptors the shell reported down (SetAcceptorUp); bounded by the acceptor ids it uses.
+  absl::flat_hash_set<AcceptorId> acceptors_down_;
   size_t requests_in_flight_ = 0;
 
   absl::flat_hash_map<std::string, std::unique_ptr<KeyState>> keys_;
-  absl::flat_hash_map<uint64_t, std::string> msg_keys_;  // attempt msg_id -> key
+  absl::flat_hash_map<uint64_t, std::string> msg_keys_;  // round's msg_id -> key
 
   // One timer per key with state: (time, key sequence number). Bounded by the keys in flight;
   // ties break by the key's creation order (deterministic).
@@ -197,9 +246,8 @@ class Proposer {
   absl::flat_hash_map<uint64_t, KeyState*> keys_by_seq_;
   uint64_t next_key_seq_ = 1;
 
-  std::list<CacheEntry> cache_lru_;  // front = most recent
-  absl::flat_hash_map<std::string, std::list<CacheEntry>::iterator> cache_;
-  size_t cache_bytes_ = 0;
+  PromiseCache cache_;
+  std::optional<FenceNotice> fence_notice_;
 
   std::vector<AcceptorRequest> outbox_;
   std::vector<Completion> completions_;

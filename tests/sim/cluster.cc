@@ -354,6 +354,17 @@ void Cluster::AddStats(core::ProposerStats* sum, const core::ProposerStats& s) {
   sum->accepts_not_applied += s.accepts_not_applied;
 }
 
+absl::Status Cluster::CheckProposerInvariants() const {
+  for (size_t p = 0; p < proposers_.size(); ++p) {
+    if (!proposers_[p].core) continue;
+    if (absl::Status s = proposers_[p].core->CheckInvariants(); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("proposer ", AddrName(addr(static_cast<int>(p))),
+                                                 ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 core::ProposerStats Cluster::TotalStats() const {
   core::ProposerStats sum = finished_stats_;
   for (const ProposerSlot& s : proposers_) {

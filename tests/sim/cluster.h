@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "gryadka/v1/admin.pb.h"
 #include "proposer/core/proposer.h"
 #include "proposer/core/random.h"
@@ -85,6 +86,8 @@ class Cluster : public NetworkSink, public FaultTarget {
   uint64_t restarts() const { return restarts_; }
   // Ends proposer churn (at healing).
   void StopChurn() { churn_ = false; }
+  // Proposer::CheckInvariants of every live proposer: OK, or the first error naming the proposer.
+  absl::Status CheckProposerInvariants() const;
   // Requests proposer `p` still holds (0 while crashed).
   size_t requests_in_flight(int p) const {
     return proposers_[p].core ? proposers_[p].core->requests_in_flight() : 0;

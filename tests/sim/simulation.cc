@@ -58,6 +58,11 @@ void Judge(const SimParams& params, RunResult* r) {
     r->verdict = "replay diverged from the recording";
     return;
   }
+  if (r->core_invariant_violation) {
+    r->passed = false;
+    r->verdict = "proposer core invariant broken";
+    return;
+  }
   if (params.expect_violation) {
     r->passed = r->safety_violation();
     r->verdict = r->passed ? absl::StrCat("unsafe configuration caught by ",
@@ -123,6 +128,13 @@ RunResult RunSimulation(const SimParams& params, const RunOptions& options) {
   clients.Start();
   if (op != nullptr) op->Start();
   while (!all_done() && !phases.liveness_expired && !log.diverged() && loop.RunOne()) {
+    // The core checks its own consistency after every event; the first break ends the run.
+    if (absl::Status s = cluster.CheckProposerInvariants(); !s.ok()) {
+      r.core_invariant_violation = true;
+      absl::StrAppend(&r.details, "core invariant (seed ", params.seed, ", event ",
+                      loop.events_run(), "): ", s.message(), "\n");
+      break;
+    }
     if (loop.events_run() > kEventsMax) {
       liveness_problems.push_back(absl::StrCat("more than ", kEventsMax, " events: stuck"));
       break;

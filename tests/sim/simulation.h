@@ -51,6 +51,7 @@ struct RunResult {
   bool ballot_violation = false;
   bool liveness_failure = false;
   bool replay_diverged = false;
+  bool core_invariant_violation = false;  // Proposer::CheckInvariants failed after an event
 
   size_t minority_accepts = 0;   // accepted ballots that reached only a minority
   uint64_t rounds = 0;

@@ -265,8 +265,11 @@ TEST(ProposerTest, RetriesAfterConflictsWaitAJitteredBackoffWithinItsCap) {
     auto prepares = p.TakeOutbox();
     ASSERT_EQ(Count(prepares, Kind::kPrepare), 3) << "retry " << retry;
     for (const auto& m : prepares) {
-      AcceptorReply conflict{m.acceptor, m.msg_id, AcceptorReply::Status::kConflict,
-                             Ballot{m.ballot.counter + 1, 7}, "", "", true};
+      AcceptorReply conflict;
+      conflict.acceptor = m.acceptor;
+      conflict.msg_id = m.msg_id;
+      conflict.status = AcceptorReply::Status::kConflict;
+      conflict.ballot = Ballot{m.ballot.counter + 1, 7};
       p.OnReply(conflict, now);
     }
     ASSERT_TRUE(p.TakeOutbox().empty()) << "a failed round retries only after its backoff";
@@ -369,8 +372,12 @@ TEST(ProposerTest, AcceptRefusedByAnAcceptorThatTookAnEarlierCopyIsNotAppliedTwi
   }
   p.OnReply(h.acceptor(0).Handle(accepts[0]), 0);  // the duplicate: conflict (rival's ballot)
   p.OnReply(h.acceptor(1).Handle(accepts[1]), 0);  // conflict
-  AcceptorReply never_sent{2, accepts[2].msg_id, AcceptorReply::Status::kError, {}, "", "not connected",
-                           /*maybe_applied=*/false};
+  AcceptorReply never_sent;
+  never_sent.acceptor = 2;
+  never_sent.msg_id = accepts[2].msg_id;
+  never_sent.status = AcceptorReply::Status::kError;
+  never_sent.error = "not connected";
+  never_sent.maybe_applied = false;
   p.OnReply(never_sent, 0);
   const Completion& c = h.Await(id);
   ASSERT_TRUE(c.status.ok()) << c.status;
