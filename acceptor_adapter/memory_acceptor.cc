@@ -11,6 +11,12 @@ AcceptorReply MemoryAcceptor::Handle(const AcceptorRequest& req) {
   AcceptorReply r;
   r.acceptor = req.acceptor;
   r.msg_id = req.msg_id;
+  if (req.epoch < fence_.min_epoch) {
+    r.status = AcceptorReply::Status::kFenced;
+    r.fence_epoch = fence_.min_epoch;
+    r.fence_config = fence_.config;
+    return r;
+  }
   Slot& s = slots_[req.key];
   if (s.foreign) {
     r.status = AcceptorReply::Status::kInvalidState;
@@ -40,6 +46,11 @@ AcceptorReply MemoryAcceptor::Handle(const AcceptorRequest& req) {
   s.promised = req.next.IsZero() ? req.ballot : req.next;
   r.status = AcceptorReply::Status::kOk;
   return r;
+}
+
+FenceState MemoryAcceptor::Fence(uint64_t epoch, const std::string& config) {
+  if (epoch > fence_.min_epoch) fence_ = FenceState{.min_epoch = epoch, .config = config};
+  return fence_;
 }
 
 const MemoryAcceptor::Slot* MemoryAcceptor::Find(const std::string& key) const {

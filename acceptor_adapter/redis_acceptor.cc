@@ -128,11 +128,19 @@ bool RedisAcceptor::Issue(uint64_t seq, Call& call) {
   const std::string key = options_.key_prefix + r.key;
   const std::string ballot = r.ballot.Encode();
   const std::string next = r.next.Encode();
-  constexpr int kArgsMax = 7;
+  const std::string epoch = EncodeEpoch(r.epoch);
+  // prepare: 2 <key> <meta> <ballot> <epoch>; accept: 2 <key> <meta> <ballot> <value> <next>
+  // <epoch> (lua/prepare.lua, lua/accept.lua). The meta key is exactly the key prefix.
+  constexpr int kArgsMax = 9;
   std::string_view args[kArgsMax] = {sha.empty() ? "EVAL" : "EVALSHA",
-                                     sha.empty() ? ScriptBody(script) : sha, "1", key, ballot,
-                                     r.value, next};
-  const int argc = prepare ? 5 : 7;
+                                     sha.empty() ? ScriptBody(script) : sha,
+                                     "2", key, options_.key_prefix, ballot};
+  int argc = 6;
+  if (!prepare) {
+    args[argc++] = r.value;
+    args[argc++] = next;
+  }
+  args[argc++] = epoch;
   const char* argv[kArgsMax];
   size_t argvlen[kArgsMax];
   for (int i = 0; i < argc; ++i) {
@@ -189,11 +197,13 @@ bool RedisAcceptor::IssueBatch(uint64_t batch_id, Batch& batch) {
   std::deque<std::string> owned;  // prefixed keys and encoded ballots; stable addresses
   std::vector<std::string_view> args = {sha.empty() ? "EVAL" : "EVALSHA",
                                         sha.empty() ? ScriptBody(kBatchScript) : sha};
-  args.reserve(2 + 1 + 5 * n);
-  args.push_back(owned.emplace_back(absl::StrCat(n)));
+  // n+1 <key1..keyn> <meta>, then per call: kind, ballot, value, next, epoch (lua/batch.lua).
+  args.reserve(2 + 1 + n + 1 + 5 * n);
+  args.push_back(owned.emplace_back(absl::StrCat(n + 1)));
   for (uint64_t seq : batch.seqs) {
     args.push_back(owned.emplace_back(options_.key_prefix + inflight_.at(seq).request.key));
   }
+  args.push_back(options_.key_prefix);
   for (uint64_t seq : batch.seqs) {
     const AcceptorRequest& r = inflight_.at(seq).request;
     const bool prepare = r.kind == AcceptorRequest::Kind::kPrepare;
@@ -201,6 +211,7 @@ bool RedisAcceptor::IssueBatch(uint64_t batch_id, Batch& batch) {
     args.push_back(owned.emplace_back(r.ballot.Encode()));
     args.push_back(prepare ? std::string_view() : std::string_view(r.value));
     args.push_back(owned.emplace_back(r.next.Encode()));
+    args.push_back(owned.emplace_back(EncodeEpoch(r.epoch)));
   }
   std::vector<const char*> argv(args.size());
   std::vector<size_t> argvlen(args.size());

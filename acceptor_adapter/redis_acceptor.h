@@ -6,7 +6,9 @@
 // Redis HASH at options.key_prefix + K (p = promised, a = accepted ballot, v = value); prepare
 // and accept run as Lua scripts (lua/*.lua) with exactly the semantics of
 // proposer/core/messages.h, persisted before the reply when Redis runs with
-// `--appendonly yes --appendfsync always`.
+// `--appendonly yes --appendfsync always`. Every call carries its request's epoch; the scripts
+// refuse one below the minimum epoch of the meta record (the HASH at exactly key_prefix) with
+// kFenced (fence_epoch, fence_config), before reading or writing the register.
 //
 //   - Scripts are SCRIPT LOADed on every (re)connect; a NOSCRIPT reply (e.g. after SCRIPT
 //     FLUSH) reloads them and re-sends that call, once, so callers never see NOSCRIPT.

@@ -86,6 +86,17 @@ bool ParseOk(const redisReply& reply, const ScriptCallContext& ctx, AcceptorRepl
   return true;
 }
 
+// {'fenced', e, c}: e = the acceptor's minimum epoch, c = the configuration stored with it.
+bool ParseFenced(const redisReply& reply, AcceptorReply* out) {
+  out->status = AcceptorReply::Status::kFenced;
+  const std::optional<std::string_view> e = StringAt(reply, 1), c = StringAt(reply, 2);
+  const std::optional<uint64_t> epoch = e ? DecodeEpoch(*e) : std::nullopt;
+  if (reply.elements != 3 || !epoch || !c) return false;
+  out->fence_epoch = *epoch;
+  out->fence_config.assign(c->data(), c->size());
+  return true;
+}
+
 // The default reply object functions of hiredis (the reader's own, not exported).
 const redisReplyObjectFunctions& DefaultReplyFunctions() {
   static const redisReplyObjectFunctions defaults = [] {
@@ -113,6 +124,30 @@ redisReplyObjectFunctions* BoundedReplyFunctions() {
 }
 
 }  // namespace
+
+std::string EncodeEpoch(uint64_t epoch) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex(kEpochHexDigits, '0');
+  for (size_t i = kEpochHexDigits; i-- > 0; epoch >>= 4) hex[i] = kDigits[epoch & 0xf];
+  return hex;
+}
+
+std::optional<uint64_t> DecodeEpoch(std::string_view hex) {
+  if (hex.size() != kEpochHexDigits) return std::nullopt;
+  uint64_t epoch = 0;
+  for (const char ch : hex) {
+    int digit = 0;
+    if (ch >= '0' && ch <= '9') {
+      digit = ch - '0';
+    } else if (ch >= 'a' && ch <= 'f') {
+      digit = ch - 'a' + 10;
+    } else {
+      return std::nullopt;
+    }
+    epoch = (epoch << 4) | static_cast<uint64_t>(digit);
+  }
+  return epoch;
+}
 
 void BoundReplyArrays(redisReader* reader) { reader->fn = BoundedReplyFunctions(); }
 
@@ -144,6 +179,8 @@ void ParseScriptReply(const redisReply& reply, const ScriptCallContext& ctx, Acc
   } else if (tag == "conflict") {
     out->status = AcceptorReply::Status::kConflict;
     well_formed = reply.elements == 2 && BallotAt(reply, 1, out);
+  } else if (tag == "fenced") {
+    well_formed = ParseFenced(reply, out);
   } else if (tag == "invalid") {
     const std::optional<std::string_view> what = StringAt(reply, 1), found = StringAt(reply, 2);
     well_formed = reply.elements == 3 && what && found;
@@ -152,6 +189,8 @@ void ParseScriptReply(const redisReply& reply, const ScriptCallContext& ctx, Acc
   if (!well_formed) {
     out->ballot = Ballot{};
     out->value.clear();
+    out->fence_epoch = 0;
+    out->fence_config.clear();
     SetMalformed(reply, ctx, out);
   }
 }

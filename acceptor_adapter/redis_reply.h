@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "proposer/core/messages.h"
@@ -19,11 +22,17 @@ struct ScriptCallContext {
   std::string_view acceptor;
 };
 
+// An epoch as the scripts take and store it: exactly 16 lowercase hex digits (byte order =
+// numeric order). DecodeEpoch returns nullopt for anything else.
+inline constexpr size_t kEpochHexDigits = 16;
+std::string EncodeEpoch(uint64_t epoch);
+std::optional<uint64_t> DecodeEpoch(std::string_view hex);
+
 // True if `reply` is the NOSCRIPT error (the script cache of the server lost our script).
 bool IsNoScriptError(const redisReply& reply);
 
 // Fills status, ballot, value and error of `out` from the script reply (see redis_scripts.h):
-// kOk / kConflict / kInvalidState for the script's answers, kError for a Redis error reply or a
+// kOk / kConflict / kInvalidState / kFenced (fence_epoch, fence_config) for the script's answers, kError for a Redis error reply or a
 // reply of unexpected shape (the message names the acceptor and says what arrived).
 void ParseScriptReply(const redisReply& reply, const ScriptCallContext& ctx,
                       core::AcceptorReply* out);

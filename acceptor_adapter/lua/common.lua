@@ -1,19 +1,29 @@
--- Shared prelude of the Gryadka acceptor scripts (prepended to prepare.lua, accept.lua and
--- batch.lua at build time). Semantics: proposer/core/messages.h; the in-memory twin:
--- memory_acceptor.cc.
+-- Shared prelude of the Gryadka acceptor scripts (prepended to prepare.lua, accept.lua,
+-- batch.lua and fence.lua at build time). Semantics: proposer/core/messages.h; the in-memory
+-- twin: memory_acceptor.cc.
 --
--- A register is ONE hash at KEYS[1]: p = promised ballot, a = accepted ballot, v = accepted
+-- A register is ONE hash at its key: p = promised ballot, a = accepted ballot, v = accepted
 -- value (bytes). A missing field is the zero ballot / the empty value. Ballots are
 -- Ballot::Encode(): exactly 32 lowercase hex digits, so byte order is numeric order.
+--
+-- The meta record is ONE hash at exactly the key prefix (never a register: user keys are at
+-- least one byte): e = the minimum epoch E, c = the configuration stored with it (bytes). A
+-- missing e is epoch 0, a missing c the empty string. Epochs (stored and in arguments) are
+-- exactly 16 lowercase hex digits, so byte order is numeric order here too.
 
 local ZERO = '00000000000000000000000000000000'
+local ZERO_EPOCH = '0000000000000000'
 
-local function is_ballot(s)
-  return #s == 32 and not string.find(s, '[^0-9a-f]')
+local function is_hex(s, digits)
+  return #s == digits and not string.find(s, '[^0-9a-f]')
 end
 
+local function is_ballot(s) return is_hex(s, 32) end
+local function is_epoch(s) return is_hex(s, 16) end
+
 -- x < y, byte by byte. (Lua's `<` on strings calls strcoll, and redis-server takes LC_COLLATE
--- from its environment; this comparison is locale-free.) REQUIRES: is_ballot(x), is_ballot(y).
+-- from its environment; this comparison is locale-free.) REQUIRES: x and y are both ballots
+-- or both epochs (equal lengths).
 local function less(x, y)
   if x == y then return false end
   local i = 1
@@ -46,6 +56,46 @@ local function check_ballot_arg(s)
   if not is_ballot(s) then
     error('gryadka acceptor script: ballot argument is not 32 lowercase hex digits')
   end
+end
+
+local function check_epoch_arg(s)
+  if not is_epoch(s) then
+    error('gryadka acceptor script: epoch argument is not 16 lowercase hex digits')
+  end
+end
+
+-- The fencing state {e, c} of the meta record at `meta` (read once per script run). Raises an
+-- error when the record is not a hash or its e is not an epoch: the acceptor then refuses
+-- every call until an operator repairs it, rather than guessing.
+local function read_fence(meta)
+  local r = redis.pcall('HMGET', meta, 'e', 'c')
+  if r.err then
+    error('gryadka acceptor script: the meta record is a ' .. redis.call('TYPE', meta).ok ..
+          ', not a hash')
+  end
+  local f = {e = r[1] or ZERO_EPOCH, c = r[2] or ''}
+  if not is_epoch(f.e) then
+    error('gryadka acceptor script: field e of the meta record is not 16 lowercase hex digits')
+  end
+  return f
+end
+
+-- A call of `epoch` below the minimum epoch is refused before its register is read or written:
+-- returns {'fenced', e, c}, or nil when the call may proceed.
+local function fenced(f, epoch)
+  check_epoch_arg(epoch)
+  if less(epoch, f.e) then return {'fenced', f.e, f.c} end
+  return nil
+end
+
+-- fence(meta, epoch, config): epoch > e -> e = epoch, c = config (never lowers e).
+-- Returns {e, c} after the call; epoch 0 only reads.
+local function fence(meta, epoch, config)
+  check_epoch_arg(epoch)
+  local f = read_fence(meta)
+  if not less(f.e, epoch) then return {f.e, f.c} end
+  redis.call('HSET', meta, 'e', epoch, 'c', config)
+  return {epoch, config}
 end
 
 -- prepare(key, b):

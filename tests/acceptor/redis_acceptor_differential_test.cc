@@ -1,6 +1,8 @@
 // The Lua scripts against their in-memory twin: random prepare/accept sequences (seeded, fixed
-// PRNG) go to a RedisAcceptor on a real redis-server and to a MemoryAcceptor; every reply and
-// the final stored registers must be identical.
+// PRNG) with random epochs, and random fences between them (RedisAdminConnection::Fence vs
+// MemoryAcceptor::Fence), go to a RedisAcceptor on a real redis-server and to a MemoryAcceptor;
+// every reply, every fence state, the final stored registers and the meta record must be
+// identical.
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -11,6 +13,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "acceptor_adapter/memory_acceptor.h"
+#include "acceptor_adapter/redis_admin.h"
+#include "acceptor_adapter/redis_reply.h"
 #include "proposer/core/random.h"
 #include "tests/acceptor/redis_acceptor_harness.h"
 
@@ -27,6 +31,10 @@ constexpr int kCallsPerSequence = 250;
 constexpr int kBatchMax = 16;              // requests sent in one loop turn (pipelined)
 constexpr int kPipelineCalls = 10000;
 constexpr int64_t kPipelineTimeoutMs = 60000;
+constexpr int64_t kAdminTimeoutMs = 10000;
+// Epochs of requests are within 1 of the current fence; a fence between batches (with this
+// chance) tries an epoch within [fence - 1, fence + 2], so it rises, stays or is refused.
+constexpr double kFenceChance = 0.15;
 const std::string kForeignKey = "foreign";
 
 // Counters in [base, base + 3] and ids in [0, 2], so equal and conflicting ballots are frequent
@@ -46,14 +54,26 @@ std::string RandomValue(Random& rng) {
   return v;
 }
 
+// An epoch in [fence - 1, fence + 1] (never below 0).
+uint64_t EpochNear(Random& rng, uint64_t fence) {
+  return fence + static_cast<uint64_t>(rng.Range(0, 2)) - (fence > 0 ? 1 : 0);
+}
+
 AcceptorRequest RandomRequest(Random& rng, uint64_t msg_id, uint64_t base,
-                              const std::vector<std::string>& keys) {
+                              const std::vector<std::string>& keys, uint64_t fence = 0) {
   std::string key = keys[rng.Uniform(keys.size())];
-  if (rng.Chance(0.5)) return PrepareRequest(msg_id, std::move(key), RandomBallot(rng, base));
+  const uint64_t epoch = EpochNear(rng, fence);
+  if (rng.Chance(0.5)) {
+    AcceptorRequest r = PrepareRequest(msg_id, std::move(key), RandomBallot(rng, base));
+    r.epoch = epoch;
+    return r;
+  }
   const Ballot b = RandomBallot(rng, base);
   std::string value = RandomValue(rng);
   const Ballot next = rng.Chance(0.3) ? Ballot{} : RandomBallot(rng, base);
-  return AcceptRequest(msg_id, std::move(key), b, std::move(value), next);
+  AcceptorRequest r = AcceptRequest(msg_id, std::move(key), b, std::move(value), next);
+  r.epoch = epoch;
+  return r;
 }
 
 // Parameter: RedisAcceptorOptions::batch_calls_max — 1 (every call its own pipelined EVALSHA)
@@ -89,6 +109,8 @@ void RedisAcceptorDifferentialTest::SendBatchAndCompare(const std::vector<Accept
       EXPECT_NE(got.error, "");
       continue;
     }
+    EXPECT_EQ(got.fence_epoch, want.fence_epoch) << "got " << Show(got) << "\nwant " << Show(want);
+    EXPECT_EQ(got.fence_config, want.fence_config);
     EXPECT_EQ(got.ballot, want.ballot) << "got " << Show(got) << "\nwant " << Show(want);
     EXPECT_EQ(got.value, want.value) << "got " << Show(got) << "\nwant " << Show(want);
   }
@@ -97,6 +119,14 @@ void RedisAcceptorDifferentialTest::SendBatchAndCompare(const std::vector<Accept
 void RedisAcceptorDifferentialTest::CompareFinalState(const std::string& prefix,
                                                       const MemoryAcceptor& oracle) {
   int64_t stored = 0;
+  if (oracle.min_epoch() > 0) {  // the meta record: the hash at exactly the prefix
+    ++stored;
+    EXPECT_EQ(Redis({"HGET", prefix, "e"}).str, EncodeEpoch(oracle.min_epoch()));
+    EXPECT_EQ(Redis({"HGET", prefix, "c"}).str, oracle.config());
+    EXPECT_EQ(Redis({"HLEN", prefix}).integer, 2);
+  } else {
+    EXPECT_EQ(Redis({"EXISTS", prefix}).integer, 0);
+  }
   for (const auto& [key, slot] : oracle.slots()) {
     const std::string redis_key = prefix + key;
     SCOPED_TRACE(absl::StrCat("key '", absl::CHexEscape(redis_key), "'"));
@@ -127,7 +157,9 @@ void RedisAcceptorDifferentialTest::CompareFinalState(const std::string& prefix,
   EXPECT_EQ(Redis({"KEYS", prefix + "*"}).elements.size(), static_cast<size_t>(stored));
 }
 
-TEST_P(RedisAcceptorDifferentialTest, RandomPrepareAcceptSequencesMatchTheInMemoryAcceptor) {
+TEST_P(RedisAcceptorDifferentialTest,
+       RandomPrepareAcceptSequencesWithEpochsAndFencesMatchTheInMemoryAcceptor) {
+  int fences_raised = 0;
   for (uint64_t seed = 1; seed <= kSequences; ++seed) {
     SCOPED_TRACE(absl::StrCat("seed ", seed));
     const std::string prefix = absl::StrCat("diff", seed, ":");
@@ -141,11 +173,25 @@ TEST_P(RedisAcceptorDifferentialTest, RandomPrepareAcceptSequencesMatchTheInMemo
                                            kForeignKey};
     ASSERT_EQ(Redis({"SET", prefix + kForeignKey, "not a register"}).str, "OK");
     oracle.PutForeign(kForeignKey);
+    absl::StatusOr<std::unique_ptr<RedisAdminConnection>> admin =
+        RedisAdminConnection::Connect("127.0.0.1", redis_->port(), kAdminTimeoutMs, prefix);
+    ASSERT_TRUE(admin.ok()) << admin.status();
     for (int sent = 0; sent < kCallsPerSequence;) {
+      if (rng.Chance(kFenceChance)) {
+        const uint64_t epoch = EpochNear(rng, oracle.min_epoch()) + (rng.Chance(0.5) ? 1 : 0);
+        const std::string config = absl::StrCat("membership\0", seed, "/", epoch);
+        const uint64_t before = oracle.min_epoch();
+        const FenceState want = oracle.Fence(epoch, config);
+        fences_raised += want.min_epoch > before;
+        absl::StatusOr<FenceState> got = (*admin)->Fence(epoch, config);
+        ASSERT_TRUE(got.ok()) << got.status();
+        EXPECT_EQ(*got, want) << "fence " << epoch;
+      }
       const int batch = static_cast<int>(rng.Range(1, kBatchMax));
       std::vector<AcceptorRequest> requests;
       for (int i = 0; i < batch; ++i) {
-        requests.push_back(RandomRequest(rng, NextId(), (sent + i) / 4, keys));
+        requests.push_back(
+            RandomRequest(rng, NextId(), (sent + i) / 4, keys, oracle.min_epoch()));
       }
       ASSERT_NO_FATAL_FAILURE(SendBatchAndCompare(requests, oracle));
       sent += batch;
@@ -160,10 +206,14 @@ TEST_P(RedisAcceptorDifferentialTest, RandomPrepareAcceptSequencesMatchTheInMemo
   EXPECT_GT(seen[AcceptorReply::Status::kOk], calls / 10);
   EXPECT_GT(seen[AcceptorReply::Status::kConflict], calls / 10);
   EXPECT_GT(seen[AcceptorReply::Status::kInvalidState], calls / 20);
+  EXPECT_GT(seen[AcceptorReply::Status::kFenced], calls / 20);
+  EXPECT_GT(fences_raised, static_cast<int>(kSequences));
   EXPECT_EQ(seen[AcceptorReply::Status::kError], 0);
   std::cout << "statuses: ok " << seen[AcceptorReply::Status::kOk] << ", conflict "
             << seen[AcceptorReply::Status::kConflict] << ", invalid "
-            << seen[AcceptorReply::Status::kInvalidState] << "\n";
+            << seen[AcceptorReply::Status::kInvalidState] << ", fenced "
+            << seen[AcceptorReply::Status::kFenced] << "; fences raised " << fences_raised
+            << "\n";
   EXPECT_EQ(replies_.duplicates(), 0);
 }
 

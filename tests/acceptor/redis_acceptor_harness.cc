@@ -41,10 +41,12 @@ AcceptorRequest AcceptRequest(uint64_t msg_id, std::string key, Ballot ballot, s
 }
 
 std::string Show(const AcceptorReply& reply) {
-  static constexpr const char* kNames[] = {"kOk", "kConflict", "kError", "kInvalidState"};
+  static constexpr const char* kNames[] = {"kOk", "kConflict", "kError", "kInvalidState",
+                                           "kFenced"};
   return absl::StrCat(kNames[static_cast<int>(reply.status)], " ballot=",
                       reply.ballot.DebugString(), " value='", absl::CHexEscape(reply.value),
-                      "' error='", reply.error, "'");
+                      "' error='", reply.error, "' fence_epoch=", reply.fence_epoch,
+                      " fence_config='", absl::CHexEscape(reply.fence_config), "'");
 }
 
 void RedisAcceptorTest::SetUp() {

@@ -1,5 +1,8 @@
 #include "tests/sim/lua_acceptor.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "acceptor_adapter/redis_reply.h"
 #include "acceptor_adapter/redis_scripts.h"
 
@@ -32,8 +35,9 @@ AcceptorReply LuaAcceptor::Handle(const AcceptorRequest& req) {
     args.push_back(req.value);
     args.push_back(req.next.Encode());
   }
+  args.push_back(acceptor::EncodeEpoch(req.epoch));
   const OwnedReply reply = redis_.Eval(prepare ? acceptor::PrepareScript() : acceptor::AcceptScript(),
-                                       {RedisKey(req.key)}, args);
+                                       {RedisKey(req.key), MetaKey()}, args);
   return Parse(reply.root(), req);
 }
 
@@ -43,11 +47,13 @@ std::vector<AcceptorReply> LuaAcceptor::HandleBatch(const std::vector<AcceptorRe
   std::vector<std::string> keys;
   std::vector<std::string> args;
   for (const AcceptorRequest& r : reqs) keys.push_back(RedisKey(r.key));
+  keys.push_back(MetaKey());
   for (const AcceptorRequest& r : reqs) {
     args.push_back(IsPrepare(r) ? "p" : "a");
     args.push_back(r.ballot.Encode());
     args.push_back(IsPrepare(r) ? std::string() : r.value);
     args.push_back(r.next.Encode());
+    args.push_back(acceptor::EncodeEpoch(r.epoch));
   }
   const OwnedReply reply = redis_.Eval(acceptor::BatchScript(), keys, args);
   const redisReply& root = reply.root();
@@ -58,6 +64,25 @@ std::vector<AcceptorReply> LuaAcceptor::HandleBatch(const std::vector<AcceptorRe
     out.push_back(Parse(per_call ? *root.element[i] : root, reqs[i]));
   }
   return out;
+}
+
+// KEYS/ARGV as RedisAdminConnection::Fence builds them.
+acceptor::FenceState LuaAcceptor::Fence(uint64_t epoch, const std::string& config) {
+  const OwnedReply reply =
+      redis_.Eval(acceptor::FenceScript(), {MetaKey()}, {acceptor::EncodeEpoch(epoch), config});
+  const redisReply& r = reply.root();
+  std::optional<uint64_t> min_epoch;
+  if (r.type == REDIS_REPLY_ARRAY && r.elements == 2 &&
+      r.element[0]->type == REDIS_REPLY_STRING && r.element[1]->type == REDIS_REPLY_STRING) {
+    min_epoch = acceptor::DecodeEpoch(std::string_view(r.element[0]->str, r.element[0]->len));
+  }
+  if (!min_epoch) {
+    std::fprintf(stderr, "%s: the fence script failed (%s)\n", describe_.c_str(),
+                 r.type == REDIS_REPLY_ERROR ? r.str : "unexpected reply");
+    std::abort();
+  }
+  return acceptor::FenceState{.min_epoch = *min_epoch,
+                              .config = std::string(r.element[1]->str, r.element[1]->len)};
 }
 
 std::optional<acceptor::MemoryAcceptor::Slot> LuaAcceptor::Find(const std::string& key) const {

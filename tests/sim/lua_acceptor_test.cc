@@ -1,7 +1,8 @@
 // The Lua acceptor (the production scripts in the simulator's embedded Redis) against
 // MemoryAcceptor, the C++ twin: identical replies and states on random call sequences, single
-// and batched, including keys that hold data that is not a register. And the redis.call shim's
-// conversions, which the production scripts rely on.
+// and batched, including keys that hold data that is not a register, epochs and fences. Fencing
+// by epoch on its own. And the redis.call shim's conversions, which the production scripts rely
+// on.
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ using core::AcceptorRequest;
 using core::Ballot;
 
 constexpr int kKeys = 4;  // k0, k1 registers; k2 a Redis string; k3 a hash whose 'p' is no ballot
+constexpr uint64_t kEpochMax = 3;  // random epochs and fences in [0, kEpochMax]
 
 std::string Key(int i) { return "k" + std::to_string(i); }
 
@@ -41,6 +43,7 @@ AcceptorRequest RandomRequest(core::Random& r, uint64_t msg_id) {
   q.key = Key(static_cast<int>(r.Uniform(kKeys)));
   q.ballot = RandomBallot(r);
   if (q.ballot.IsZero()) q.ballot = Ballot{1, 1};
+  q.epoch = r.Uniform(kEpochMax + 1);
   if (q.kind == AcceptorRequest::Kind::kAccept) {
     q.value = RandomValue(r);
     if (r.Uniform(2) == 0) {
@@ -59,6 +62,33 @@ void ExpectSameReply(const AcceptorReply& lua, const AcceptorReply& mem, const A
     EXPECT_EQ(lua.ballot, mem.ballot) << "m" << q.msg_id;
     EXPECT_EQ(lua.value, mem.value) << "m" << q.msg_id;
   }
+  EXPECT_EQ(lua.fence_epoch, mem.fence_epoch) << "m" << q.msg_id;
+  EXPECT_EQ(lua.fence_config, mem.fence_config) << "m" << q.msg_id;
+}
+
+// Sometimes raises (or tries to lower) the fence on both; they must answer the same state.
+void MaybeFence(core::Random& r, LuaAcceptor* lua, acceptor::MemoryAcceptor* mem) {
+  if (r.Uniform(10) != 0) return;
+  const uint64_t epoch = r.Uniform(kEpochMax + 1);
+  const std::string config = "config of epoch " + std::to_string(epoch) + std::string(1, '\0');
+  const acceptor::FenceState want = mem->Fence(epoch, config);
+  EXPECT_EQ(lua->Fence(epoch, config), want) << "fence " << epoch;
+}
+
+AcceptorRequest Prepare(const std::string& key, Ballot b, uint64_t epoch) {
+  AcceptorRequest q;
+  q.kind = AcceptorRequest::Kind::kPrepare;
+  q.key = key;
+  q.ballot = b;
+  q.epoch = epoch;
+  return q;
+}
+
+AcceptorRequest Accept(const std::string& key, Ballot b, const std::string& value, uint64_t epoch) {
+  AcceptorRequest q = Prepare(key, b, epoch);
+  q.kind = AcceptorRequest::Kind::kAccept;
+  q.value = value;
+  return q;
 }
 
 void ExpectSameState(const LuaAcceptor& lua, const acceptor::MemoryAcceptor& mem) {
@@ -86,6 +116,7 @@ TEST(LuaAcceptorTest, SingleScriptCallsMatchMemoryAcceptorOnRandomSequences) {
     acceptor::MemoryAcceptor mem;
     MakeForeignKeys(&lua, &mem);
     for (uint64_t i = 1; i <= 300; ++i) {
+      MaybeFence(r, &lua, &mem);
       const AcceptorRequest q = RandomRequest(r, i);
       ExpectSameReply(lua.Handle(q), mem.Handle(q), q);
     }
@@ -101,6 +132,7 @@ TEST(LuaAcceptorTest, BatchScriptCallsMatchMemoryAcceptorCallsInOrder) {
     MakeForeignKeys(&lua, &mem);
     uint64_t msg_id = 0;
     for (int b = 0; b < 60; ++b) {
+      MaybeFence(r, &lua, &mem);
       std::vector<AcceptorRequest> batch(static_cast<size_t>(r.Range(1, 8)));
       for (AcceptorRequest& q : batch) q = RandomRequest(r, ++msg_id);  // keys may repeat
       const std::vector<AcceptorReply> replies = lua.HandleBatch(batch);
@@ -120,6 +152,94 @@ TEST(LuaAcceptorTest, AKeyOfAnotherRedisTypeIsInvalidStateNamingTheType) {
   const AcceptorReply reply = lua.Handle(q);
   EXPECT_EQ(reply.status, AcceptorReply::Status::kInvalidState);
   EXPECT_NE(reply.error.find("holds a string"), std::string::npos) << reply.error;
+}
+
+TEST(LuaAcceptorTest, RandomSequencesExerciseFencedRepliesAndRaisedFences) {
+  core::Random r(7);
+  LuaAcceptor lua;
+  acceptor::MemoryAcceptor mem;
+  int fenced = 0;
+  for (uint64_t i = 1; i <= 300; ++i) {
+    MaybeFence(r, &lua, &mem);
+    const AcceptorRequest q = RandomRequest(r, i);
+    const AcceptorReply reply = lua.Handle(q);
+    ExpectSameReply(reply, mem.Handle(q), q);
+    fenced += reply.status == AcceptorReply::Status::kFenced;
+  }
+  EXPECT_GT(mem.min_epoch(), 0u);
+  EXPECT_GT(fenced, 10);
+}
+
+TEST(LuaAcceptorTest, FencedPrepareAndAcceptAnswerTheStoredConfigAndLeaveTheRegisterUntouched) {
+  LuaAcceptor lua("lua acceptor a0");
+  ASSERT_EQ(lua.Handle(Accept("k", Ballot{1, 1}, "v1", 0)).status, AcceptorReply::Status::kOk);
+  const std::string config("membership\0of epoch 5", 21);
+  EXPECT_EQ(lua.Fence(5, config), (acceptor::FenceState{5, config}));
+  const auto before = lua.Find("k");
+  for (const AcceptorRequest& q : {Prepare("k", Ballot{9, 1}, 4), Accept("k", Ballot{9, 1}, "v9", 4),
+                                   Prepare("new", Ballot{9, 1}, 0)}) {
+    const AcceptorReply reply = lua.Handle(q);
+    EXPECT_EQ(reply.status, AcceptorReply::Status::kFenced) << q.key << ": " << reply.error;
+    EXPECT_EQ(reply.fence_epoch, 5u);
+    EXPECT_EQ(reply.fence_config, config);
+  }
+  EXPECT_EQ(lua.Find("k"), before);
+  EXPECT_EQ(lua.Find("new"), std::nullopt);  // not even created
+  // The fence's epoch and above proceed.
+  EXPECT_EQ(lua.Handle(Prepare("k", Ballot{9, 1}, 5)).status, AcceptorReply::Status::kOk);
+  EXPECT_EQ(lua.Handle(Accept("k", Ballot{9, 1}, "v9", 6)).status, AcceptorReply::Status::kOk);
+  EXPECT_EQ(lua.Find("k")->value, "v9");
+}
+
+TEST(LuaAcceptorTest, FenceRaisesTheMinimumEpochNeverLowersItAndEpochZeroReads) {
+  LuaAcceptor lua;
+  acceptor::MemoryAcceptor mem;
+  const std::vector<std::pair<uint64_t, acceptor::FenceState>> steps = {
+      {0, {0, ""}}, {3, {3, "c3"}}, {2, {3, "c3"}}, {3, {3, "c3"}}, {0, {3, "c3"}},
+      {~uint64_t{0}, {~uint64_t{0}, "cmax"}}, {4, {~uint64_t{0}, "cmax"}}};
+  for (const auto& [epoch, want] : steps) {
+    const std::string config = epoch == ~uint64_t{0} ? "cmax" : "c" + std::to_string(epoch);
+    EXPECT_EQ(lua.Fence(epoch, config), want) << epoch;
+    EXPECT_EQ(mem.Fence(epoch, config), want) << epoch;
+  }
+  EXPECT_EQ(mem.min_epoch(), ~uint64_t{0});
+  EXPECT_EQ(mem.config(), "cmax");
+  // The meta record's layout: a hash at exactly the prefix, e as 16 lowercase hex digits.
+  const LuaRedis::Value& meta = lua.redis().keyspace().at(LuaAcceptor::MetaKey());
+  EXPECT_EQ(meta.hash.at("e"), "ffffffffffffffff");
+  EXPECT_EQ(meta.hash.at("c"), "cmax");
+}
+
+TEST(LuaAcceptorTest, ABatchMixingEpochsRefusesOnlyTheCallsBelowTheFence) {
+  LuaAcceptor lua;
+  acceptor::MemoryAcceptor mem;
+  lua.Fence(2, "c2");
+  mem.Fence(2, "c2");
+  const std::vector<AcceptorRequest> batch = {
+      Prepare("a", Ballot{1, 1}, 1), Prepare("a", Ballot{1, 1}, 2), Accept("b", Ballot{1, 1}, "x", 1),
+      Accept("b", Ballot{1, 1}, "y", 3)};
+  const std::vector<AcceptorReply> replies = lua.HandleBatch(batch);
+  ASSERT_EQ(replies.size(), batch.size());
+  const AcceptorReply::Status want[] = {AcceptorReply::Status::kFenced, AcceptorReply::Status::kOk,
+                                        AcceptorReply::Status::kFenced, AcceptorReply::Status::kOk};
+  for (size_t i = 0; i < batch.size(); ++i) {
+    EXPECT_EQ(replies[i].status, want[i]) << i << ": " << replies[i].error;
+    ExpectSameReply(replies[i], mem.Handle(batch[i]), batch[i]);
+  }
+  EXPECT_EQ(lua.Find("b")->value, "y");
+}
+
+TEST(LuaAcceptorTest, AMetaRecordWithAMalformedEpochFailsEveryCallWithoutTouchingRegisters) {
+  LuaAcceptor lua("lua acceptor a0");
+  lua.PutField("", "e", "not an epoch");  // "" = the meta record (the prefix itself)
+  for (const AcceptorRequest& q : {Prepare("k", Ballot{1, 1}, 7), Accept("k", Ballot{1, 1}, "v", 7)}) {
+    const AcceptorReply reply = lua.Handle(q);
+    EXPECT_EQ(reply.status, AcceptorReply::Status::kError);
+    EXPECT_NE(reply.error.find("meta record"), std::string::npos) << reply.error;
+  }
+  EXPECT_EQ(lua.HandleBatch({Prepare("k", Ballot{1, 1}, 7), Prepare("j", Ballot{1, 1}, 7)})[1].status,
+            AcceptorReply::Status::kError);
+  EXPECT_EQ(lua.Find("k"), std::nullopt);
 }
 
 TEST(LuaRedisTest, ScriptRepliesConvertAsRedisConvertsThem) {
