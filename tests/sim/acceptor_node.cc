@@ -20,28 +20,12 @@ std::optional<core::AcceptorReply> AcceptorNode::Receive(ProposerAddr from,
   return std::nullopt;
 }
 
-namespace {
-
-core::AcceptorReply FencedReply(const core::AcceptorRequest& r, const AcceptorNode::FenceResult& f) {
-  core::AcceptorReply reply;
-  reply.msg_id = r.msg_id;
-  reply.acceptor = r.acceptor;
-  reply.status = core::AcceptorReply::Status::kFenced;
-  reply.fence_epoch = f.min_epoch;
-  reply.fence_config = f.config;
-  return reply;
-}
-
-}  // namespace
-
 core::AcceptorReply AcceptorNode::Handle(const core::AcceptorRequest& r) {
-  if (r.epoch < fence_.min_epoch) return FencedReply(r, fence_);
   return lua_ ? lua_->Handle(r) : memory_.Handle(r);
 }
 
-AcceptorNode::FenceResult AcceptorNode::Fence(uint64_t epoch, const std::string& config) {
-  if (epoch > fence_.min_epoch) fence_ = FenceResult{epoch, config};
-  return fence_;
+acceptor::FenceState AcceptorNode::Fence(uint64_t epoch, const std::string& config) {
+  return lua_ ? lua_->Fence(epoch, config) : memory_.Fence(epoch, config);
 }
 
 std::vector<std::string> AcceptorNode::Keys() const {
@@ -54,6 +38,7 @@ std::vector<std::string> AcceptorNode::Keys() const {
   }
   const std::string prefix = LuaAcceptor::RedisKey("");
   for (const auto& [key, value] : lua_->redis().keyspace()) {
+    // The meta record (the fence) is exactly the prefix; registers are longer.
     if (value.is_hash && key.size() > prefix.size() && key.compare(0, prefix.size(), prefix) == 0) {
       keys.push_back(key.substr(prefix.size()));
     }
@@ -63,20 +48,8 @@ std::vector<std::string> AcceptorNode::Keys() const {
 
 std::vector<core::AcceptorReply> AcceptorNode::HandleBatch(
     const std::vector<core::AcceptorRequest>& rs) {
+  if (lua_) return lua_->HandleBatch(rs);
   std::vector<core::AcceptorReply> out;
-  if (lua_) {
-    std::vector<core::AcceptorRequest> unfenced;
-    for (const core::AcceptorRequest& r : rs) {
-      if (r.epoch >= fence_.min_epoch) unfenced.push_back(r);
-    }
-    std::vector<core::AcceptorReply> replies =
-        unfenced.empty() ? std::vector<core::AcceptorReply>{} : lua_->HandleBatch(unfenced);
-    size_t next = 0;
-    for (const core::AcceptorRequest& r : rs) {
-      out.push_back(r.epoch < fence_.min_epoch ? FencedReply(r, fence_) : replies[next++]);
-    }
-    return out;
-  }
   for (const core::AcceptorRequest& r : rs) out.push_back(Handle(r));
   return out;
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "acceptor_adapter/fence_state.h"
 #include "acceptor_adapter/memory_acceptor.h"
 #include "tests/sim/lua_acceptor.h"
 #include "tests/sim/network.h"
@@ -60,13 +61,10 @@ class AcceptorNode {
 
   bool lua() const { return lua_ != nullptr; }
 
-  // The operator's fence call: raises the minimum epoch to `epoch` (never lowers it) and stores
+  // The operator's fence call, run by the acceptor itself (MemoryAcceptor::Fence or the
+  // production fence.lua): raises the minimum epoch to `epoch` (never lowers it) and stores
   // `config` with it; returns the state after the call. State survives crashes (durable).
-  struct FenceResult {
-    uint64_t min_epoch = 0;
-    std::string config;
-  };
-  FenceResult Fence(uint64_t epoch, const std::string& config);
+  acceptor::FenceState Fence(uint64_t epoch, const std::string& config);
   // Every register key (user keys, sorted), as the rescan's SCAN lists them: registers only,
   // never the fence record.
   std::vector<std::string> Keys() const;
@@ -76,7 +74,6 @@ class AcceptorNode {
   uint64_t epoch_ = 0;
   acceptor::MemoryAcceptor memory_;
   std::unique_ptr<LuaAcceptor> lua_;  // null: the memory acceptor serves
-  FenceResult fence_;
   std::deque<Queued> queue_;
   std::vector<Queued> pending_;
 };

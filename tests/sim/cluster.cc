@@ -61,8 +61,10 @@ void Cluster::StartProposer(int p) {
   for (int a = 0; a < params_.acceptors; ++a) {
     if (!acceptor_hint_up_[a]) s.core->SetAcceptorUp(a, false);
   }
-  log_->Add(loop_->now_us(), absl::StrFormat("start proposer %s id=%x epoch=%d", AddrName(addr(p)),
-                                             id, config.epoch));
+  // The epoch only once a membership change raised it (older event logs stay as they were).
+  log_->Add(loop_->now_us(),
+            absl::StrFormat("start proposer %s id=%x%s", AddrName(addr(p)), id,
+                            config.epoch > 0 ? absl::StrCat(" epoch=", config.epoch) : ""));
 }
 
 std::optional<core::ProposerConfig> Cluster::ConfigFor(const v1::Membership& m,

@@ -76,7 +76,8 @@ std::optional<std::vector<std::string>> Operator::NextTarget() {
   const int n = changes_started_++;
   for (const std::string& m : members) ever_members_.insert(m);
   auto add = [&]() -> std::optional<std::vector<std::string>> {
-    const int a = RandomNonMember(members, params_.membership == MembershipChange::kRotate);
+    // A replacement is an acceptor that was never a member (the one leaving is not one).
+    const int a = RandomNonMember(members, params_.membership != MembershipChange::kFlux);
     if (a < 0) return std::nullopt;
     members.push_back(AcceptorAddress(a));
     return members;
