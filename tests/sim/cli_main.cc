@@ -113,7 +113,10 @@ Flags Parse(int argc, char** argv) {
     } else if (arg == "--quiet") {
       f.quiet = true;
     } else if (arg == "--help" || arg == "-h") {
-      std::printf("%s", kUsage);
+      std::printf("%s\nscenarios:\n", kUsage);
+      for (const ScenarioSpec& s : Scenarios()) {
+        std::printf("  %-36s %s\n", s.name.c_str(), s.summary.c_str());
+      }
       std::exit(0);
     } else {
       Usage(absl::StrCat("unknown argument ", arg));

@@ -149,6 +149,19 @@ TEST(Detection, MembershipChangeWithoutRescanIsCaughtOnAtLeast85PercentOfSeeds) 
   EXPECT_GE(caught * 100, static_cast<int>(kSeeds) * 85);
 }
 
+// With the production Lua scripts as acceptors as well (fewer seeds: the interpreter is slower).
+TEST(Detection, MembershipChangeWithoutRescanIsCaughtWithLuaAcceptorsToo) {
+  const ScenarioSpec* spec = FindScenario("membership/c2p2k8.rotate.no-rescan.i");
+  int caught = 0;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    const RunResult r =
+        RunSimulation(DeriveParams(*spec, seed, spec->default_intensity, AcceptorKind::kLua));
+    caught += r.safety_violation();
+  }
+  std::printf("%s seeds 1..10 (lua): caught %d\n", spec->name.c_str(), caught);
+  EXPECT_GE(caught, 8);
+}
+
 // The same change with its rescans is clean: the detection above is the missing rescan.
 TEST(Detection, TheSameMembershipChangeWithRescansPasses) {
   const ScenarioSpec* spec = FindScenario("membership/c2p2k8.rotate.no-rescan.i");

@@ -219,5 +219,21 @@ TEST(Regression, SeedsOnceUndecidedByTheLinearizabilitySearchAreDecided) {
   }
 }
 
+// membership/c3p3k2.missed-step seeds 107 and 192 drew unavailable_rounds_max = 1: the proposer
+// that missed every step, restarted after healing with the starting configuration, met the
+// fence on its first round, which counts as an unavailable round, so the request failed
+// UNAVAILABLE before the shell could adopt the fenced configuration, and the liveness check
+// (every operation after healing succeeds) failed. The scenario now runs at least two
+// unavailable rounds: the retry goes out under the adopted configuration.
+TEST(Regression, MissedStepProposerGetsPastTheFenceOnItsFirstRequestAfterHealingSeeds) {
+  for (uint64_t seed : {107, 192}) {
+    const SimParams p = DeriveParams(*FindScenario("membership/c3p3k2.missed-step"), seed, 100);
+    EXPECT_GE(p.proposer.unavailable_rounds_max, 2);
+    const RunResult r = RunSimulation(p);
+    EXPECT_TRUE(r.passed) << "seed " << seed << ": " << r.verdict << "\n" << r.details;
+    EXPECT_GT(r.missed_proposer_fence_adoptions, 0u) << "seed " << seed;
+  }
+}
+
 }  // namespace
 }  // namespace gryadka::sim
