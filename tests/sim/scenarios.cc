@@ -22,8 +22,8 @@ void AddFlexibleScenarios(std::vector<ScenarioSpec>* v) {
   auto add = [&](ScenarioSpec s) {
     s.acceptors = 5;
     s.flexible_quorums = true;
-    s.ctest_seeds = 50;
-    s.ctest_lua_seeds = 10;
+    s.ctest_seeds = 100;
+    s.ctest_lua_seeds = 20;
     v->push_back(std::move(s));
   };
   add(Make("losing/c2p2k2.f", "loss + reordering, flexible quorums drawn per seed", 2, 2, 2,
@@ -45,8 +45,8 @@ void AddMembershipScenarios(std::vector<ScenarioSpec>* v) {
     s.membership = m;
     s.acceptors = acceptors;
     s.initial_members = 3;
-    s.ctest_seeds = 50;
-    s.ctest_lua_seeds = 10;
+    s.ctest_seeds = 200;
+    s.ctest_lua_seeds = 20;
     v->push_back(std::move(s));
   };
   add(Make("membership/c2p2k2.a3.a4",
