@@ -181,7 +181,8 @@ bool RunOne(const std::string& self, const SimParams& params, const Flags& flags
   if (params.membership != MembershipChange::kNone) {
     std::printf(
         "  membership: changes=%llu configure-steps=%llu rescans=%llu keys-rescanned=%llu "
-        "fence-retries=%llu fence-adoptions=%llu missed-proposer-adoptions=%llu final-epoch=%llu\n",
+        "fence-retries=%llu fence-adoptions=%llu missed-proposer-adoptions=%llu final-epoch=%llu "
+        "submits-behind-published=%llu\n",
         static_cast<unsigned long long>(r.membership_changes),
         static_cast<unsigned long long>(r.configure_steps),
         static_cast<unsigned long long>(r.rescan_steps),
@@ -189,7 +190,8 @@ bool RunOne(const std::string& self, const SimParams& params, const Flags& flags
         static_cast<unsigned long long>(r.fence_retries),
         static_cast<unsigned long long>(r.fence_adoptions),
         static_cast<unsigned long long>(r.missed_proposer_fence_adoptions),
-        static_cast<unsigned long long>(r.final_epoch));
+        static_cast<unsigned long long>(r.final_epoch),
+        static_cast<unsigned long long>(r.submits_behind_published));
   }
   if (!r.passed || (params.expect_violation && !flags.quiet)) {
     std::printf("%s", r.details.c_str());

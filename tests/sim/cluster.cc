@@ -140,6 +140,9 @@ ClusterListener* Cluster::ListenerFor(uint64_t request_id) const {
 
 void Cluster::Submit(int p, core::ClientRequest request) {
   ProposerSlot& s = proposers_[p];
+  if (published_.has_value() && s.core->config().epoch < published_->epoch()) {
+    ++submits_behind_published_;
+  }
   s.requests.insert(request.id);
   s.core->Submit(std::move(request), loop_->now_ms());
   Drain(p);

@@ -71,6 +71,9 @@ class Cluster : public NetworkSink, public FaultTarget {
   bool acceptor_dead(int a) const { return dead_[a]; }
   // Crashes acceptor `a` for good: restarts are ignored from now on.
   void KillAcceptorForGood(int a);
+  // Client requests submitted to a proposer that still ran an older configuration than the
+  // operator's latest published one (a configure step in progress, or the missed proposer).
+  uint64_t submits_behind_published() const { return submits_behind_published_; }
   // Configurations proposer p adopted from fenced replies, over all its incarnations.
   uint64_t fence_adoptions(int p) const { return proposers_[p].fence_adoptions; }
 
@@ -150,6 +153,7 @@ class Cluster : public NetworkSink, public FaultTarget {
   ClusterListener* operator_listener_ = nullptr;
   std::optional<v1::Membership> published_;  // what restarted proposers run (null: params)
   std::vector<bool> dead_;                    // acceptors crashed for good
+  uint64_t submits_behind_published_ = 0;
   core::Random rng_;  // proposer ids and seeds
   Network network_;
   std::vector<AcceptorNode> acceptors_;

@@ -204,7 +204,8 @@ void Operator::Configure(const v1::Membership& m) {
 void Operator::ConfigureProposer(const v1::Membership& m, int p) {
   if (p >= params_.proposers) return WaitForProposers(m, 0);
   if (p != params_.missed_proposer) cluster_->ConfigureProposer(p, m);
-  After(rng_.Range(0, params_.operator_proposer_gap_max_ms) * 1000,
+  const int64_t gap_max_ms = params_.operator_proposer_gap_max_ms;
+  After(rng_.Range(gap_max_ms / 2, gap_max_ms) * 1000,
         [this, m, p] { ConfigureProposer(m, p + 1); });
 }
 

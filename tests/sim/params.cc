@@ -137,7 +137,7 @@ SimParams DeriveParams(const ScenarioSpec& spec, uint64_t seed, int intensity,
   // that every earlier draw stays.
   const int64_t operator_start_max_ms = r.Range(0, 1500);
   const int64_t operator_step_gap_max_ms = r.Range(0, 300);
-  const int64_t operator_proposer_gap_max_ms = r.Range(0, 200);
+  const int64_t operator_proposer_gap_max_ms = r.Range(20, 300);
   const int dead_acceptor = static_cast<int>(r.Uniform(std::max(1, spec.initial_members)));
   p.skip_rescan = spec.skip_rescan;
   p.clients_follow_change = spec.clients_follow_change;

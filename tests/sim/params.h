@@ -92,7 +92,7 @@ struct SimParams {
   int64_t operator_delay_ms = 0;             // ScenarioSpec::operator_delay_ms
   int64_t operator_start_max_ms = 0;         // then the change starts uniform in [0, max]
   int64_t operator_step_gap_max_ms = 0;      // before each step: uniform in [0, max]
-  int64_t operator_proposer_gap_max_ms = 0;  // between reconfiguring two proposers
+  int64_t operator_proposer_gap_max_ms = 0;  // between reconfiguring two proposers: [max/2, max]
   bool flexible_quorums = false;             // `proposer` holds a drawn flexible configuration
 
   int64_t fault_phase_max_ms = 0;  // faults stop (the network heals) by then at the latest

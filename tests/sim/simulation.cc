@@ -170,6 +170,7 @@ RunResult RunSimulation(const SimParams& params, const RunOptions& options) {
     r.keys_rescanned = s.keys_rescanned;
     r.fence_retries = s.fence_retries;
     r.final_epoch = op->running().epoch();
+    r.submits_behind_published = cluster.submits_behind_published();
   }
   for (int p = 0; p < params.proposers; ++p) {
     r.fence_adoptions += cluster.fence_adoptions(p);

@@ -72,6 +72,7 @@ struct RunResult {
   uint64_t fence_adoptions = 0;        // configurations proposers adopted from fenced replies
   uint64_t missed_proposer_fence_adoptions = 0;  // of those, by the missed-step proposer
   uint64_t final_epoch = 0;            // of the operator's running configuration
+  uint64_t submits_behind_published = 0;  // requests to proposers behind the published epoch
 
   std::vector<std::string> recorded;  // RunOptions::record
 
