@@ -56,7 +56,7 @@ size_t PromiseCache::SetBounds(size_t entries_max, size_t bytes_max) {
   return EvictOverBounds();
 }
 
-absl::Status PromiseCache::CheckInvariants() const {
+absl::Status PromiseCache::CheckInvariants(uint64_t epoch_max) const {
   if (index_.size() != lru_.size()) {
     return absl::InternalError(absl::StrCat("promise cache: index has ", index_.size(),
                                             " keys, list has ", lru_.size(), " entries"));
@@ -72,6 +72,10 @@ absl::Status PromiseCache::CheckInvariants() const {
       return absl::InternalError(absl::StrCat("promise cache: entry for key '", it->key,
                                               "' counts ", it->bytes, " bytes, should be ",
                                               EntryBytes(it->key, it->reg)));
+    }
+    if (it->epoch > epoch_max) {
+      return absl::InternalError(absl::StrCat("promise cache: entry for key '", it->key,
+                                              "' of epoch ", it->epoch, ", above ", epoch_max));
     }
     sum += it->bytes;
   }

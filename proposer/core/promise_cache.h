@@ -58,8 +58,9 @@ class PromiseCache {
   static size_t EntryBytes(const std::string& key, const internal::StoredRegister& reg);
 
   // OK, or INTERNAL naming the inconsistency: index and list disagree, byte total differs from
-  // the sum of the entries, an entry's bytes differ from EntryBytes, over a bound.
-  absl::Status CheckInvariants() const;
+  // the sum of the entries, an entry's bytes differ from EntryBytes, over a bound, an entry of
+  // an epoch above `epoch_max` (the caller's running epoch).
+  absl::Status CheckInvariants(uint64_t epoch_max = UINT64_MAX) const;
 
  private:
   size_t EvictOverBounds();

@@ -9,6 +9,10 @@
 // counter and retry after jittered backoff until the request's deadline. A change whose accept
 // did not reach a quorum is recognised on retry by this proposer's writer mark inside the
 // register, so a retry neither loses nor repeats it (see docs/protocol.md, "exactly-once retries").
+// Each round keeps the configuration (acceptor sets, quorums, epoch) it started with for its
+// prepare and its accept; Reconfigure changes what the next round takes. Acceptors refuse rounds
+// of an older epoch (kFenced); the core reports the newer configuration to the shell
+// (TakeFenceNotice) and retries (docs/protocol.md, "Configuration epochs and fencing in the core").
 //
 // Thread-compatible: one instance per event loop; all calls from one thread.
 //
@@ -21,7 +25,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <list>
 #include <memory>
 #include <optional>
 #include <set>

@@ -20,6 +20,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "proposer/core/quorum.h"
 #include "proposer/server/kv_service.h"
 #include "proposer/server/logging.h"
 #include "proposer/server/metrics.h"
@@ -118,12 +119,9 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
 
 // True when enough acceptors answer health checks to form both a prepare and an accept quorum.
 bool QuorumHealthy(uint64_t mask, const core::ProposerConfig& c) {
-  auto count = [mask](const std::vector<core::AcceptorId>& set) {
-    int n = 0;
-    for (core::AcceptorId a : set) n += (mask >> a) & 1;
-    return n;
-  };
-  return count(c.prepare_set) >= c.prepare_quorum && count(c.accept_set) >= c.accept_quorum;
+  auto healthy = [mask](core::AcceptorId a) { return a >= 0 && a < 64 && ((mask >> a) & 1) != 0; };
+  return core::QuorumIn(c.prepare_set, c.prepare_quorum, healthy) &&
+         core::QuorumIn(c.accept_set, c.accept_quorum, healthy);
 }
 
 // Updates grpc.health.v1 every kHealthPeriodMs until stopped.

@@ -357,6 +357,7 @@ void Cluster::AddStats(core::ProposerStats* sum, const core::ProposerStats& s) {
   sum->writer_marks_evicted += s.writer_marks_evicted;
   sum->retries_marks_evicted += s.retries_marks_evicted;
   sum->accepts_not_applied += s.accepts_not_applied;
+  sum->fenced_replies += s.fenced_replies;
 }
 
 absl::Status Cluster::CheckProposerInvariants() const {

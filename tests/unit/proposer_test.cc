@@ -152,6 +152,7 @@ class Harness {
 
  private:
   void Collect() {
+    EXPECT_TRUE(proposer_->CheckInvariants().ok()) << proposer_->CheckInvariants();
     for (auto& c : proposer_->TakeCompletions()) done_[c.id] = std::move(c);
   }
 
