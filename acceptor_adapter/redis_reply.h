@@ -31,9 +31,10 @@ std::optional<uint64_t> DecodeEpoch(std::string_view hex);
 // True if `reply` is the NOSCRIPT error (the script cache of the server lost our script).
 bool IsNoScriptError(const redisReply& reply);
 
-// Fills status, ballot, value and error of `out` from the script reply (see redis_scripts.h):
-// kOk / kConflict / kInvalidState / kFenced (fence_epoch, fence_config) for the script's answers, kError for a Redis error reply or a
-// reply of unexpected shape (the message names the acceptor and says what arrived).
+// Fills status, ballot, value, error, fence_epoch and fence_config of `out` from the script
+// reply (see redis_scripts.h): kOk / kConflict / kInvalidState / kFenced for the script's
+// answers, kError for a Redis error reply or a reply of unexpected shape (the message names the
+// acceptor and says what arrived).
 void ParseScriptReply(const redisReply& reply, const ScriptCallContext& ctx,
                       core::AcceptorReply* out);
 

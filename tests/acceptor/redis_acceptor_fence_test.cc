@@ -78,11 +78,12 @@ TEST_F(RedisAcceptorFenceTest, BatchedCallsBelowTheFenceAreRefusedAndTheOthersPr
   ASSERT_TRUE(WaitReplies(fenced.front().msg_id, fenced.back().msg_id));
   for (const AcceptorRequest& r : fenced) ExpectFenced(replies_.Get(r.msg_id));
   EXPECT_EQ(Dump(), before);
-  // Mixed: the call at the fence's epoch and the one above proceed in the same run.
+  // Mixed: the calls above and at the fence's epoch proceed in the same run, the one below it
+  // (after a passing call) is refused.
   const std::vector<AcceptorRequest> mixed = {
-      WithEpoch(PrepareRequest(NextId(), "k", Ballot{9, 1}), 5),
+      WithEpoch(PrepareRequest(NextId(), "k", Ballot{9, 1}), 6),
       WithEpoch(AcceptRequest(NextId(), "k", Ballot{9, 1}, "v9"), 4),
-      WithEpoch(AcceptRequest(NextId(), "k", Ballot{9, 1}, "v9"), 6)};
+      WithEpoch(AcceptRequest(NextId(), "k", Ballot{9, 1}, "v9"), 5)};
   for (const AcceptorRequest& r : mixed) acceptor_->Send(r);
   ASSERT_TRUE(WaitReplies(mixed.front().msg_id, mixed.back().msg_id));
   EXPECT_EQ(replies_.Get(mixed[0].msg_id).status, AcceptorReply::Status::kOk);

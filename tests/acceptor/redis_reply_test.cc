@@ -87,5 +87,56 @@ TEST(RedisReplyTest, ABatchReplySplitsPerCallOnlyWhenItHasOneElementPerCall) {
   EXPECT_EQ(&BatchCallReply(*error, 2, 1), error.get());
 }
 
+AcceptorReply ParsePrepare(const std::string& resp) {
+  ReplyPtr reply = Read(resp);
+  AcceptorReply out;
+  EXPECT_NE(reply, nullptr);
+  if (reply == nullptr) return out;
+  ParseScriptReply(*reply,
+                   ScriptCallContext{AcceptorRequest::Kind::kPrepare, "gryadka:k", "redis a"}, &out);
+  return out;
+}
+
+TEST(RedisReplyTest, AFencedReplyCarriesTheMinimumEpochAndTheStoredConfig) {
+  constexpr char kResp[] = "*3\r\n$6\r\nfenced\r\n$16\r\n00000000000000ff\r\n$3\r\nc\0d\r\n";
+  const AcceptorReply out = ParsePrepare(std::string(kResp, sizeof(kResp) - 1));  // with the NUL
+  EXPECT_EQ(out.status, AcceptorReply::Status::kFenced) << out.error;
+  EXPECT_EQ(out.fence_epoch, 255u);
+  EXPECT_EQ(out.fence_config, std::string("c\0d", 3));
+  const AcceptorReply empty =
+      ParsePrepare("*3\r\n$6\r\nfenced\r\n$16\r\nffffffffffffffff\r\n$0\r\n\r\n");
+  EXPECT_EQ(empty.status, AcceptorReply::Status::kFenced) << empty.error;
+  EXPECT_EQ(empty.fence_epoch, ~uint64_t{0});
+  EXPECT_EQ(empty.fence_config, "");
+}
+
+TEST(RedisReplyTest, AFencedReplyWithAMalformedEpochOrShapeIsAnErrorNamingTheAcceptor) {
+  for (const std::string resp :
+       {"*3\r\n$6\r\nfenced\r\n$16\r\n00000000000000FF\r\n$0\r\n\r\n",  // upper case
+        "*3\r\n$6\r\nfenced\r\n$2\r\nff\r\n$0\r\n\r\n",                  // too short
+        "*2\r\n$6\r\nfenced\r\n$16\r\n0000000000000001\r\n",               // no config
+        "*3\r\n$6\r\nfenced\r\n:1\r\n$0\r\n\r\n"}) {                        // integer
+    const AcceptorReply out = ParsePrepare(resp);
+    EXPECT_EQ(out.status, AcceptorReply::Status::kError) << resp;
+    EXPECT_NE(out.error.find("malformed script reply from redis a"), std::string::npos)
+        << out.error;
+    EXPECT_EQ(out.fence_epoch, 0u);
+    EXPECT_EQ(out.fence_config, "");
+  }
+}
+
+TEST(RedisReplyTest, EpochsEncodeAsSixteenLowercaseHexDigitsAndDecodeOnlyThat) {
+  EXPECT_EQ(EncodeEpoch(0), "0000000000000000");
+  EXPECT_EQ(EncodeEpoch(0x1234567890abcdefULL), "1234567890abcdef");
+  EXPECT_EQ(EncodeEpoch(~uint64_t{0}), "ffffffffffffffff");
+  for (uint64_t e : {uint64_t{0}, uint64_t{1}, uint64_t{0xabc}, ~uint64_t{0}}) {
+    EXPECT_EQ(DecodeEpoch(EncodeEpoch(e)), e);
+  }
+  EXPECT_LT(EncodeEpoch(9), EncodeEpoch(10));  // byte order = numeric order
+  for (const char* bad : {"", "123", "000000000000000g", "00000000000000000", " 000000000000001"}) {
+    EXPECT_EQ(DecodeEpoch(bad), std::nullopt) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace gryadka::acceptor

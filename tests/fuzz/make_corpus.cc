@@ -150,6 +150,7 @@ std::vector<std::pair<std::string, std::string>> RedisSeeds() {
       {"conflict", conflict},
       {"invalid_type", "*3\r\n" + Bulk("invalid") + Bulk("type") + Bulk("string")},
       {"invalid_ballot_field", "*3\r\n" + Bulk("invalid") + Bulk("p") + Bulk("not-hex")},
+      {"fenced", "*3\r\n" + Bulk("fenced") + Bulk("000000000000002a") + Bulk("membership")},
       {"noscript", "-NOSCRIPT No matching script. Please use EVAL.\r\n"},
       {"script_error", "-ERR Error running script (call to f_0123): @user_script:1: oops\r\n"},
       {"batch_two_calls", "*2\r\n" + prepare_ok + conflict},

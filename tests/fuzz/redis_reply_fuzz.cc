@@ -3,9 +3,9 @@
 // redis_reply.h). Input: raw RESP bytes (malformed, truncated and wrongly typed replies all come
 // from the fuzzer).
 // Properties: the reader never builds arrays past the bounds; a reply maps to kOk / kConflict /
-// kInvalidState only when it has exactly the shape the scripts answer (and the ballot and value
-// are the reply's own bytes), to kError otherwise, with a bounded message naming the acceptor and
-// no ballot or value; NOSCRIPT is an error; a batch reply splits per call only when its length
+// kInvalidState / kFenced only when it has exactly the shape the scripts answer (and the ballot,
+// value, fence epoch and config are the reply's own bytes), to kError otherwise, with a bounded
+// message naming the acceptor and no ballot, value or fence; NOSCRIPT is an error; a batch reply splits per call only when its length
 // matches the batch.
 #include <hiredis/hiredis.h>
 
@@ -77,9 +77,17 @@ void CheckOne(const redisReply& r, AcceptorRequest::Kind kind) {
                  "kInvalidState comes from {'invalid', what, found}");
       FUZZ_CHECK(out.error.find(kAcceptor) != std::string::npos, "the message names the acceptor");
       break;
+    case AcceptorReply::Status::kFenced:
+      FUZZ_CHECK(TextAt(r, 0, &tag) && tag == "fenced" && r.elements == 3 && TextAt(r, 1, &what) &&
+                     TextAt(r, 2, &found),
+                 "kFenced comes from {'fenced', epoch, config}");
+      FUZZ_CHECK(acceptor::EncodeEpoch(out.fence_epoch) == what, "the fence epoch is the reply's");
+      FUZZ_CHECK(out.fence_config == found, "the fence config is the reply's bytes");
+      break;
     case AcceptorReply::Status::kError:
       FUZZ_CHECK(out.error.find(kAcceptor) != std::string::npos, "the message names the acceptor");
       FUZZ_CHECK(out.ballot.IsZero() && out.value.empty(), "an error carries no ballot or value");
+      FUZZ_CHECK(out.fence_epoch == 0 && out.fence_config.empty(), "an error carries no fence");
       break;
   }
   const bool failed = out.status == AcceptorReply::Status::kError ||

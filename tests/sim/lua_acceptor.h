@@ -1,8 +1,9 @@
 // An acceptor that runs the production Lua scripts (acceptor_adapter/lua, the exact text
-// PrepareScript()/AcceptScript()/BatchScript()/FenceScript() send to Redis) in an in-memory Redis (LuaRedis),
-// builds each call's KEYS/ARGV as RedisAcceptor does and parses the reply with the production
-// parser (ParseScriptReply). Same shape as MemoryAcceptor, so the simulator can hold either, and
-// the scripts meet every fault the simulator injects. Thread-compatible.
+// PrepareScript()/AcceptScript()/BatchScript()/FenceScript() send to Redis) in an in-memory
+// Redis (LuaRedis), builds each call's KEYS/ARGV as RedisAcceptor (and RedisAdminConnection for
+// Fence) does and parses the reply with the production parser (ParseScriptReply). Same shape as
+// MemoryAcceptor (Handle, Fence), so the simulator can hold either, and the scripts meet every
+// fault the simulator injects. Thread-compatible.
 #pragma once
 
 #include <cstdint>
