@@ -124,6 +124,12 @@ SimParams DeriveParams(const ScenarioSpec& spec, uint64_t seed, int intensity,
   if (spec.faults.disconnects) n.not_sent_p = not_sent_p;
   p.acceptor_kind = acceptor_kind;
   if (acceptor_kind == AcceptorKind::kLua) p.batch_window_us = batch_window_us;
+  // A Lua acceptor holds a request up to batch_window_us before it runs: a healed round trip
+  // must fit in a phase timeout with that wait too, or a quorum of every acceptor (flexible
+  // configurations: prepare 3 of 3) can never complete after healing (partitioning/c2p2k2.f
+  // seed 196 with Lua acceptors: 17 ms against 2 x 7.5 ms + 2.6 ms). Clamped after every draw.
+  c.round_timeout_ms = std::max<int64_t>(
+      c.round_timeout_ms, 2 * (n.delay_max_us / 1000 + 1) + 1 + (p.batch_window_us + 999) / 1000);
 
   // Clients of contended keys need deadlines longer than the proposers' retry backoff: with
   // several proposers duelling on one key (no key affinity), a deadline under the backoff cap
