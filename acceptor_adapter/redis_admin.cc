@@ -83,6 +83,23 @@ std::string DescribeReply(const redisReply& r) {
   }
 }
 
+// Error replies of a server that is up but not serving yet (AOF replay, a long script): retrying
+// later can succeed, so they are UNAVAILABLE, not INTERNAL.
+bool IsTransientError(const redisReply& r) {
+  if (r.type != REDIS_REPLY_ERROR) return false;
+  const std::string_view s(r.str, r.len);
+  for (const std::string_view prefix : {"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN"}) {
+    if (s.substr(0, prefix.size()) == prefix) return true;
+  }
+  return false;
+}
+
+// INTERNAL, or UNAVAILABLE for a transient error reply.
+absl::Status ReplyError(const redisReply& r, std::string message) {
+  return IsTransientError(r) ? absl::UnavailableError(std::move(message))
+                             : absl::InternalError(std::move(message));
+}
+
 bool IsDecimalCursor(const std::string& cursor) {
   return !cursor.empty() && cursor.size() <= kCursorDigitsMax &&
          std::all_of(cursor.begin(), cursor.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -153,8 +170,10 @@ absl::Status RedisAdminConnection::EnsureConnected() {
   if (!pong.ok()) return pong.status();
   ReplyPtr reply(static_cast<redisReply*>(*pong));
   if (StringOf(reply.get()) != "PONG") {
-    return absl::InternalError(
-        absl::StrCat(describe_, ": unexpected answer to PING: ", DescribeReply(*reply)));
+    redisFree(ctx_);  // PING again on the next command (e.g. after LOADING)
+    ctx_ = nullptr;
+    return ReplyError(*reply, absl::StrCat(describe_, ": unexpected answer to PING: ",
+                                           DescribeReply(*reply)));
   }
   return absl::OkStatus();
 }
@@ -198,8 +217,8 @@ absl::StatusOr<FenceState> RedisAdminConnection::RunFenceScript(uint64_t epoch,
   if (!r.ok()) return r.status();
   ReplyPtr reply(static_cast<redisReply*>(*r));
   const auto fail = [&](std::string_view why) {
-    return absl::InternalError(absl::StrCat(describe_, ": fence script on meta key ",
-                                            Quote(key_prefix_), ": ", Av(why)));
+    return ReplyError(*reply, absl::StrCat(describe_, ": fence script on meta key ",
+                                           Quote(key_prefix_), ": ", Av(why)));
   };
   if (reply->type == REDIS_REPLY_ERROR) return fail(DescribeReply(*reply));
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
@@ -232,8 +251,8 @@ absl::StatusOr<ScanPage> RedisAdminConnection::Scan(const std::string& cursor, i
   if (!r.ok()) return r.status();
   ReplyPtr reply(static_cast<redisReply*>(*r));
   const auto fail = [&]() {
-    return absl::InternalError(
-        absl::StrCat(describe_, ": unexpected SCAN reply: ", DescribeReply(*reply)));
+    return ReplyError(*reply,
+                      absl::StrCat(describe_, ": unexpected SCAN reply: ", DescribeReply(*reply)));
   };
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) return fail();
   const std::optional<std::string_view> next = StringOf(reply->element[0]);

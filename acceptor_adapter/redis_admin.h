@@ -8,10 +8,11 @@
 // transport failure or timeout the next command first reconnects (bounded the same way), so a
 // caller may retry with the same object.
 //
-// Errors name the acceptor ("redis HOST:PORT"): UNAVAILABLE for connection failures and
-// timeouts (the outcome of a Fence that timed out is unknown: fencing is idempotent, retry it),
-// INTERNAL for a reply of unexpected shape or a Redis error (e.g. the meta key holds a
-// non-hash), INVALID_ARGUMENT for a malformed cursor.
+// Errors name the acceptor ("redis HOST:PORT"): UNAVAILABLE for connection failures, timeouts
+// and a server not serving yet (LOADING, BUSY, TRYAGAIN, MASTERDOWN; the outcome of a Fence that
+// timed out is unknown: fencing is idempotent, retry it), INTERNAL for a reply of unexpected
+// shape or another Redis error (e.g. the meta key holds a non-hash), INVALID_ARGUMENT for a
+// malformed cursor or timeout.
 #pragma once
 
 #include <cstdint>

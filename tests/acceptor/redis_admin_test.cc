@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -234,6 +235,37 @@ TEST_F(RedisAdminTest, ConnectAndCommandsToASigstoppedRedisTimeOutThenRecoverAft
   s = admin->Fence(2, "two");
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(*s, (FenceState{2, "two"}));
+}
+
+TEST_F(RedisAdminTest, ABusyServerIsUnavailableNotInternalAndServesAgainAfterwards) {
+  auto admin = Admin();
+  ASSERT_NE(admin, nullptr);
+  ASSERT_FALSE(Redis({"CONFIG", "SET", "busy-reply-threshold", "10"}).IsError());
+  // A script that never ends (no writes, so SCRIPT KILL can stop it) keeps the server busy.
+  std::thread busy([port = redis_->port()] {
+    (void)test_support::RunRedisCommand(port, {"EVAL", "while true do end", "0"},
+                                        kPausedCallBoundMs);
+  });
+  absl::StatusOr<FenceState> s;
+  for (int attempt = 0; attempt < 100; ++attempt) {  // until the script runs (bounded)
+    s = admin->Fence(3, "three");
+    if (!s.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kUnavailable) << s.status();
+  EXPECT_NE(s.status().message().find("BUSY"), std::string::npos) << s.status();
+  EXPECT_NE(s.status().message().find(admin->Describe()), std::string::npos) << s.status();
+  for (int attempt = 0; attempt < 100; ++attempt) {  // NOTBUSY until the script started
+    absl::StatusOr<RedisValue> kill =
+        test_support::RunRedisCommand(redis_->port(), {"SCRIPT", "KILL"});
+    if (kill.ok() && !kill->IsError()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  busy.join();
+  s = admin->Fence(4, "four");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->min_epoch, 4u);
 }
 
 }  // namespace
