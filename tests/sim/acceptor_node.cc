@@ -24,11 +24,33 @@ core::AcceptorReply AcceptorNode::Handle(const core::AcceptorRequest& r) {
   return lua_ ? lua_->Handle(r) : memory_.Handle(r);
 }
 
+acceptor::FenceState AcceptorNode::Fence(uint64_t epoch, const std::string& config) {
+  return lua_ ? lua_->Fence(epoch, config) : memory_.Fence(epoch, config);
+}
+
+std::vector<std::string> AcceptorNode::Keys() const {
+  std::vector<std::string> keys;
+  if (!lua_) {
+    for (const auto& [key, slot] : memory_.slots()) {
+      if (!slot.foreign) keys.push_back(key);
+    }
+    return keys;
+  }
+  const std::string prefix = LuaAcceptor::RedisKey("");
+  for (const auto& [key, value] : lua_->redis().keyspace()) {
+    // The meta record (the fence) is exactly the prefix; registers are longer.
+    if (value.is_hash && key.size() > prefix.size() && key.compare(0, prefix.size(), prefix) == 0) {
+      keys.push_back(key.substr(prefix.size()));
+    }
+  }
+  return keys;
+}
+
 std::vector<core::AcceptorReply> AcceptorNode::HandleBatch(
     const std::vector<core::AcceptorRequest>& rs) {
   if (lua_) return lua_->HandleBatch(rs);
   std::vector<core::AcceptorReply> out;
-  for (const core::AcceptorRequest& r : rs) out.push_back(memory_.Handle(r));
+  for (const core::AcceptorRequest& r : rs) out.push_back(Handle(r));
   return out;
 }
 

@@ -4,7 +4,8 @@
 // requests that were waiting; a paused acceptor (a stopped process, a long GC or fsync) queues
 // what arrives and handles it, in arrival order, when it resumes. A Lua acceptor may also hold
 // arrivals for a short batch window (Collect/TakePending) so the cluster runs them as batch
-// script calls. Thread-compatible.
+// script calls. Fencing (docs/protocol.md; the operator's fence call) and the rescan's key listing
+// go to the acceptor itself, as the admin connection does in production. Thread-compatible.
 #pragma once
 
 #include <deque>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "acceptor_adapter/fence_state.h"
 #include "acceptor_adapter/memory_acceptor.h"
 #include "tests/sim/lua_acceptor.h"
 #include "tests/sim/network.h"
@@ -58,6 +60,14 @@ class AcceptorNode {
   std::vector<Queued> Resume();
 
   bool lua() const { return lua_ != nullptr; }
+
+  // The operator's fence call, run by the acceptor itself (MemoryAcceptor::Fence or the
+  // production fence.lua): raises the minimum epoch to `epoch` (never lowers it) and stores
+  // `config` with it; returns the state after the call. State survives crashes (durable).
+  acceptor::FenceState Fence(uint64_t epoch, const std::string& config);
+  // Every register key (user keys, sorted), as the rescan's SCAN lists them: registers only,
+  // never the fence record.
+  std::vector<std::string> Keys() const;
 
  private:
   State state_ = State::kUp;

@@ -113,7 +113,10 @@ Flags Parse(int argc, char** argv) {
     } else if (arg == "--quiet") {
       f.quiet = true;
     } else if (arg == "--help" || arg == "-h") {
-      std::printf("%s", kUsage);
+      std::printf("%s\nscenarios:\n", kUsage);
+      for (const ScenarioSpec& s : Scenarios()) {
+        std::printf("  %-36s %s\n", s.name.c_str(), s.summary.c_str());
+      }
       std::exit(0);
     } else {
       Usage(absl::StrCat("unknown argument ", arg));
@@ -175,6 +178,21 @@ bool RunOne(const std::string& self, const SimParams& params, const Flags& flags
       static_cast<unsigned long long>(r.retries_marks_evicted),
       static_cast<unsigned long long>(r.accepts_not_applied), r.heal_us / 1e6, r.end_us / 1e6,
       static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.digest));
+  if (params.membership != MembershipChange::kNone) {
+    std::printf(
+        "  membership: changes=%llu configure-steps=%llu rescans=%llu keys-rescanned=%llu "
+        "fence-retries=%llu fence-adoptions=%llu missed-proposer-adoptions=%llu final-epoch=%llu "
+        "submits-behind-published=%llu\n",
+        static_cast<unsigned long long>(r.membership_changes),
+        static_cast<unsigned long long>(r.configure_steps),
+        static_cast<unsigned long long>(r.rescan_steps),
+        static_cast<unsigned long long>(r.keys_rescanned),
+        static_cast<unsigned long long>(r.fence_retries),
+        static_cast<unsigned long long>(r.fence_adoptions),
+        static_cast<unsigned long long>(r.missed_proposer_fence_adoptions),
+        static_cast<unsigned long long>(r.final_epoch),
+        static_cast<unsigned long long>(r.submits_behind_published));
+  }
   if (!r.passed || (params.expect_violation && !flags.quiet)) {
     std::printf("%s", r.details.c_str());
   }

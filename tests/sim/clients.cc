@@ -57,7 +57,7 @@ int ClientDriver::ChooseProposer(const std::string& key) {
 void ClientDriver::Step(int c) {
   Client& cl = clients_[c];
   if (cl.in_flight.has_value()) return;
-  if (!healed_ && cl.fault_ops >= params_.intensity) {
+  if (!healed_ && FaultWorkDone(cl)) {
     cl.waiting_for_heal = true;
     MaybeFaultWorkDone();
     return;
@@ -172,10 +172,16 @@ void ClientDriver::Finish(Client& cl, Outcome outcome, const v1::ChangeQueryResp
 void ClientDriver::MaybeFaultWorkDone() {
   if (fault_work_done_) return;
   for (const Client& cl : clients_) {
-    if (cl.fault_ops < params_.intensity) return;
+    if (!FaultWorkDone(cl)) return;
   }
   fault_work_done_ = true;
   if (on_fault_work_done_) on_fault_work_done_();
+}
+
+bool ClientDriver::FaultWorkDone(const Client& cl) const {
+  if (cl.fault_ops < params_.intensity) return false;
+  return !keep_running_ || cl.fault_ops >= kKeepRunningFactor * params_.intensity ||
+         !keep_running_();
 }
 
 void ClientDriver::Heal() {

@@ -33,6 +33,10 @@ class ClientDriver : public ClusterListener {
   // The network healed: clients finish what they do and run their liveness operations.
   void Heal();
 
+  // While `fn` returns true, clients go on past `intensity` fault-phase operations (up to
+  // kKeepRunningFactor times as many): they keep running while a membership change is under way.
+  void set_keep_running(std::function<bool()> fn) { keep_running_ = std::move(fn); }
+  static constexpr int kKeepRunningFactor = 4;
   // Called once, when every client has finished its fault-phase operations.
   void set_on_fault_work_done(std::function<void()> fn) { on_fault_work_done_ = std::move(fn); }
   bool all_done() const;
@@ -74,6 +78,8 @@ class ClientDriver : public ClusterListener {
   void OnTimeout(int c, uint64_t history_id);
   void ScheduleStep(int c);
   void MaybeFaultWorkDone();
+  // The client has done every fault-phase operation it is to do.
+  bool FaultWorkDone(const Client& cl) const;
 
   EventLoop* loop_;
   EventLog* log_;
@@ -87,6 +93,7 @@ class ClientDriver : public ClusterListener {
   bool healed_ = false;
   bool fault_work_done_ = false;
   std::function<void()> on_fault_work_done_;
+  std::function<bool()> keep_running_;
   std::vector<std::string> liveness_failures_;
 };
 

@@ -3,10 +3,23 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "proposer/core/membership.h"
 #include "tests/sim/history.h"
 
 namespace gryadka::sim {
+
+std::string AcceptorAddress(int a) { return absl::StrCat("a", a); }
+
+core::AcceptorId ParseAcceptorAddress(const std::string& address, int acceptors) {
+  int a = -1;
+  if (address.size() < 2 || address[0] != 'a' || !absl::SimpleAtoi(address.substr(1), &a) ||
+      a < 0 || a >= acceptors || AcceptorAddress(a) != address) {
+    return -1;
+  }
+  return a;
+}
 
 Cluster::Cluster(EventLoop* loop, EventLog* log, const SimParams& params)
     : loop_(loop),
@@ -17,6 +30,7 @@ Cluster::Cluster(EventLoop* loop, EventLog* log, const SimParams& params)
                params.acceptors, this),
       proposers_(params.proposers),
       acceptor_hint_up_(params.acceptors, true),
+      dead_(params.acceptors, false),
       hint_seq_(params.acceptors, 0) {
   acceptors_.reserve(static_cast<size_t>(params.acceptors));
   for (int a = 0; a < params.acceptors; ++a) {
@@ -35,17 +49,100 @@ void Cluster::StartProposer(int p) {
   } while (id == 0 || !used_ids_.insert(id).second);  // never reuse an id (hence a ballot)
   const uint64_t seed = rng_.Next();
   ++s.incarnation;
-  s.core = std::make_unique<core::Proposer>(params_.proposer, id, seed);
+  core::ProposerConfig config = params_.proposer;
+  if (published_.has_value() && p != params_.missed_proposer) {
+    if (std::optional<core::ProposerConfig> c = ConfigFor(*published_, "membership file")) {
+      config = *c;
+    }
+  }
+  s.core = std::make_unique<core::Proposer>(config, id, seed);
   s.ticks_ms.clear();
   s.requests.clear();
   for (int a = 0; a < params_.acceptors; ++a) {
     if (!acceptor_hint_up_[a]) s.core->SetAcceptorUp(a, false);
   }
-  log_->Add(loop_->now_us(), absl::StrFormat("start proposer %s id=%x", AddrName(addr(p)), id));
+  // The epoch only once a membership change raised it (older event logs stay as they were).
+  log_->Add(loop_->now_us(),
+            absl::StrFormat("start proposer %s id=%x%s", AddrName(addr(p)), id,
+                            config.epoch > 0 ? absl::StrCat(" epoch=", config.epoch) : ""));
+}
+
+std::optional<core::ProposerConfig> Cluster::ConfigFor(const v1::Membership& m,
+                                                       const char* source) {
+  bool known = true;
+  auto id_of = [&](const std::string& address) {
+    const core::AcceptorId a = ParseAcceptorAddress(address, params_.acceptors);
+    known = known && a >= 0;
+    return std::max(a, 0);
+  };
+  absl::Status status = core::ValidateMembership(m);
+  core::ProposerConfig config;
+  if (status.ok()) {
+    config = core::ApplyMembership(params_.proposer, m, id_of);
+    status = known ? config.Validate() : absl::InvalidArgumentError("unknown acceptor address");
+  }
+  if (!status.ok()) {
+    log_->Add(loop_->now_us(), absl::StrCat("membership from ", source, " rejected: ",
+                                            status.message()));
+    return std::nullopt;
+  }
+  return config;
+}
+
+void Cluster::Publish(const v1::Membership& m) {
+  published_ = m;
+  log_->Add(loop_->now_us(), absl::StrCat("operator: publish ", core::DescribeMembership(m)));
+}
+
+bool Cluster::ConfigureProposer(int p, const v1::Membership& m) {
+  ProposerSlot& s = proposers_[p];
+  if (!s.core) return false;
+  if (m.epoch() <= s.core->config().epoch) return true;
+  std::optional<core::ProposerConfig> config = ConfigFor(m, "operator");
+  if (!config) return true;
+  s.core->Reconfigure(*config);
+  log_->Add(loop_->now_us(), absl::StrCat("operator: configure ", AddrName(addr(p)), " epoch ",
+                                          m.epoch()));
+  Drain(p);
+  return true;
+}
+
+void Cluster::HandleFenceNotices(int p) {
+  ProposerSlot& s = proposers_[p];
+  std::optional<core::FenceNotice> notice = s.core->TakeFenceNotice();
+  if (!notice.has_value()) return;
+  v1::Membership m;
+  if (!m.ParseFromString(notice->config)) {
+    log_->Add(loop_->now_us(), absl::StrCat(AddrName(addr(p)), " fence notice from a",
+                                            notice->acceptor, ": config does not parse"));
+    return;
+  }
+  if (m.epoch() != notice->epoch || m.epoch() <= s.core->config().epoch) return;
+  std::optional<core::ProposerConfig> config =
+      ConfigFor(m, absl::StrCat("fence notice of a", notice->acceptor).c_str());
+  if (!config) return;
+  s.core->Reconfigure(*config);
+  ++s.fence_adoptions;
+  log_->Add(loop_->now_us(), absl::StrCat(AddrName(addr(p)), " adopts epoch ", m.epoch(),
+                                          " from a fenced reply of a", notice->acceptor));
+}
+
+void Cluster::KillAcceptorForGood(int a) {
+  dead_[a] = true;
+  log_->Add(loop_->now_us(), absl::StrCat("fault: acceptor a", a, " dies for good"));
+  if (acceptors_[a].state() != AcceptorNode::State::kDown) CrashAcceptor(a);
+}
+
+ClusterListener* Cluster::ListenerFor(uint64_t request_id) const {
+  return request_id >= kOperatorRequestIdBase && operator_listener_ != nullptr ? operator_listener_
+                                                                             : listener_;
 }
 
 void Cluster::Submit(int p, core::ClientRequest request) {
   ProposerSlot& s = proposers_[p];
+  if (published_.has_value() && s.core->config().epoch < published_->epoch()) {
+    ++submits_behind_published_;
+  }
   s.requests.insert(request.id);
   s.core->Submit(std::move(request), loop_->now_ms());
   Drain(p);
@@ -54,6 +151,7 @@ void Cluster::Submit(int p, core::ClientRequest request) {
 void Cluster::Drain(int p) {
   ProposerSlot& s = proposers_[p];
   if (!s.core) return;
+  HandleFenceNotices(p);
   const ProposerAddr from = addr(p);
   for (const core::AcceptorRequest& m : s.core->TakeOutbox()) {
     if (m.kind == core::AcceptorRequest::Kind::kAccept) monitor_.OnAcceptSent(m);
@@ -61,7 +159,7 @@ void Cluster::Drain(int p) {
   }
   for (const core::Completion& c : s.core->TakeCompletions()) {
     s.requests.erase(c.id);
-    listener_->OnCompletion(p, c);  // clients react on a later event, never re-entrantly
+    ListenerFor(c.id)->OnCompletion(p, c);  // clients react on a later event, never re-entrantly
     if (params_.faults.proposer_churn && churn_ && p != 0) {
       const uint64_t incarnation = s.incarnation;
       loop_->After(0, [this, p, incarnation] { RecycleIfIdle(p, incarnation); });
@@ -178,6 +276,7 @@ void Cluster::CrashAcceptor(int a) {
 }
 
 void Cluster::RestartAcceptor(int a) {
+  if (dead_[a]) return;
   acceptors_[a].Restart();
   HintAcceptorUp(a, true);
 }
@@ -211,11 +310,14 @@ void Cluster::CrashProposer(int p) {
   AddStats(&finished_stats_, s.core->stats());
   s.core.reset();
   s.ticks_ms.clear();
-  std::vector<uint64_t> lost(s.requests.begin(), s.requests.end());
+  std::vector<uint64_t> lost;
+  std::vector<uint64_t> lost_operator;
+  for (uint64_t id : s.requests) (ListenerFor(id) == listener_ ? lost : lost_operator).push_back(id);
   s.requests.clear();
   log_->Add(loop_->now_us(), absl::StrCat("proposer ", AddrName(addr(p)), " crashed with ",
-                                          lost.size(), " requests"));
+                                          lost.size() + lost_operator.size(), " requests"));
   listener_->OnProposerCrashed(p, lost);
+  if (!lost_operator.empty()) operator_listener_->OnProposerCrashed(p, lost_operator);
 }
 
 void Cluster::RecycleIfIdle(int p, uint64_t incarnation) {

@@ -2,16 +2,22 @@
 // (production core::Proposer, one object per incarnation) and the network between them. It
 // carries out what the proposers ask for — messages to send, timers to arm (a Tick at
 // NextWakeupMs) — and hands their completions to the listener (the clients). It is the target
-// of the fault injector. Thread-compatible.
+// of the fault injector. Each proposer runs inside a shell that, like the gRPC server, takes new
+// configurations from the operator (ConfigureProposer), adopts a newer one from a fenced reply
+// (core::Proposer::TakeFenceNotice) and restarts with the operator's latest published one.
+// Thread-compatible.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <set>
 #include <map>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "gryadka/v1/admin.pb.h"
 #include "proposer/core/proposer.h"
 #include "proposer/core/random.h"
 #include "tests/sim/accept_monitor.h"
@@ -23,6 +29,15 @@
 #include "tests/sim/params.h"
 
 namespace gryadka::sim {
+
+// Request ids at and above this are the operator's (rescan and audit reads); their completions go
+// to the operator listener.
+inline constexpr uint64_t kOperatorRequestIdBase = uint64_t{1} << 62;
+
+// Acceptor `a`'s address in a gryadka.v1.Membership: "a<a>".
+std::string AcceptorAddress(int a);
+// The acceptor of an address "a<N>" with N < acceptors, or -1.
+core::AcceptorId ParseAcceptorAddress(const std::string& address, int acceptors);
 
 class ClusterListener {
  public:
@@ -40,6 +55,27 @@ class Cluster : public NetworkSink, public FaultTarget {
   Cluster(EventLoop* loop, EventLog* log, const SimParams& params);
   ~Cluster() override;
   void set_listener(ClusterListener* listener) { listener_ = listener; }
+  // Receives the completions of requests with ids >= kOperatorRequestIdBase.
+  void set_operator_listener(ClusterListener* listener) { operator_listener_ = listener; }
+
+  // Membership. A proposer (re)started from now on runs `m` (its membership file); the
+  // missed-step proposer (SimParams::missed_proposer) keeps the initial configuration.
+  void Publish(const v1::Membership& m);
+  // Proposer p's shell gets `m` (SetMembership): reconfigures when m's epoch is above the
+  // running one. Returns false when p is down. REQUIRES: core::ValidateMembership(m).ok().
+  bool ConfigureProposer(int p, const v1::Membership& m);
+  // nullptr while proposer p is down.
+  const core::Proposer* proposer(int p) const { return proposers_[p].core.get(); }
+  int acceptors() const { return static_cast<int>(acceptors_.size()); }
+  AcceptorNode& acceptor(int a) { return acceptors_[a]; }
+  bool acceptor_dead(int a) const { return dead_[a]; }
+  // Crashes acceptor `a` for good: restarts are ignored from now on.
+  void KillAcceptorForGood(int a);
+  // Client requests submitted to a proposer that still ran an older configuration than the
+  // operator's latest published one (a configure step in progress, or the missed proposer).
+  uint64_t submits_behind_published() const { return submits_behind_published_; }
+  // Configurations proposer p adopted from fenced replies, over all its incarnations.
+  uint64_t fence_adoptions(int p) const { return proposers_[p].fence_adoptions; }
 
   bool proposer_up(int p) const { return proposers_[p].core != nullptr; }
   ProposerAddr addr(int p) const { return ProposerAddr{p, proposers_[p].incarnation}; }
@@ -80,9 +116,17 @@ class Cluster : public NetworkSink, public FaultTarget {
     uint64_t incarnation = 0;
     std::set<int64_t> ticks_ms;            // Tick events scheduled and not yet run
     std::set<uint64_t> requests;           // submitted, not yet answered
+    uint64_t fence_adoptions = 0;
   };
 
   void StartProposer(int p);
+  // The shell: adopts the configuration of the proposer's newest fence notice when it is valid
+  // and newer than the running one.
+  void HandleFenceNotices(int p);
+  // `m` as proposer p's core configuration. nullopt (logged) when an address is unknown or the
+  // configuration invalid.
+  std::optional<core::ProposerConfig> ConfigFor(const v1::Membership& m, const char* source);
+  ClusterListener* ListenerFor(uint64_t request_id) const;
   // proposer_churn: replaces proposer `p` by a new incarnation (new id) if it is still
   // `incarnation` and holds no request.
   void RecycleIfIdle(int p, uint64_t incarnation);
@@ -106,6 +150,10 @@ class Cluster : public NetworkSink, public FaultTarget {
   EventLog* log_;
   const SimParams& params_;
   ClusterListener* listener_ = nullptr;
+  ClusterListener* operator_listener_ = nullptr;
+  std::optional<v1::Membership> published_;  // what restarted proposers run (null: params)
+  std::vector<bool> dead_;                    // acceptors crashed for good
+  uint64_t submits_behind_published_ = 0;
   core::Random rng_;  // proposer ids and seeds
   Network network_;
   std::vector<AcceptorNode> acceptors_;

@@ -36,6 +36,8 @@ const char* ReplyStatusName(core::AcceptorReply::Status s) {
       return "error";
     case core::AcceptorReply::Status::kInvalidState:
       return "invalid-state";
+    case core::AcceptorReply::Status::kFenced:
+      return "fenced";
   }
   return "?";
 }
@@ -45,11 +47,14 @@ const char* ReplyStatusName(core::AcceptorReply::Status s) {
 std::string AddrName(ProposerAddr a) { return absl::StrCat("p", a.slot, ".", a.incarnation); }
 
 std::string DescribeRequest(const core::AcceptorRequest& r) {
+  // The epoch only once a membership change raised it (older event logs stay as they were).
+  const std::string epoch = r.epoch > 0 ? absl::StrCat(" e=", r.epoch) : "";
   if (r.kind == core::AcceptorRequest::Kind::kPrepare) {
-    return absl::StrFormat("prepare m%d %s b=%s", r.msg_id, r.key, r.ballot.DebugString());
+    return absl::StrFormat("prepare m%d %s b=%s%s", r.msg_id, r.key, r.ballot.DebugString(), epoch);
   }
-  return absl::StrFormat("accept m%d %s b=%s next=%s %s", r.msg_id, r.key,
-                         r.ballot.DebugString(), r.next.DebugString(), DescribeValue(r.value));
+  return absl::StrFormat("accept m%d %s b=%s next=%s %s%s", r.msg_id, r.key,
+                         r.ballot.DebugString(), r.next.DebugString(), DescribeValue(r.value),
+                         epoch);
 }
 
 std::string DescribeReply(const core::AcceptorReply& r) {
@@ -57,6 +62,7 @@ std::string DescribeReply(const core::AcceptorReply& r) {
                                   r.ballot.DebugString());
   if (!r.value.empty()) absl::StrAppend(&s, " ", DescribeValue(r.value));
   if (!r.error.empty()) absl::StrAppend(&s, " (", r.error, ")");
+  if (r.status == core::AcceptorReply::Status::kFenced) absl::StrAppend(&s, " e>=", r.fence_epoch);
   return s;
 }
 

@@ -124,6 +124,12 @@ SimParams DeriveParams(const ScenarioSpec& spec, uint64_t seed, int intensity,
   if (spec.faults.disconnects) n.not_sent_p = not_sent_p;
   p.acceptor_kind = acceptor_kind;
   if (acceptor_kind == AcceptorKind::kLua) p.batch_window_us = batch_window_us;
+  // A Lua acceptor holds a request up to batch_window_us before it runs: a healed round trip
+  // must fit in a phase timeout with that wait too, or a quorum of every acceptor (flexible
+  // configurations: prepare 3 of 3) can never complete after healing (partitioning/c2p2k2.f
+  // seed 196 with Lua acceptors: 17 ms against 2 x 7.5 ms + 2.6 ms). Clamped after every draw.
+  c.round_timeout_ms = std::max<int64_t>(
+      c.round_timeout_ms, 2 * (n.delay_max_us / 1000 + 1) + 1 + (p.batch_window_us + 999) / 1000);
 
   // Clients of contended keys need deadlines longer than the proposers' retry backoff: with
   // several proposers duelling on one key (no key affinity), a deadline under the backoff cap
@@ -133,10 +139,80 @@ SimParams DeriveParams(const ScenarioSpec& spec, uint64_t seed, int intensity,
   // stream and every other parameter stay as they were.
   cl.deadline_ms = std::max(cl.deadline_ms, 2 * c.backoff_max_ms + 2 * c.round_timeout_ms);
 
+  // Membership and flexible quorums: drawn after everything above, whatever the scenario, so
+  // that every earlier draw stays.
+  const int64_t operator_start_max_ms = r.Range(0, 1500);
+  const int64_t operator_step_gap_max_ms = r.Range(0, 300);
+  const int64_t operator_proposer_gap_max_ms = r.Range(20, 300);
+  const int dead_acceptor = static_cast<int>(r.Uniform(std::max(1, spec.initial_members)));
+  p.skip_rescan = spec.skip_rescan;
+  p.clients_follow_change = spec.clients_follow_change;
+  p.expect_violation = p.expect_violation || spec.skip_rescan;
+  if (spec.membership != MembershipChange::kNone) {
+    p.membership = spec.membership;
+    p.initial_members = spec.initial_members > 0 ? spec.initial_members : spec.acceptors;
+    core::ProposerConfig start = core::ProposerConfig::Majority(p.initial_members);
+    c.num_acceptors = start.num_acceptors;
+    c.prepare_set = start.prepare_set;
+    c.prepare_quorum = start.prepare_quorum;
+    c.accept_set = start.accept_set;
+    c.accept_quorum = start.accept_quorum;
+    p.operator_delay_ms = spec.operator_delay_ms;
+    p.operator_start_max_ms = operator_start_max_ms;
+    p.operator_step_gap_max_ms = operator_step_gap_max_ms;
+    p.operator_proposer_gap_max_ms = operator_proposer_gap_max_ms;
+    if (spec.membership == MembershipChange::kMissedStep) {
+      p.missed_proposer = spec.proposers - 1;
+      // The missed proposer learns each configuration from a fenced round, which counts as an
+      // unavailable round: with a limit of 1 its first request after every fence fails
+      // UNAVAILABLE (safely) before the shell adopts the configuration, also after healing
+      // (seeds 107, 192). Production's default is 3.
+      c.unavailable_rounds_max = std::max(c.unavailable_rounds_max, 2);
+    }
+    if (spec.membership == MembershipChange::kReplaceDead) p.dead_acceptor = dead_acceptor;
+    // One acceptor down at a time at most: a change needs the new accept set up, and a crash on
+    // top of a dead acceptor would otherwise stall most of the fault phase.
+    f.max_acceptors_crashed = std::min(f.max_acceptors_crashed, 1);
+  }
+  if (spec.flexible_quorums) {
+    core::Random fr(StreamSeed(seed, kStreamParams) ^ 0x666c6578ULL);  // "flex"
+    c = DrawFlexibleQuorums(c, spec.acceptors, fr);
+    p.flexible_quorums = true;
+  }
+
   p.fault_phase_max_ms = 60'000;
   p.liveness_ops = 3;
   p.liveness_bound_ms = cl.deadline_ms + cl.timeout_grace_ms + 10'000;
   return p;
+}
+
+core::ProposerConfig DrawFlexibleQuorums(core::ProposerConfig base, int nodes, core::Random& r) {
+  constexpr int kAttemptsMax = 1000;
+  const int used = nodes >= 5 && r.Uniform(2) == 0 ? 5 : 4;
+  auto subset = [&](int size) {
+    std::vector<core::AcceptorId> all(static_cast<size_t>(used));
+    for (int i = 0; i < used; ++i) all[i] = i;
+    for (int i = used - 1; i > 0; --i) std::swap(all[i], all[r.Uniform(i + 1)]);
+    all.resize(static_cast<size_t>(size));
+    std::sort(all.begin(), all.end());
+    return all;
+  };
+  for (int attempt = 0; attempt < kAttemptsMax; ++attempt) {
+    core::ProposerConfig c = base;
+    c.allow_unsafe_quorums = false;
+    c.num_acceptors = nodes;
+    c.prepare_set = subset(static_cast<int>(r.Range(3, used)));
+    c.accept_set = subset(static_cast<int>(r.Range(3, used)));
+    c.prepare_quorum = static_cast<int>(r.Range(1, static_cast<int64_t>(c.prepare_set.size())));
+    c.accept_quorum = static_cast<int>(r.Range(1, static_cast<int64_t>(c.accept_set.size())));
+    const int majority = static_cast<int>(c.prepare_set.size()) / 2 + 1;
+    if (c.prepare_set == c.accept_set && c.prepare_quorum == majority &&
+        c.accept_quorum == majority) {
+      continue;  // a plain majority configuration: not what this draw is for
+    }
+    if (c.Validate().ok()) return c;
+  }
+  return base;
 }
 
 std::string SimParams::Describe() const {
@@ -194,9 +270,15 @@ std::string SimParams::Describe() const {
   absl::StrAppendFormat(
       &s,
       "  clients: deadline_ms=%d timeout_grace_ms=%d think_max_ms=%d key_affinity=%d\n"
+      "  quorums: prepare=[%s] accept=[%s] flexible=%d\n"
+      "  membership: change=%s initial_members=%d skip_rescan=%d missed_proposer=%d "
+      "dead_acceptor=%d operator_delay_ms=%d operator_start_max_ms=%d step_gap_max_ms=%d proposer_gap_max_ms=%d\n"
       "  phases: fault_phase_max_ms=%d liveness_ops=%d liveness_bound_ms=%d expect_violation=%d",
       client.deadline_ms, client.timeout_grace_ms, client.think_max_ms, client.key_affinity,
-      fault_phase_max_ms, liveness_ops, liveness_bound_ms, expect_violation);
+      absl::StrJoin(c.prepare_set, ","), absl::StrJoin(c.accept_set, ","), flexible_quorums,
+      MembershipChangeName(membership), initial_members, skip_rescan, missed_proposer,
+      dead_acceptor, operator_delay_ms, operator_start_max_ms, operator_step_gap_max_ms,
+      operator_proposer_gap_max_ms, fault_phase_max_ms, liveness_ops, liveness_bound_ms, expect_violation);
   return s;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "proposer/core/config.h"
+#include "proposer/core/random.h"
 #include "tests/sim/scenarios.h"
 
 namespace gryadka::sim {
@@ -80,6 +81,20 @@ struct SimParams {
   FaultParams fault;
   ClientParams client;
 
+  // Membership change (ScenarioSpec::membership; the operator, tests/sim/operator.h). The
+  // proposers start on `proposer`'s sets: acceptors a0..a<initial_members-1> (all when 0).
+  MembershipChange membership = MembershipChange::kNone;
+  int initial_members = 0;
+  bool skip_rescan = false;
+  bool clients_follow_change = true;  // ScenarioSpec::clients_follow_change
+  int missed_proposer = -1;  // kMissedStep: never reconfigured by the operator
+  int dead_acceptor = -1;    // kReplaceDead: crashes for good when the change starts
+  int64_t operator_delay_ms = 0;             // ScenarioSpec::operator_delay_ms
+  int64_t operator_start_max_ms = 0;         // then the change starts uniform in [0, max]
+  int64_t operator_step_gap_max_ms = 0;      // before each step: uniform in [0, max]
+  int64_t operator_proposer_gap_max_ms = 0;  // between reconfiguring two proposers: [max/2, max]
+  bool flexible_quorums = false;             // `proposer` holds a drawn flexible configuration
+
   int64_t fault_phase_max_ms = 0;  // faults stop (the network heals) by then at the latest
   int liveness_ops = 0;            // operations per client after healing; each must succeed
   int64_t liveness_bound_ms = 0;   // after healing, everything must finish within this
@@ -100,5 +115,11 @@ inline constexpr uint64_t kStreamNetwork = 2;
 inline constexpr uint64_t kStreamFaults = 3;
 inline constexpr uint64_t kStreamClients = 4;
 inline constexpr uint64_t kStreamProposers = 5;
+inline constexpr uint64_t kStreamOperator = 6;
+
+// A random valid flexible configuration over acceptors 0..nodes-1 (4 or 5 of them used):
+// prepare and accept sets of at least three, quorums that intersect, never plain majorities on
+// one set. Keeps `base`'s other fields. REQUIRES: nodes >= 4.
+core::ProposerConfig DrawFlexibleQuorums(core::ProposerConfig base, int nodes, core::Random& r);
 
 }  // namespace gryadka::sim

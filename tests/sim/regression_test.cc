@@ -219,5 +219,34 @@ TEST(Regression, SeedsOnceUndecidedByTheLinearizabilitySearchAreDecided) {
   }
 }
 
+// partitioning/c2p2k2.f seed 196 with Lua acceptors drew prepare 3 of 3, a 17 ms phase timeout,
+// delays up to 7.5 ms each way and a 2.6 ms batch window: after healing a prepare needed the
+// slowest of three acceptors, whose answer took up to 17.6 ms, and the first read failed
+// UNAVAILABLE. The phase timeout now covers a healed round trip plus the batch window.
+TEST(Regression, PhaseTimeoutCoversTheLuaBatchWindowSeed) {
+  const SimParams p =
+      DeriveParams(*FindScenario("partitioning/c2p2k2.f"), 196, 100, AcceptorKind::kLua);
+  EXPECT_GT(p.proposer.round_timeout_ms,
+            2 * p.net.delay_max_us / 1000 + p.batch_window_us / 1000);
+  const RunResult r = RunSimulation(p);
+  EXPECT_TRUE(r.passed) << r.verdict << "\n" << r.details;
+}
+
+// membership/c3p3k2.missed-step seeds 107 and 192 drew unavailable_rounds_max = 1: the proposer
+// that missed every step, restarted after healing with the starting configuration, met the
+// fence on its first round, which counts as an unavailable round, so the request failed
+// UNAVAILABLE before the shell could adopt the fenced configuration, and the liveness check
+// (every operation after healing succeeds) failed. The scenario now runs at least two
+// unavailable rounds: the retry goes out under the adopted configuration.
+TEST(Regression, MissedStepProposerGetsPastTheFenceOnItsFirstRequestAfterHealingSeeds) {
+  for (uint64_t seed : {107, 192}) {
+    const SimParams p = DeriveParams(*FindScenario("membership/c3p3k2.missed-step"), seed, 100);
+    EXPECT_GE(p.proposer.unavailable_rounds_max, 2);
+    const RunResult r = RunSimulation(p);
+    EXPECT_TRUE(r.passed) << "seed " << seed << ": " << r.verdict << "\n" << r.details;
+    EXPECT_GT(r.missed_proposer_fence_adoptions, 0u) << "seed " << seed;
+  }
+}
+
 }  // namespace
 }  // namespace gryadka::sim

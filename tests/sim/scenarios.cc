@@ -16,6 +16,76 @@ ScenarioSpec Make(std::string name, std::string summary, int c, int p, int k, Wo
   return s;
 }
 
+// Existing fault families over five acceptors with a flexible quorum configuration drawn per
+// seed (e.g. prepare 2 of 4 + accept 3 of 4, prepare 4 of 5 + accept 2 of 5).
+void AddFlexibleScenarios(std::vector<ScenarioSpec>* v) {
+  auto add = [&](ScenarioSpec s) {
+    s.acceptors = 5;
+    s.flexible_quorums = true;
+    s.ctest_seeds = 100;
+    s.ctest_lua_seeds = 20;
+    v->push_back(std::move(s));
+  };
+  add(Make("losing/c2p2k2.f", "loss + reordering, flexible quorums drawn per seed", 2, 2, 2,
+           Workload::kCasLoop, FaultSwitches{.reorder = true, .loss = true}));
+  add(Make("partitioning/c2p2k2.f", "changing partitions, flexible quorums drawn per seed", 2, 2,
+           2, Workload::kCasLoop, FaultSwitches{.reorder = true, .partitions = true}));
+  add(Make("restarting-acceptors/c3p2k2.f",
+           "acceptor crashes and pauses, flexible quorums drawn per seed", 3, 2, 2,
+           Workload::kIncrement,
+           FaultSwitches{.reorder = true, .loss = true, .acceptor_crashes = true,
+                         .acceptor_pauses = true}));
+}
+
+// Online membership changes run by the simulated operator while clients run and faults act.
+void AddMembershipScenarios(std::vector<ScenarioSpec>* v) {
+  const FaultSwitches all{.reorder = true, .loss = true, .duplication = true,
+                          .acceptor_crashes = true, .proposer_restarts = true};
+  auto add = [&](ScenarioSpec s, MembershipChange m, int acceptors) {
+    s.membership = m;
+    s.acceptors = acceptors;
+    s.initial_members = 3;
+    s.ctest_seeds = 200;
+    s.ctest_lua_seeds = 20;
+    v->push_back(std::move(s));
+  };
+  add(Make("membership/c2p2k2.a3.a4",
+           "grow 3 -> 4 online: clients on old, transitional and new proposers at once; loss, "
+           "duplication, acceptor crashes, proposer restarts",
+           2, 2, 2, Workload::kCasLoop, all),
+      MembershipChange::kGrow, 4);
+  add(Make("membership/c3p3k3.flux",
+           "3 -> 4 -> 5 -> 4 -> 3 twice (random members leave, spares and former members "
+           "join) under loss, duplication, acceptor crashes, proposer restarts",
+           3, 3, 3, Workload::kIncrement, all),
+      MembershipChange::kFlux, 5);
+  add(Make("membership/c2p2k2.replace-dead",
+           "a member crashes for good and an empty acceptor replaces it, under loss and crashes",
+           2, 2, 2, Workload::kCasLoop, all),
+      MembershipChange::kReplaceDead, 4);
+  add(Make("membership/c3p3k2.missed-step",
+           "grow then replace; proposer p2 is never reconfigured and must be fenced and adopt "
+           "each configuration from the fenced replies",
+           3, 3, 2, Workload::kCasLoop, all),
+      MembershipChange::kMissedStep, 5);
+  add(Make("membership/c2p2k4.rotate",
+           "replace all three members one by one by empty acceptors under loss, duplication, "
+           "acceptor crashes, proposer restarts",
+           2, 2, 4, Workload::kMix, all),
+      MembershipChange::kRotate, 6);
+  v->back().default_intensity = 60;
+  add(Make("membership/c2p2k8.rotate.no-rescan.i",
+           "UNSAFE: replace all three members WITHOUT the rescan steps; the checkers must catch "
+           "a lost value", 2, 2, 8, Workload::kCasLoop, FaultSwitches{.reorder = true, .loss = true}),
+      MembershipChange::kRotate, 6);
+  v->back().skip_rescan = true;
+  v->back().clients_follow_change = false;
+  v->back().operator_delay_ms = 1000;  // most of the change meets keys the clients left cold
+  v->back().default_intensity = 40;
+  v->back().ctest_seeds = 0;  // the detection-rate GoogleTest covers it
+  v->back().ctest_lua_seeds = 0;
+}
+
 std::vector<ScenarioSpec> Build() {
   const FaultSwitches shuffle{.reorder = true};
   const FaultSwitches lose{.reorder = true, .loss = true};
@@ -95,6 +165,8 @@ std::vector<ScenarioSpec> Build() {
   v.back().default_intensity = 150;
   v.back().ctest_seeds = 0;  // the detection-rate GoogleTest covers it
   v.back().ctest_lua_seeds = 0;
+  AddFlexibleScenarios(&v);
+  AddMembershipScenarios(&v);
   return v;
 }
 
@@ -108,6 +180,24 @@ const char* WorkloadName(Workload w) {
       return "increment";
     case Workload::kMix:
       return "mix";
+  }
+  return "?";
+}
+
+const char* MembershipChangeName(MembershipChange m) {
+  switch (m) {
+    case MembershipChange::kNone:
+      return "none";
+    case MembershipChange::kGrow:
+      return "grow";
+    case MembershipChange::kFlux:
+      return "flux";
+    case MembershipChange::kReplaceDead:
+      return "replace-dead";
+    case MembershipChange::kMissedStep:
+      return "missed-step";
+    case MembershipChange::kRotate:
+      return "rotate";
   }
   return "?";
 }

@@ -39,6 +39,19 @@ struct FaultSwitches {
   bool proposer_churn = false;
 };
 
+// An online membership change run by the simulated operator (tests/sim/operator.h) while the
+// clients run and the faults act.
+enum class MembershipChange {
+  kNone,
+  kGrow,         // 3 -> 4: one spare acceptor joins
+  kFlux,         // 3 -> 4 -> 5 -> 4 -> 3, twice: spares join, random members leave
+  kReplaceDead,  // a member crashes for good and an empty spare replaces it
+  kMissedStep,   // grow, then replace a member; the last proposer is never reconfigured and
+                 // learns every configuration from fenced replies only
+  kRotate,       // replace every starting member, oldest first, by an empty acceptor
+};
+const char* MembershipChangeName(MembershipChange m);
+
 struct ScenarioSpec {
   std::string name;
   std::string summary;  // one line for --list
@@ -57,6 +70,22 @@ struct ScenarioSpec {
   int default_intensity = 100;  // operations per client in the fault phase
   int ctest_seeds = 200;        // seeds 1..N run by ctest (0: covered by a GoogleTest instead)
   int ctest_lua_seeds = 20;     // seeds 1..N run by ctest again with Lua acceptors (0: none)
+
+  // Membership change. `acceptors` counts every acceptor process; the first
+  // `initial_members` (0: all) form the starting configuration, the rest start empty and in no
+  // configuration until the operator adds them.
+  MembershipChange membership = MembershipChange::kNone;
+  int initial_members = 0;
+  // The operator skips every rescan step: an UNSAFE change that the checkers must catch (the run
+  // passes only when they find a violation, like ".i").
+  bool skip_rescan = false;
+  // Clients keep running past `intensity` operations until the change is complete; when false
+  // they stop after `intensity` and the rest of the change meets cold keys.
+  bool clients_follow_change = true;
+  int64_t operator_delay_ms = 0;  // the change starts this much later than otherwise
+  // Each seed draws a random valid flexible configuration (prepare and accept sets and quorums
+  // that differ but intersect) over the acceptors instead of majorities.
+  bool flexible_quorums = false;
 };
 
 const std::vector<ScenarioSpec>& Scenarios();

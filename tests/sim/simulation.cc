@@ -1,5 +1,7 @@
 #include "tests/sim/simulation.h"
 
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -10,6 +12,7 @@
 #include "tests/sim/faults.h"
 #include "tests/sim/history.h"
 #include "tests/sim/linearizability_checker.h"
+#include "tests/sim/operator.h"
 #include "tests/sim/rumor_checker.h"
 
 namespace gryadka::sim {
@@ -62,10 +65,10 @@ void Judge(const SimParams& params, RunResult* r) {
   }
   if (params.expect_violation) {
     r->passed = r->safety_violation();
-    r->verdict = r->passed ? absl::StrCat("inconsistent configuration caught by ",
+    r->verdict = r->passed ? absl::StrCat("unsafe configuration caught by ",
                                           absl::StrJoin(found, ", "))
-                           : "MISSED: no checker found a violation in a deliberately "
-                             "inconsistent configuration";
+                           : "MISSED: no checker found a violation in a deliberately unsafe "
+                             "configuration or membership change";
     return;
   }
   std::vector<std::string> problems;
@@ -97,6 +100,13 @@ RunResult RunSimulation(const SimParams& params, const RunOptions& options) {
                        &cluster.network(), &cluster);
   ClientDriver clients(&loop, &log, params, &cluster, &history);
   cluster.set_listener(&clients);
+  std::unique_ptr<Operator> op;
+  if (params.membership != MembershipChange::kNone) {
+    op = std::make_unique<Operator>(&loop, &log, params, &cluster, &history);
+    cluster.set_operator_listener(op.get());
+    if (params.clients_follow_change) clients.set_keep_running([&op] { return !op->done(); });
+  }
+  auto all_done = [&] { return clients.all_done() && (op == nullptr || op->done()); };
 
   Phases phases;
   std::vector<std::string> liveness_problems;
@@ -108,7 +118,7 @@ RunResult RunSimulation(const SimParams& params, const RunOptions& options) {
     cluster.StopChurn();
     clients.Heal();
     loop.At(phases.heal_us + params.liveness_bound_ms * 1000, [&] {
-      if (!clients.all_done()) phases.liveness_expired = true;
+      if (!all_done()) phases.liveness_expired = true;
     });
   };
   clients.set_on_fault_work_done(heal);
@@ -116,7 +126,8 @@ RunResult RunSimulation(const SimParams& params, const RunOptions& options) {
 
   faults.Start();
   clients.Start();
-  while (!clients.all_done() && !phases.liveness_expired && !log.diverged() && loop.RunOne()) {
+  if (op != nullptr) op->Start();
+  while (!all_done() && !phases.liveness_expired && !log.diverged() && loop.RunOne()) {
     // The core checks its own consistency after every event; the first break ends the run.
     if (absl::Status s = cluster.CheckProposerInvariants(); !s.ok()) {
       r.core_invariant_violation = true;
@@ -143,9 +154,27 @@ RunResult RunSimulation(const SimParams& params, const RunOptions& options) {
     liveness_problems.push_back(absl::StrFormat(
         "not finished %d ms after healing (at %d ms):\n%s", params.liveness_bound_ms,
         phases.heal_us / 1000, clients.DescribeUnfinished()));
-  } else if (!clients.all_done() && !r.replay_diverged && liveness_problems.empty()) {
+  } else if (!all_done() && !r.replay_diverged && liveness_problems.empty()) {
     liveness_problems.push_back(absl::StrCat("nothing left to happen, but clients are not done:\n",
                                              clients.DescribeUnfinished()));
+  }
+  if (op != nullptr) {
+    if (!op->done() && !r.replay_diverged) {
+      liveness_problems.push_back("the operator did not finish the membership change");
+    }
+    for (const std::string& f : op->failures()) liveness_problems.push_back(f);
+    const OperatorStats& s = op->stats();
+    r.membership_changes = s.changes;
+    r.configure_steps = s.configure_steps;
+    r.rescan_steps = s.rescan_steps;
+    r.keys_rescanned = s.keys_rescanned;
+    r.fence_retries = s.fence_retries;
+    r.final_epoch = op->running().epoch();
+    r.submits_behind_published = cluster.submits_behind_published();
+  }
+  for (int p = 0; p < params.proposers; ++p) {
+    r.fence_adoptions += cluster.fence_adoptions(p);
+    if (p == params.missed_proposer) r.missed_proposer_fence_adoptions = cluster.fence_adoptions(p);
   }
   for (const std::string& f : clients.liveness_failures()) liveness_problems.push_back(f);
   if (clients.all_done()) {

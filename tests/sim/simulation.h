@@ -5,7 +5,9 @@
 // (2) healing — when every client is done, or after fault_phase_max_ms, the network heals (no
 // loss, no partitions, every acceptor and proposer up); (3) liveness — every pending operation
 // must finish and every client must complete `liveness_ops` more operations, each successfully,
-// within liveness_bound_ms. Then the checkers run over the whole history: the rumor check, the
+// within liveness_bound_ms. With a membership change (SimParams::membership) the simulated
+// operator runs it from a seeded time in the fault phase; clients keep running while it does, and
+// it must also finish within liveness_bound_ms after healing. Then the checkers run over the whole history: the rumor check, the
 // per-key linearizability check, and the accept-ballot invariant.
 //
 // Everything is a function of the parameters (hence of the seed): same parameters, same event
@@ -60,6 +62,17 @@ struct RunResult {
   uint64_t writer_marks_evicted = 0;   // ProposerStats, summed over every incarnation
   uint64_t retries_marks_evicted = 0;
   uint64_t accepts_not_applied = 0;
+
+  // Membership change (tests/sim/operator.h).
+  uint64_t membership_changes = 0;     // target sets reached
+  uint64_t configure_steps = 0;
+  uint64_t rescan_steps = 0;           // including skipped ones (skip_rescan)
+  uint64_t keys_rescanned = 0;
+  uint64_t fence_retries = 0;
+  uint64_t fence_adoptions = 0;        // configurations proposers adopted from fenced replies
+  uint64_t missed_proposer_fence_adoptions = 0;  // of those, by the missed-step proposer
+  uint64_t final_epoch = 0;            // of the operator's running configuration
+  uint64_t submits_behind_published = 0;  // requests to proposers behind the published epoch
 
   std::vector<std::string> recorded;  // RunOptions::record
 
