@@ -232,6 +232,19 @@ TEST(Regression, PhaseTimeoutCoversTheLuaBatchWindowSeed) {
   EXPECT_TRUE(r.passed) << r.verdict << "\n" << r.details;
 }
 
+// membership/c3p3k2.missed-step seed 1222: the missed proposer's accept (CAS to v22) reached
+// acceptor 2 and was applied there; the operator then fenced; the duplicate of that accept at
+// acceptor 2 and the accepts at acceptors 0 and 1 answered kFenced, and those replies came back
+// first. The core took the fenced replies as proof that nothing was applied, adopted the new
+// epoch, retried, found the register at v22 with its own writer mark it no longer expected, and
+// answered the CAS "declined" although it had been applied. A fenced accept now counts as maybe
+// applied, like a conflict from a duplicate.
+TEST(Regression, FencedDuplicateOfAnAppliedAcceptIsNotProofOfNothingAppliedSeed) {
+  const RunResult r =
+      RunSimulation(DeriveParams(*FindScenario("membership/c3p3k2.missed-step"), 1222, 100));
+  EXPECT_TRUE(r.passed) << r.verdict << "\n" << r.details;
+}
+
 // membership/c3p3k2.missed-step seeds 107 and 192 drew unavailable_rounds_max = 1: the proposer
 // that missed every step, restarted after healing with the starting configuration, met the
 // fence on its first round, which counts as an unavailable round, so the request failed
