@@ -72,6 +72,11 @@ struct Flags {
   std::optional<std::string> target;
   std::optional<std::string> deadline_ms;
   std::optional<std::string> expected_version;
+  std::optional<std::string> proposers;  // membership flags from here on
+  std::optional<std::string> step_timeout_ms;
+  std::optional<std::string> poll_interval_ms;
+  std::optional<std::string> rescan_keys_per_second;
+  bool dry_run = false;
   bool json = false;
   bool help = false;
 };
@@ -84,15 +89,20 @@ absl::Status ParseFlag(absl::string_view arg, const std::vector<absl::string_vie
     value = name.substr(eq + 1);
     name = name.substr(0, eq);
   }
-  if (name == "help" || name == "json") {
+  if (name == "help" || name == "json" || name == "dry-run" || name == "dry_run") {
     if (value.has_value()) return UsageError(absl::StrCat("--", name, " takes no value"));
-    (name == "help" ? flags->help : flags->json) = true;
+    (name == "help" ? flags->help : name == "json" ? flags->json : flags->dry_run) = true;
     return absl::OkStatus();
   }
-  std::optional<std::string>* slot = name == "target"             ? &flags->target
-                                     : name == "deadline_ms"      ? &flags->deadline_ms
-                                     : name == "expected_version" ? &flags->expected_version
-                                                                  : nullptr;
+  std::optional<std::string>* slot =
+      name == "target"                   ? &flags->target
+      : name == "deadline_ms"            ? &flags->deadline_ms
+      : name == "expected_version"       ? &flags->expected_version
+      : name == "proposers"              ? &flags->proposers
+      : name == "step_timeout_ms"        ? &flags->step_timeout_ms
+      : name == "poll_interval_ms"       ? &flags->poll_interval_ms
+      : name == "rescan_keys_per_second" ? &flags->rescan_keys_per_second
+                                         : nullptr;
   if (slot == nullptr) {
     return UsageError(absl::StrCat("unknown flag --", EscapeBytes(name)));
   }
@@ -102,6 +112,165 @@ absl::Status ParseFlag(absl::string_view arg, const std::vector<absl::string_vie
   }
   *slot = std::string(*value);
   return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> ParseBounded(absl::string_view flag, const std::string& text, int64_t min,
+                                     int64_t max, absl::string_view unit) {
+  int64_t v = 0;
+  if (!AllDigits(text) || !absl::SimpleAtoi(text, &v) || v < min || v > max) {
+    return UsageError(absl::StrCat("invalid --", flag, " \"", EscapeBytes(text), "\": expected ",
+                                   unit, " in ", min, "..", max));
+  }
+  return v;
+}
+
+constexpr int64_t kStepTimeoutMsMax = int64_t{24} * 60 * 60 * 1000;
+constexpr int64_t kPollIntervalMsMax = 60 * 1000;
+constexpr int64_t kRescanKeysPerSecondMax = 1'000'000;
+
+struct MembershipSpec {
+  const char* name;
+  MembershipAction action;
+  size_t addresses;
+  const char* synopsis;
+};
+
+constexpr MembershipSpec kMembershipActions[] = {
+    {"status", MembershipAction::kStatus, 0, "membership status"},
+    {"add", MembershipAction::kAdd, 1, "membership add ADDR"},
+    {"remove", MembershipAction::kRemove, 1, "membership remove ADDR"},
+    {"replace", MembershipAction::kReplace, 2, "membership replace OLD NEW"},
+};
+
+// positional = {"membership", ACTION, ADDR...}.
+absl::Status ParseMembership(const std::vector<absl::string_view>& positional,
+                             const Flags& flags, MembershipArgs* out) {
+  if (positional.size() < 2) {
+    return UsageError("membership needs an action: status, add ADDR, remove ADDR or replace "
+                      "OLD NEW");
+  }
+  const MembershipSpec* spec = nullptr;
+  for (const MembershipSpec& m : kMembershipActions) {
+    if (positional[1] == m.name) spec = &m;
+  }
+  if (spec == nullptr) {
+    return UsageError(absl::StrCat("unknown membership action \"", EscapeBytes(positional[1]),
+                                   "\"; expected status, add, remove or replace"));
+  }
+  if (positional.size() != 2 + spec->addresses) {
+    return UsageError(absl::StrCat("wrong number of arguments for membership ", spec->name,
+                                   "; usage: gryadkactl ", spec->synopsis));
+  }
+  out->action = spec->action;
+  out->action_name = spec->name;
+  for (size_t i = 2; i < positional.size(); ++i) {
+    if (!ValidAcceptorAddress(positional[i])) {
+      return UsageError(absl::StrCat("invalid acceptor address \"", EscapeBytes(positional[i]),
+                                     "\": expected HOST:PORT (IPv6 as [ADDR]:PORT)"));
+    }
+    out->addresses.emplace_back(positional[i]);
+  }
+  if (out->addresses.size() == 2 && out->addresses[0] == out->addresses[1]) {
+    return UsageError(absl::StrCat("membership replace: OLD and NEW are both ",
+                                   out->addresses[0]));
+  }
+  out->dry_run = flags.dry_run;
+  if (flags.step_timeout_ms.has_value()) {
+    absl::StatusOr<int64_t> v = ParseBounded("step_timeout_ms", *flags.step_timeout_ms, 1,
+                                             kStepTimeoutMsMax, "milliseconds");
+    if (!v.ok()) return v.status();
+    out->step_timeout_ms = *v;
+  }
+  if (flags.poll_interval_ms.has_value()) {
+    absl::StatusOr<int64_t> v = ParseBounded("poll_interval_ms", *flags.poll_interval_ms, 1,
+                                             kPollIntervalMsMax, "milliseconds");
+    if (!v.ok()) return v.status();
+    out->poll_interval_ms = *v;
+  }
+  if (flags.rescan_keys_per_second.has_value()) {
+    absl::StatusOr<int64_t> v =
+        ParseBounded("rescan_keys_per_second", *flags.rescan_keys_per_second, 0,
+                     kRescanKeysPerSecondMax, "keys per second (0 = the server's default)");
+    if (!v.ok()) return v.status();
+    out->rescan_keys_per_second = static_cast<uint32_t>(*v);
+  }
+  return absl::OkStatus();
+}
+
+// The first membership-only flag given, or nullptr.
+const char* MembershipFlagGiven(const Flags& flags) {
+  if (flags.proposers.has_value()) return "--proposers";
+  if (flags.step_timeout_ms.has_value()) return "--step_timeout_ms";
+  if (flags.poll_interval_ms.has_value()) return "--poll_interval_ms";
+  if (flags.rescan_keys_per_second.has_value()) return "--rescan_keys_per_second";
+  if (flags.dry_run) return "--dry-run";
+  return nullptr;
+}
+
+}  // namespace
+
+bool ValidAcceptorAddress(absl::string_view address) {
+  const size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos || colon == 0) return false;
+  absl::string_view host = address.substr(0, colon);
+  const absl::string_view port = address.substr(colon + 1);
+  int port_number = 0;
+  if (!AllDigits(port) || port.size() > 5 || !absl::SimpleAtoi(port, &port_number) ||
+      port_number < 1 || port_number > 65535) {
+    return false;
+  }
+  if (absl::StartsWith(host, "[")) {
+    return host.size() > 2 && absl::EndsWith(host, "]") &&
+           host.substr(1, host.size() - 2).find_first_of("[]") == absl::string_view::npos;
+  }
+  for (char c : host) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (!(absl::ascii_isalnum(u) || c == '.' || c == '-' || c == '_')) return false;
+  }
+  return true;
+}
+
+namespace {
+
+// --deadline_ms, the targets and --json, shared by every command.
+absl::Status ApplyCommonFlags(const Flags& flags, const char* env_target, Args* out) {
+  if (flags.deadline_ms.has_value()) {
+    if (!AllDigits(*flags.deadline_ms) || !absl::SimpleAtoi(*flags.deadline_ms, &out->deadline_ms) ||
+        out->deadline_ms < 1 || out->deadline_ms > kDeadlineMsMax) {
+      return UsageError(absl::StrCat("invalid --deadline_ms \"",
+                                     EscapeBytes(*flags.deadline_ms),
+                                     "\": expected milliseconds in 1..", kDeadlineMsMax));
+    }
+  }
+  absl::StatusOr<std::vector<std::string>> targets =
+      flags.proposers.has_value()
+          ? ParseTargets(*flags.proposers, "--proposers")
+          : flags.target.has_value()
+                ? ParseTargets(*flags.target, "--target")
+                : (env_target != nullptr && *env_target != '\0'
+                       ? ParseTargets(env_target, "GRYADKA_TARGET")
+                       : std::vector<std::string>{kDefaultTarget});
+  if (!targets.ok()) return targets.status();
+  out->targets = *std::move(targets);
+  out->json = flags.json;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Args> ParseMembershipCommand(const std::vector<absl::string_view>& positional,
+                                            const Flags& flags, const char* env_target) {
+  Args out;
+  out.command = Command::kMembership;
+  out.command_name = "membership";
+  if (absl::Status s = ParseMembership(positional, flags, &out.membership); !s.ok()) return s;
+  if (flags.expected_version.has_value()) {
+    return UsageError("--expected_version applies to del only");
+  }
+  if (flags.json) return UsageError("--json is not supported by membership commands");
+  if (flags.proposers.has_value() && flags.target.has_value()) {
+    return UsageError("give the proposers with --proposers or --target, not both");
+  }
+  if (absl::Status s = ApplyCommonFlags(flags, env_target, &out); !s.ok()) return s;
+  return out;
 }
 
 }  // namespace
@@ -130,6 +299,10 @@ absl::StatusOr<Args> ParseArgs(const std::vector<absl::string_view>& args,
     return out;
   }
   if (positional.empty()) return UsageError("no command given");
+  if (positional[0] == "membership") return ParseMembershipCommand(positional, flags, env_target);
+  if (const char* flag = MembershipFlagGiven(flags); flag != nullptr) {
+    return UsageError(absl::StrCat(flag, " applies to membership commands only"));
+  }
   const CommandSpec* command = nullptr;
   for (const CommandSpec& c : kCommands) {
     if (positional[0] == c.name) command = &c;
@@ -176,23 +349,7 @@ absl::StatusOr<Args> ParseArgs(const std::vector<absl::string_view>& args,
     if (!v.ok()) return v.status();
     out.expected_version = *v;
   }
-  if (flags.deadline_ms.has_value()) {
-    if (!AllDigits(*flags.deadline_ms) || !absl::SimpleAtoi(*flags.deadline_ms, &out.deadline_ms) ||
-        out.deadline_ms < 1 || out.deadline_ms > kDeadlineMsMax) {
-      return UsageError(absl::StrCat("invalid --deadline_ms \"",
-                                     EscapeBytes(*flags.deadline_ms),
-                                     "\": expected milliseconds in 1..", kDeadlineMsMax));
-    }
-  }
-  absl::StatusOr<std::vector<std::string>> targets =
-      flags.target.has_value()
-          ? ParseTargets(*flags.target, "--target")
-          : (env_target != nullptr && *env_target != '\0'
-                 ? ParseTargets(env_target, "GRYADKA_TARGET")
-                 : std::vector<std::string>{kDefaultTarget});
-  if (!targets.ok()) return targets.status();
-  out.targets = *std::move(targets);
-  out.json = flags.json;
+  if (absl::Status s = ApplyCommonFlags(flags, env_target, &out); !s.ok()) return s;
   return out;
 }
 
@@ -211,6 +368,14 @@ std::string Usage() {
       "                                  (absent counts as 0)\n"
       "  del KEY [--expected_version=N]  delete KEY (only if its version is N, when given)\n"
       "  health                          check that every target serves gryadka.v1.KV\n"
+      "  membership status               every proposer's configuration; whether a change is\n"
+      "                                  in progress and the command that finishes it\n"
+      "  membership add ADDR             add the acceptor (Redis) ADDR = HOST:PORT online\n"
+      "  membership remove ADDR          remove the acceptor ADDR online\n"
+      "  membership replace OLD NEW      replace the acceptor OLD (e.g. a dead one) by NEW\n"
+      "                                  A change runs in steps over ALL proposers\n"
+      "                                  (docs/membership.md); after an interruption, run the\n"
+      "                                  same command again to finish it.\n"
       "\n"
       "Flags (anywhere on the line; \"--\" ends them, a single dash starts none):\n"
       "  --target=HOST:PORT[,HOST:PORT...]  proposers to use; keys are spread over them by\n"
@@ -221,10 +386,22 @@ std::string Usage() {
       "  --deadline_ms=N                    deadline of the command, retries included\n"
       "                                     (default ",
       kDefaultDeadlineMs,
-      ")\n"
+      "; membership: of each admin call)\n"
       "  --json                             print one JSON object (values as \"value\" when\n"
       "                                     UTF-8, always as \"value_base64\")\n"
       "  --expected_version=N               del only: the version KEY must have\n"
+      "  --proposers=HOST:PORT[,...]        membership: EVERY proposer (or one dns:///NAME:PORT\n"
+      "                                     resolving to all of them); default as --target\n"
+      "  --dry-run                          membership: print the plan, change nothing\n"
+      "  --step_timeout_ms=N                membership: bound on waiting for every proposer to\n"
+      "                                     take a step (default ",
+      kDefaultStepTimeoutMs,
+      ")\n"
+      "  --poll_interval_ms=N               membership: pause between checks while waiting\n"
+      "                                     (default ",
+      kDefaultPollIntervalMs,
+      ")\n"
+      "  --rescan_keys_per_second=N         membership: rescan rate (0 = the server's default)\n"
       "  -h, --help                         print this text\n"
       "\n"
       "Exit codes: 0 success; 2 error (the gRPC code name is printed on stderr);\n"
@@ -236,7 +413,8 @@ std::string Usage() {
       "  gryadkactl cas greeting 1 'hello again'\n"
       "  gryadkactl incr visits 5\n"
       "  gryadkactl del greeting --expected_version=2\n"
-      "  gryadkactl --target=127.0.0.1:8080,127.0.0.1:8081 health\n");
+      "  gryadkactl --target=127.0.0.1:8080,127.0.0.1:8081 health\n"
+      "  gryadkactl --proposers=127.0.0.1:8080,127.0.0.1:8081 membership add 10.0.0.4:6379\n");
 }
 
 }  // namespace gryadka::ctl

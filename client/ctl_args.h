@@ -21,7 +21,25 @@ inline constexpr int kExitError = 2;       // the call failed (gRPC code name on
 inline constexpr int kExitNotApplied = 3;  // a precondition did not hold
 inline constexpr int kExitUsage = 64;      // bad command line (EX_USAGE)
 
-enum class Command { kGet, kPut, kCas, kIncr, kDel, kHealth };
+enum class Command { kGet, kPut, kCas, kIncr, kDel, kHealth, kMembership };
+
+// gryadkactl membership ACTION (client/membership_driver.h runs it).
+enum class MembershipAction { kStatus, kAdd, kRemove, kReplace };
+
+inline constexpr int64_t kDefaultStepTimeoutMs = 60000;
+inline constexpr int64_t kDefaultPollIntervalMs = 100;
+
+struct MembershipArgs {
+  MembershipAction action = MembershipAction::kStatus;
+  std::string action_name;             // "status", "add", ...
+  std::vector<std::string> addresses;  // add/remove: {ADDR}; replace: {OLD, NEW}
+  bool dry_run = false;                // --dry-run: print the plan, change nothing
+  // --step_timeout_ms: bound on waiting for every proposer to run a step's epoch with no
+  // round left in an older one.
+  int64_t step_timeout_ms = kDefaultStepTimeoutMs;
+  int64_t poll_interval_ms = kDefaultPollIntervalMs;  // --poll_interval_ms, while waiting
+  uint32_t rescan_keys_per_second = 0;  // --rescan_keys_per_second; 0 = the server's default
+};
 
 struct Args {
   bool help = false;  // --help: print Usage() and exit 0; nothing else is set
@@ -32,9 +50,16 @@ struct Args {
   std::optional<uint64_t> expected_version;  // cas (always), del (--expected_version)
   int64_t delta = 1;                         // incr
   std::vector<std::string> targets;
-  int64_t deadline_ms = kDefaultDeadlineMs;
+  int64_t deadline_ms = kDefaultDeadlineMs;  // membership: the bound of each admin call
   bool json = false;
+  // membership only. `targets` are then the proposers (--proposers, else --target or
+  // $GRYADKA_TARGET); every one of them takes every step.
+  MembershipArgs membership;
 };
+
+// True iff `address` is "host:port" with a non-empty host (brackets around an IPv6 literal)
+// and a decimal port in 1..65535: how an acceptor is named in a membership.
+bool ValidAcceptorAddress(absl::string_view address);
 
 // Parses the arguments after the program name. `env_target` is $GRYADKA_TARGET (null or empty
 // when unset); --target overrides it. Returns INVALID_ARGUMENT with a one-line message naming

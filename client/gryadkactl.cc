@@ -8,10 +8,15 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "client/client.h"
 #include "client/ctl_args.h"
 #include "client/ctl_output.h"
+#include "client/membership_admin.h"
+#include "client/membership_driver.h"
+#include "client/resolve.h"
 
 namespace gryadka::ctl {
 namespace {
@@ -19,6 +24,46 @@ namespace {
 int Fail(const absl::Status& status) {
   std::cerr << "gryadkactl: " << EscapeBytes(status.ToString()) << "\n";
   return kExitError;
+}
+
+// A line of membership output with control characters (from a server's strings) made visible;
+// quotes stay as they are.
+std::string Printable(absl::string_view line) {
+  std::string out;
+  for (char c : line) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      out += EscapeBytes(absl::string_view(&c, 1));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Membership errors span lines (what failed, then what to do): each line escaped on its own.
+int FailLines(const absl::Status& status) {
+  for (absl::string_view line : absl::StrSplit(status.ToString(), '\n')) {
+    std::cerr << "gryadkactl: " << Printable(line) << "\n";
+  }
+  return kExitError;
+}
+
+int RunMembershipCommand(const Args& args) {
+  std::vector<std::unique_ptr<ProposerAdmin>> admins;
+  MembershipContext context;
+  for (const std::string& target :
+       client::ExpandDnsTargets(args.targets, client::ResolveWithGetaddrinfo)) {
+    admins.push_back(NewGrpcProposerAdmin(target));
+    context.proposers.push_back(admins.back().get());
+  }
+  context.args = args.membership;
+  context.call_deadline_ms = args.deadline_ms;
+  context.command_prefix =
+      absl::StrCat("gryadkactl --proposers=", absl::StrJoin(args.targets, ","), " membership");
+  context.print = [](const std::string& line) { std::cout << Printable(line) << std::endl; };
+  const absl::Status status = RunMembership(context);
+  return status.ok() ? kExitOk : FailLines(status);
 }
 
 int Print(const std::string& line, bool applied) {
@@ -56,6 +101,8 @@ int RunCommand(const Args& args, const Client& client) {
       return Print(FormatChange("del", args.key, args.expected_version, *r, args.json),
                    r->applied);
     }
+    case Command::kMembership:
+      return RunMembershipCommand(args);
     case Command::kHealth: {
       const std::vector<TargetHealth> targets = client.CheckTargets(call);
       std::cout << FormatHealth(targets, args.json) << "\n";
@@ -81,6 +128,7 @@ int Main(int argc, char** argv) {
     std::cout << Usage();
     return kExitOk;
   }
+  if (args->command == Command::kMembership) return RunMembershipCommand(*args);
   ClientOptions options;
   options.targets = args->targets;
   options.default_deadline_ms = args->deadline_ms;

@@ -18,16 +18,6 @@ v1::QueryOp RecordQuery() {
   return q;
 }
 
-// FNV-1a: a fixed hash so the key -> shard map does not change between runs.
-uint64_t KeyHash(const std::string& key) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : key) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 // The request's wire bytes as one contiguous view; `*slice` keeps them alive.
 absl::string_view WireBytes(const grpc::ByteBuffer& buffer, grpc::Slice* slice) {
   if (!buffer.TrySingleSlice(slice).ok() && !buffer.DumpToSingleSlice(slice).ok()) return {};
@@ -47,7 +37,7 @@ KvService::KvService(const ServerOptions& options, const std::vector<std::unique
                      Metrics* metrics)
     : options_(options), shards_(shards), metrics_(metrics) {}
 
-size_t KvService::ShardOf(const std::string& key) const { return KeyHash(key) % shards_.size(); }
+size_t KvService::ShardOf(const std::string& key) const { return ShardOfKey(key, shards_.size()); }
 
 grpc::ServerUnaryReactor* KvService::Reject(grpc::CallbackServerContext* ctx, Method method,
                                             const absl::Status& status) {

@@ -115,4 +115,13 @@ void Log(LogLevel level, std::string_view msg,
   (void)unused;
 }
 
+bool LogLimiter::Allow() {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  int64_t next = next_ms_.load(std::memory_order_relaxed);
+  if (now < next) return false;
+  return next_ms_.compare_exchange_strong(next, now + period_ms_, std::memory_order_relaxed);
+}
+
 }  // namespace gryadka::server

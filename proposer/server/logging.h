@@ -4,6 +4,8 @@
 //   Log(LogLevel::kInfo, "listening", {{"address", addr}, {"io_threads", "4"}});
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -25,5 +27,17 @@ void RouteLibraryLogsThroughLog();
 
 void Log(LogLevel level, std::string_view msg,
          std::initializer_list<std::pair<std::string_view, std::string>> fields = {});
+
+// Rate limit for one repetitive log site: Allow() is true at most once per period_ms (the
+// first call is allowed). Thread-safe.
+class LogLimiter {
+ public:
+  explicit LogLimiter(int64_t period_ms) : period_ms_(period_ms) {}
+  bool Allow();
+
+ private:
+  const int64_t period_ms_;
+  std::atomic<int64_t> next_ms_{0};
+};
 
 }  // namespace gryadka::server

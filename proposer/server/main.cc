@@ -12,6 +12,7 @@
 #include <future>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -20,8 +21,13 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "proposer/core/membership.h"
 #include "proposer/core/quorum.h"
+#include "proposer/server/admin_service.h"
 #include "proposer/server/kv_service.h"
+#include "proposer/server/membership_feeds.h"
+#include "proposer/server/membership_source.h"
+#include "proposer/server/running_membership.h"
 #include "proposer/server/logging.h"
 #include "proposer/server/metrics.h"
 #include "proposer/server/options.h"
@@ -29,7 +35,8 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:8080", "gRPC address to serve on, HOST:PORT");
 ABSL_FLAG(std::string, acceptors, "",
-          "Redis acceptors, HOST:PORT,HOST:PORT,... (2F+1 of them; required)");
+          "Redis acceptors, HOST:PORT,HOST:PORT,... (2F+1 of them; this or --membership_file is "
+          "required); the proposer starts at membership epoch 0");
 ABSL_FLAG(std::string, prepare_acceptors, "",
           "subset of --acceptors that prepares go to (default: all); for membership change");
 ABSL_FLAG(int, prepare_quorum, 0, "prepare quorum (default: majority of the prepare set)");
@@ -64,6 +71,18 @@ ABSL_FLAG(bool, one_rtt, true, "skip prepare on a key's next change (cached prom
 ABSL_FLAG(uint64_t, redis_batch_calls_max, 64,
           "calls to one acceptor in one loop turn that run as one Redis script call (1 = each "
           "call its own pipelined EVALSHA)");
+ABSL_FLAG(std::string, membership_file, "",
+          "proto3 JSON of a gryadka.v1.Membership to start from instead of --acceptors (and its "
+          "subset/quorum flags); re-read every --membership_file_poll_ms and adopted when its "
+          "epoch is higher (a Kubernetes ConfigMap mount works: content is compared)");
+ABSL_FLAG(int64_t, membership_file_poll_ms, 1000, "poll period of --membership_file");
+ABSL_FLAG(uint64_t, rescan_inflight_max, 256, "Admin.Rescan: keys being rewritten at once");
+ABSL_FLAG(uint64_t, rescan_keys_per_second, 10000,
+          "Admin.Rescan: default rate limit in keys per second (0 = unlimited); a request's "
+          "non-zero keys_per_second replaces it");
+ABSL_FLAG(int64_t, admin_redis_timeout_ms, 2000,
+          "Admin.FenceAcceptors/Rescan: connect and per-command timeout of the Redis admin "
+          "connections, per acceptor");
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warning|error");
 ABSL_FLAG(std::string, metrics_listen, "",
           "serve Prometheus metrics at http://HOST:PORT/metrics (empty = off)");
@@ -104,6 +123,12 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   o.requests_max = absl::GetFlag(FLAGS_requests_max);
   o.one_rtt = absl::GetFlag(FLAGS_one_rtt);
   o.redis_batch_calls_max = absl::GetFlag(FLAGS_redis_batch_calls_max);
+  o.membership_file = absl::GetFlag(FLAGS_membership_file);
+  o.membership_file_poll_ms = absl::GetFlag(FLAGS_membership_file_poll_ms);
+  o.rescan_inflight_max = absl::GetFlag(FLAGS_rescan_inflight_max);
+  o.rescan_keys_per_second = absl::GetFlag(FLAGS_rescan_keys_per_second);
+  o.admin_redis_timeout_ms = absl::GetFlag(FLAGS_admin_redis_timeout_ms);
+  if (absl::Status s = CheckMembershipOptions(o); !s.ok()) return s;
   if (o.redis_batch_calls_max < 1 || o.redis_batch_calls_max > 4096) {
     return absl::InvalidArgumentError("--redis_batch_calls_max must be in 1..4096");
   }
@@ -118,18 +143,52 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
 }
 
 // True when enough acceptors answer health checks to form both a prepare and an accept quorum.
-bool QuorumHealthy(uint64_t mask, const core::ProposerConfig& c) {
-  auto healthy = [mask](core::AcceptorId a) { return a >= 0 && a < 64 && ((mask >> a) & 1) != 0; };
+bool QuorumHealthy(const std::vector<bool>& up, const core::ProposerConfig& c) {
+  auto healthy = [&up](core::AcceptorId a) { return a >= 0 && static_cast<size_t>(a) < up.size() && up[a]; };
   return core::QuorumIn(c.prepare_set, c.prepare_quorum, healthy) &&
          core::QuorumIn(c.accept_set, c.accept_quorum, healthy);
+}
+
+// The running membership at start: from --membership_file or from the acceptor flags.
+struct StartMembership {
+  core::ProposerConfig base;
+  v1::Membership membership;
+  std::string source;
+  std::optional<MembershipFile> file;
+};
+
+absl::StatusOr<StartMembership> LoadStartMembership(const ServerOptions& o) {
+  StartMembership out;
+  if (!o.membership_file.empty()) {
+    auto base = BuildCoreConfigBase(o);
+    if (!base.ok()) return base.status();
+    out.base = *base;
+    out.file.emplace(o.membership_file);
+    MembershipFile::Poll poll = out.file->PollOnce();
+    if (!poll.membership.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--membership_file ", o.membership_file, ": ",
+                                                     poll.membership.status().message()));
+    }
+    out.membership = *poll.membership;
+    out.source = absl::StrCat("file ", o.membership_file);
+    return out;
+  }
+  auto base = BuildCoreConfig(o);
+  if (!base.ok()) return base.status();
+  out.base = *base;
+  auto m = MembershipFromOptions(o);
+  if (!m.ok()) return m.status();
+  out.membership = *m;
+  out.source = "flags";
+  return out;
 }
 
 // Updates grpc.health.v1 every kHealthPeriodMs until stopped.
 class HealthUpdater {
  public:
   HealthUpdater(grpc::HealthCheckServiceInterface* health, const Shard& shard,
-                const core::ProposerConfig& config)
-      : health_(health), shard_(shard), config_(config), thread_([this] { Loop(); }) {}
+                const RunningMembership& membership)
+      : health_(health), shard_(shard), membership_(membership), thread_([this] { Loop(); }) {}
   ~HealthUpdater() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -144,14 +203,21 @@ class HealthUpdater {
     int last = -1;
     std::unique_lock<std::mutex> lock(mu_);
     while (!stop_) {
-      const uint64_t mask = shard_.HealthyMask();
-      const bool ok = QuorumHealthy(mask, config_);
+      const std::vector<bool> healthy = shard_.TakeSnapshot().healthy;
+      std::shared_ptr<const AppliedMembership> m = membership_.Current();
+      const bool ok = QuorumHealthy(healthy, m->config);
       if (static_cast<int>(ok) != last) {
         health_->SetServingStatus(kServiceName, ok);
         health_->SetServingStatus("", ok);
+        std::string up;
+        for (core::AcceptorId id : m->members) {
+          if (static_cast<size_t>(id) < healthy.size() && healthy[id]) {
+            absl::StrAppend(&up, up.empty() ? "" : ",", m->addresses[id]);
+          }
+        }
         Log(ok ? LogLevel::kInfo : LogLevel::kWarning,
             ok ? "acceptor quorum reachable: serving" : "no acceptor quorum reachable: not serving",
-            {{"healthy_acceptor_mask", absl::StrCat(mask)}});
+            {{"healthy_acceptors", up}, {"epoch", absl::StrCat(m->membership.epoch())}});
         last = ok;
       }
       cv_.wait_for(lock, std::chrono::milliseconds(kHealthPeriodMs), [this] { return stop_; });
@@ -160,7 +226,7 @@ class HealthUpdater {
 
   grpc::HealthCheckServiceInterface* health_;
   const Shard& shard_;
-  const core::ProposerConfig config_;
+  const RunningMembership& membership_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -188,11 +254,14 @@ int Main(int argc, char** argv) {
     std::cerr << "gryadka-proposer: " << options.status().message() << "\n";
     return 64;
   }
-  auto config = BuildCoreConfig(*options);
-  if (!config.ok()) {
-    std::cerr << "gryadka-proposer: " << config.status().message() << "\n";
+  auto start = LoadStartMembership(*options);
+  if (!start.ok()) {
+    std::cerr << "gryadka-proposer: " << start.status().message() << "\n";
     return 64;
   }
+  std::vector<std::string> known;
+  for (const HostPort& hp : options->acceptors) known.push_back(hp.ToString());
+  RunningMembership membership(start->base, known, start->membership, start->source);
 
   // Signals: SIGPIPE ignored (hiredis writes to sockets); SIGTERM/SIGINT handled by sigwait in
   // this thread, so they are blocked before any other thread starts.
@@ -210,12 +279,23 @@ int Main(int argc, char** argv) {
   std::vector<std::unique_ptr<Shard>> shards;
   for (int i = 0; i < options->io_threads; ++i) {
     const uint64_t ballot_id = (uint64_t{operator_id} << 32) | uint32_t(incarnation + i);
-    shards.push_back(std::make_unique<Shard>(i, *config, *options, ballot_id,
-                                             (uint64_t{rd()} << 32) | rd()));
-    shards.back()->Start();
+    shards.push_back(std::make_unique<Shard>(
+        i, membership.Current(), *options, ballot_id, (uint64_t{rd()} << 32) | rd(),
+        [&membership](const core::FenceNotice& notice, const std::string& address) {
+          AdoptFenceNotice(&membership, notice, address);
+        }));
+  }
+  // All shards switch together: every adoption is posted to each shard, in adoption order.
+  membership.SetListener([&shards](std::shared_ptr<const AppliedMembership> m) {
+    for (auto& s : shards) s->PostMembership(m);
+  });
+  for (auto& s : shards) s->Start();
+  std::optional<MembershipFilePoller> file_poller;
+  if (start->file) {
+    file_poller.emplace(*std::move(start->file), options->membership_file_poll_ms, &membership);
   }
 
-  Metrics metrics(*options, shards);
+  Metrics metrics(*options, shards, &membership);
   if (const std::string addr = absl::GetFlag(FLAGS_metrics_listen); !addr.empty()) {
     if (absl::Status s = metrics.Serve(addr); !s.ok()) {
       std::cerr << "gryadka-proposer: --metrics_listen: " << s.message() << "\n";
@@ -225,6 +305,7 @@ int Main(int argc, char** argv) {
     Log(LogLevel::kInfo, "serving metrics", {{"address", addr}});
   }
   KvService service(*options, shards, &metrics);
+  AdminService admin(*options, shards, &membership, &metrics);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -241,6 +322,7 @@ int Main(int argc, char** argv) {
   // --max_value_bytes can still be read.
   builder.SetMaxReceiveMessageSize(static_cast<int>(options->max_request_bytes));
   builder.RegisterService(&service);
+  builder.RegisterService(&admin);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
     std::cerr << "gryadka-proposer: cannot listen on " << options->listen
@@ -254,16 +336,15 @@ int Main(int argc, char** argv) {
   Log(LogLevel::kInfo, "listening",
       {{"address", options->listen},
        {"port", absl::StrCat(bound_port)},
-       {"acceptors", absl::StrCat(options->acceptors.size())},
-       {"prepare_quorum", absl::StrCat(config->prepare_quorum)},
-       {"accept_quorum", absl::StrCat(config->accept_quorum)},
+       {"membership", core::DescribeMembership(start->membership)},
+       {"membership_source", start->source},
        {"io_threads", absl::StrCat(options->io_threads)},
        {"max_request_bytes", absl::StrCat(options->max_request_bytes)},
        {"proposer_id", absl::StrCat(operator_id)}});
 
   int signal_number = 0;
   {
-    HealthUpdater updater(health, *shards[0], *config);
+    HealthUpdater updater(health, *shards[0], membership);
     sigwait(&stop_signals, &signal_number);
   }
   Log(LogLevel::kInfo, "draining",
@@ -280,6 +361,7 @@ int Main(int argc, char** argv) {
     drained.set_value();
   });
   drained.get_future().wait_until(drain_deadline);
+  file_poller.reset();
   for (auto& s : shards) s->Stop();
   shutdown.join();
   server->Wait();

@@ -39,8 +39,9 @@ void AddValue(prometheus::MetricFamily* f, double v, std::vector<prometheus::Cli
 // Reads the shards' snapshots at scrape time.
 class Metrics::ShardCollector : public prometheus::Collectable {
  public:
-  ShardCollector(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards)
-      : options_(options), shards_(shards) {}
+  ShardCollector(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards,
+                 const RunningMembership* membership)
+      : options_(options), shards_(shards), membership_(membership) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     core::ProposerStats t;
@@ -60,6 +61,7 @@ class Metrics::ShardCollector : public prometheus::Collectable {
       t.straggler_timeouts += st.straggler_timeouts;
       t.retries_resolved_applied += st.retries_resolved_applied;
       t.cache_evictions += st.cache_evictions;
+      t.fenced_replies += st.fenced_replies;
       in_flight += snap.requests_in_flight;
       cache_entries += snap.cache_entries;
     }
@@ -90,10 +92,14 @@ class Metrics::ShardCollector : public prometheus::Collectable {
     simple("gryadka_cache_evictions_total", "1-RTT cache entries evicted by the LRU bound.", t.cache_evictions, MetricType::Counter);
     simple("gryadka_requests_in_flight", "Requests inside the protocol core.", static_cast<double>(in_flight), MetricType::Gauge);
     simple("gryadka_cache_entries", "1-RTT cache entries.", static_cast<double>(cache_entries), MetricType::Gauge);
-    auto up = Family("gryadka_acceptor_up", "1 if the acceptor is connected and answers health checks.", MetricType::Gauge);
-    const uint64_t mask = shards_.empty() ? 0 : shards_[0]->HealthyMask();
-    for (size_t i = 0; i < options_.acceptors.size(); ++i) {
-      AddValue(&up, (mask >> i) & 1, {{"acceptor", options_.acceptors[i].ToString()}});
+    simple("gryadka_fenced_replies_total", "Acceptor replies refusing a round of an older membership epoch.", t.fenced_replies, MetricType::Counter);
+    std::shared_ptr<const AppliedMembership> m = membership_->Current();
+    simple("gryadka_membership_epoch", "Epoch of the membership this proposer runs.", static_cast<double>(m->membership.epoch()), MetricType::Gauge);
+    auto up = Family("gryadka_acceptor_up", "1 if the acceptor (of the running membership) is connected and answers health checks.", MetricType::Gauge);
+    const std::vector<bool> healthy = shards_.empty() ? std::vector<bool>{} : shards_[0]->TakeSnapshot().healthy;
+    for (core::AcceptorId id : m->members) {
+      const bool ok = static_cast<size_t>(id) < healthy.size() && healthy[id];
+      AddValue(&up, ok ? 1 : 0, {{"acceptor", m->addresses[id]}});
     }
     out.push_back(up);
     return out;
@@ -102,11 +108,20 @@ class Metrics::ShardCollector : public prometheus::Collectable {
  private:
   const ServerOptions options_;
   const std::vector<std::unique_ptr<Shard>>& shards_;
+  const RunningMembership* const membership_;
 };
 
-Metrics::Metrics(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards)
+Metrics::Metrics(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards,
+                 const RunningMembership* membership)
     : registry_(std::make_shared<prometheus::Registry>()),
-      collector_(std::make_shared<ShardCollector>(options, shards)) {
+      collector_(std::make_shared<ShardCollector>(options, shards, membership)) {
+  auto& rescan = prometheus::BuildCounter()
+                     .Name("gryadka_rescan_keys_total")
+                     .Help("Keys found by Admin.Rescan, by result (rewritten through the accept set, skipped as not a readable register, failed after retries).")
+                     .Register(*registry_);
+  rescan_keys_[static_cast<int>(RescanResult::kRewritten)] = &rescan.Add({{"result", "rewritten"}});
+  rescan_keys_[static_cast<int>(RescanResult::kSkipped)] = &rescan.Add({{"result", "skipped"}});
+  rescan_keys_[static_cast<int>(RescanResult::kFailed)] = &rescan.Add({{"result", "failed"}});
   auto& calls = prometheus::BuildCounter()
                     .Name("gryadka_calls_total")
                     .Help("gRPC calls finished, by method and status code.")
@@ -136,6 +151,10 @@ absl::Status Metrics::Serve(const std::string& address) {
   exposer_->RegisterCollectable(registry_);
   exposer_->RegisterCollectable(collector_);
   return absl::OkStatus();
+}
+
+void Metrics::RecordRescanKeys(RescanResult result, uint64_t keys) {
+  rescan_keys_[static_cast<int>(result)]->Increment(static_cast<double>(keys));
 }
 
 void Metrics::RecordCall(Method method, absl::StatusCode code, double seconds) {

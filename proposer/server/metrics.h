@@ -2,8 +2,9 @@
 //
 // Per-call metrics (requests by method and status code, latency histogram) are recorded by the
 // gRPC service as calls finish; protocol counters (rounds by path, conflicts, timeouts, cache)
-// and acceptor health are read from the shards' snapshots at scrape time.
-// Thread-safe: RecordCall() may be called from any thread.
+// and acceptor health are read from the shards' snapshots at scrape time; the membership epoch
+// from the running membership; rescan progress is recorded by the Admin service.
+// Thread-safe: RecordCall() and RecordRescanKeys() may be called from any thread.
 #pragma once
 
 #include <array>
@@ -17,6 +18,7 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "proposer/server/options.h"
+#include "proposer/server/running_membership.h"
 #include "proposer/server/shard.h"
 
 namespace prometheus {
@@ -26,17 +28,21 @@ class Exposer;
 namespace gryadka::server {
 
 enum class Method { kChangeQuery = 0, kGet, kPut, kCompareAndSet, kIncrement, kDelete, kCount };
+// What became of a key a rescan found (gryadka_rescan_keys_total{result}).
+enum class RescanResult { kRewritten = 0, kSkipped, kFailed, kCount };
 
 class Metrics {
  public:
-  // `shards` must outlive the Metrics.
-  Metrics(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards);
+  // `shards` and `membership` must outlive the Metrics.
+  Metrics(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards,
+          const RunningMembership* membership);
   ~Metrics();
 
   // Starts serving /metrics on `address` (HOST:PORT). Errors name the address.
   absl::Status Serve(const std::string& address);
 
   void RecordCall(Method method, absl::StatusCode code, double seconds);
+  void RecordRescanKeys(RescanResult result, uint64_t keys);
 
  private:
   class ShardCollector;
@@ -47,6 +53,7 @@ class Metrics {
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::array<std::array<prometheus::Counter*, kCodes>, static_cast<int>(Method::kCount)> calls_{};
   std::array<prometheus::Histogram*, static_cast<int>(Method::kCount)> latency_{};
+  std::array<prometheus::Counter*, static_cast<int>(RescanResult::kCount)> rescan_keys_{};
 };
 
 }  // namespace gryadka::server

@@ -84,10 +84,53 @@ absl::StatusOr<std::vector<core::AcceptorId>> IndexSet(const char* flag,
 
 }  // namespace
 
+absl::Status CheckMembershipOptions(const ServerOptions& o) {
+  if (!o.membership_file.empty() &&
+      (!o.acceptors.empty() || !o.prepare_acceptors.empty() || !o.accept_acceptors.empty() ||
+       o.prepare_quorum != 0 || o.accept_quorum != 0)) {
+    return absl::InvalidArgumentError(
+        "--membership_file excludes --acceptors, --prepare_acceptors, --prepare_quorum, "
+        "--accept_acceptors and --accept_quorum: the file names the acceptor sets");
+  }
+  if (o.membership_file_poll_ms < kMembershipFilePollMsMin ||
+      o.membership_file_poll_ms > kMembershipFilePollMsMax) {
+    return absl::InvalidArgumentError(absl::StrCat("--membership_file_poll_ms must be in ",
+                                                   kMembershipFilePollMsMin, "..",
+                                                   kMembershipFilePollMsMax));
+  }
+  if (o.rescan_inflight_max < 1 || o.rescan_inflight_max > kRescanInflightMax) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--rescan_inflight_max must be in 1..", kRescanInflightMax));
+  }
+  if (o.admin_redis_timeout_ms < 1) {
+    return absl::InvalidArgumentError("--admin_redis_timeout_ms must be >= 1");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<core::ProposerConfig> BuildCoreConfig(const ServerOptions& o) {
   if (o.acceptors.empty()) {
-    return absl::InvalidArgumentError("--acceptors is required: HOST:PORT,HOST:PORT,... (2F+1 Redis servers)");
+    return absl::InvalidArgumentError("--acceptors (or --membership_file) is required: HOST:PORT,HOST:PORT,... (2F+1 Redis servers)");
   }
+  absl::StatusOr<core::ProposerConfig> base = BuildCoreConfigBase(o);
+  if (!base.ok()) return base.status();
+  core::ProposerConfig c = *std::move(base);
+  c.num_acceptors = static_cast<int>(o.acceptors.size());
+  auto prepare = IndexSet("prepare_acceptors", o.prepare_acceptors, o.acceptors);
+  if (!prepare.ok()) return prepare.status();
+  auto accept = IndexSet("accept_acceptors", o.accept_acceptors, o.acceptors);
+  if (!accept.ok()) return accept.status();
+  c.prepare_set = *prepare;
+  c.accept_set = *accept;
+  c.prepare_quorum = o.prepare_quorum > 0 ? o.prepare_quorum : static_cast<int>(c.prepare_set.size()) / 2 + 1;
+  c.accept_quorum = o.accept_quorum > 0 ? o.accept_quorum : static_cast<int>(c.accept_set.size()) / 2 + 1;
+  if (absl::Status s = c.Validate(); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("acceptor sets/quorums: ", s.message()));
+  }
+  return c;
+}
+
+absl::StatusOr<core::ProposerConfig> BuildCoreConfigBase(const ServerOptions& o) {
   if (o.io_threads < 1 || o.io_threads > 256) {
     return absl::InvalidArgumentError("--io_threads must be in 1..256");
   }
@@ -99,15 +142,6 @@ absl::StatusOr<core::ProposerConfig> BuildCoreConfig(const ServerOptions& o) {
     return absl::InvalidArgumentError("need 1 <= --default_deadline_ms <= --max_deadline_ms");
   }
   core::ProposerConfig c;
-  c.num_acceptors = static_cast<int>(o.acceptors.size());
-  auto prepare = IndexSet("prepare_acceptors", o.prepare_acceptors, o.acceptors);
-  if (!prepare.ok()) return prepare.status();
-  auto accept = IndexSet("accept_acceptors", o.accept_acceptors, o.acceptors);
-  if (!accept.ok()) return accept.status();
-  c.prepare_set = *prepare;
-  c.accept_set = *accept;
-  c.prepare_quorum = o.prepare_quorum > 0 ? o.prepare_quorum : static_cast<int>(c.prepare_set.size()) / 2 + 1;
-  c.accept_quorum = o.accept_quorum > 0 ? o.accept_quorum : static_cast<int>(c.accept_set.size()) / 2 + 1;
   c.limits.max_key_bytes = o.max_key_bytes;
   c.limits.max_value_bytes = o.max_value_bytes;
   c.round_timeout_ms = o.acceptor_timeout_ms;
@@ -118,7 +152,7 @@ absl::StatusOr<core::ProposerConfig> BuildCoreConfig(const ServerOptions& o) {
   c.cache_bytes_max = std::max<size_t>(1, o.cache_bytes_max / shards);
   c.requests_max = std::max<size_t>(1, o.requests_max / shards);
   if (absl::Status s = c.Validate(); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("acceptor sets/quorums: ", s.message()));
+    return absl::InvalidArgumentError(absl::StrCat("proposer options: ", s.message()));
   }
   return c;
 }

@@ -41,7 +41,22 @@ struct ServerOptions {
   size_t requests_max = 100000;        // in flight per process (split over shards)
   bool one_rtt = true;
   size_t redis_batch_calls_max = 64;   // calls of one loop turn per Redis script run (1 = off)
+  // Membership (docs/membership.md): a proto3 JSON gryadka.v1.Membership instead of the
+  // acceptor flags, polled for a higher epoch every membership_file_poll_ms.
+  std::string membership_file;
+  int64_t membership_file_poll_ms = 1000;
+  // Admin.Rescan: keys being rewritten at once, and the default rate (0 = unlimited).
+  size_t rescan_inflight_max = 256;
+  uint64_t rescan_keys_per_second = 10000;
+  // Admin.FenceAcceptors / Rescan: connect and per-command timeout of the blocking Redis admin
+  // connections, per acceptor.
+  int64_t admin_redis_timeout_ms = 2000;
 };
+
+// Bounds of the membership and rescan options (checked by CheckMembershipOptions).
+inline constexpr int64_t kMembershipFilePollMsMin = 10;
+inline constexpr int64_t kMembershipFilePollMsMax = 3600 * 1000;
+inline constexpr size_t kRescanInflightMax = 65536;
 
 // Room for a request's protobuf framing beyond its key and value, in bytes (generous: the
 // envelope of the largest request is under 32 bytes).
@@ -68,5 +83,15 @@ absl::Status ResolveMaxRequestBytes(ServerOptions* options);
 // Checks the options and builds the core configuration for ONE shard of `options.io_threads`.
 // Errors (INVALID_ARGUMENT) name the flag at fault.
 absl::StatusOr<core::ProposerConfig> BuildCoreConfig(const ServerOptions& options);
+
+// Like BuildCoreConfig, without the acceptor flags (the acceptor sets of the result are the
+// defaults, to be replaced by core::ApplyMembership): for a proposer started from
+// --membership_file.
+absl::StatusOr<core::ProposerConfig> BuildCoreConfigBase(const ServerOptions& options);
+
+// Checks --membership_file (exclusive with --acceptors and its subset/quorum flags),
+// --membership_file_poll_ms, --rescan_inflight_max and --admin_redis_timeout_ms. Errors
+// (INVALID_ARGUMENT) name the flag and its bounds.
+absl::Status CheckMembershipOptions(const ServerOptions& options);
 
 }  // namespace gryadka::server

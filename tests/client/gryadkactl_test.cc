@@ -19,6 +19,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "proposer/core/membership.h"
+#include "tests/client/fake_admin_server.h"
 #include "tests/client/fake_kv_server.h"
 
 extern char** environ;
@@ -221,6 +223,77 @@ TEST(Gryadkactl, TargetComesFromTheEnvironmentUnlessGivenAsAFlag) {
   EXPECT_EQ(flag_wins.exit_code, 2) << flag_wins.err;
   EXPECT_EQ(server->Calls("Put"), 1);
   EXPECT_EQ(server->Calls("Get"), 0);
+}
+
+// gryadkactl membership over gRPC, against fake Admin servers (the protocol side is in
+// tests/integration/membership_integration_test.cc).
+struct FakeAdmins {
+  explicit FakeAdmins(int n) {
+    for (int i = 0; i < n; ++i) {
+      servers.push_back(testing::FakeAdminServer::Start(
+          core::MajorityMembership({"a:1", "b:1", "c:1"}, 0), &fences, 100 + i));
+    }
+  }
+  std::string Flag() const {
+    std::vector<std::string> t;
+    for (const auto& s : servers) t.push_back(s->target());
+    return "--proposers=" + absl::StrJoin(t, ",");
+  }
+  testing::FakeFences fences;
+  std::vector<std::unique_ptr<testing::FakeAdminServer>> servers;
+};
+
+TEST(GryadkactlMembership, AddRunsOverGrpcPrintsEachStepAndResumesABrokenRescan) {
+  FakeAdmins f(2);
+  f.servers[0]->BreakNextRescan();
+  const Result r = RunCtl({f.Flag(), "membership", "add", "d:1", "--rescan_keys_per_second=7"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const char* line :
+       {"membership add: target [a:1, b:1, c:1, d:1]\n", "step 1/3 started: accept on the target set",
+        "  fenced 4 of 4 acceptors at epoch 1\n", "step 1/3 done\n",
+        "  rescan: 5 keys scanned, 1 rewritten, acceptors 1/2, 7 keys/s, cursor \"c\"\n",
+        "  rescan resumed on ", "from cursor \"c\" after: proposer ",
+        "  rescan: 10 keys scanned, 2 rewritten, acceptors 2/2, 7 keys/s, cursor \"cc\", done\n",
+        "step 3/3 done\ndone: epoch 2: prepare 3 of [a:1, b:1, c:1, d:1], accept 3 of [a:1, b:1, "
+        "c:1, d:1]\n"}) {
+    EXPECT_TRUE(absl::StrContains(r.out, line)) << "lacks: " << line << "\n" << r.out;
+  }
+  EXPECT_EQ(f.servers[0]->RescanCursors(), "");
+  EXPECT_EQ(f.servers[1]->RescanCursors(), "c");
+  for (const auto& s : f.servers) EXPECT_EQ(s->membership().epoch(), 2u);
+  absl::MutexLock lock(&f.fences.mu);
+  EXPECT_EQ(f.fences.min_epoch["d:1"], 2u);
+}
+
+TEST(GryadkactlMembership, DryRunAndStatusChangeNothing) {
+  FakeAdmins f(2);
+  const Result dry = RunCtl({f.Flag(), "membership", "replace", "b:1", "n:1", "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_TRUE(absl::StrContains(dry.out, "step 4/4: configure: majority accept quorum")) << dry.out;
+  EXPECT_TRUE(absl::EndsWith(dry.out, "dry run: nothing changed\n")) << dry.out;
+  const Result status = RunCtl({f.Flag(), "membership", "status"});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_TRUE(absl::StrContains(status.out, "(source flags, rounds in older epochs 0)")) << status.out;
+  EXPECT_TRUE(absl::EndsWith(status.out, "no change in progress\n")) << status.out;
+  for (const auto& s : f.servers) EXPECT_EQ(s->membership().epoch(), 0u);
+}
+
+TEST(GryadkactlMembership, AnUnreachableProposerIsAnErrorNamingIt) {
+  FakeAdmins f(2);
+  const std::string gone = f.servers[1]->target();
+  f.servers[1]->Shutdown();
+  const Result r = RunCtl({f.Flag(), "membership", "add", "d:1", "--deadline_ms=2000"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "gryadkactl: UNAVAILABLE: proposer " + gone)) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "gryadkactl: proposer " + gone + " did not answer")) << r.err;
+  EXPECT_EQ(f.servers[0]->membership().epoch(), 0u);
+}
+
+TEST(GryadkactlMembership, UsageErrorsExit64) {
+  const Result r = RunCtl({"membership", "add", "not-an-address"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_TRUE(absl::StartsWith(r.err, "gryadkactl: invalid acceptor address \"not-an-address\""))
+      << r.err;
 }
 
 }  // namespace

@@ -47,8 +47,9 @@ absl::StatusOr<int> Cluster::AddProposer(const std::vector<std::string>& extra_f
     test_support::ProcessSpec spec;
     spec.binary = GRYADKA_PROPOSER_BIN;
     spec.name = absl::StrCat("proposer", proposers_.size());
-    spec.args = {absl::StrCat("--listen=127.0.0.1:", *port), "--acceptors=" + acceptor_list(),
-                 "--acceptor_timeout_ms=300", "--drain_timeout_ms=5000"};
+    spec.args = {absl::StrCat("--listen=127.0.0.1:", *port), "--acceptor_timeout_ms=300",
+                 "--drain_timeout_ms=5000"};
+    if (options_.acceptors_flag) spec.args.push_back("--acceptors=" + acceptor_list());
     spec.args.insert(spec.args.end(), extra_flags.begin(), extra_flags.end());
     auto p = test_support::ProcessHandle::Start(spec);
     if (!p.ok()) return p.status();

@@ -19,6 +19,9 @@ struct ClusterOptions {
   int proposers = 1;
   std::vector<std::string> proposer_flags;  // extra flags for every proposer
   int64_t serving_timeout_ms = 15000;       // bound on waiting for SERVING at start
+  // false: proposers get no --acceptors flag (their flags name the acceptors another way,
+  // e.g. --membership_file).
+  bool acceptors_flag = true;
 };
 
 class Cluster {

@@ -56,14 +56,20 @@ class ReflectionTest : public ::testing::Test {
   std::unique_ptr<refl::ServerReflection::Stub> stub_;
 };
 
-TEST_F(ReflectionTest, ListsTheKvAndHealthServices) {
+TEST_F(ReflectionTest, ListsTheKvAdminAndHealthServices) {
   refl::ServerReflectionRequest req;
   req.set_list_services("");
   refl::ServerReflectionResponse resp = Ask(req);
   std::set<std::string> names;
   for (const auto& s : resp.list_services_response().service()) names.insert(s.name());
   EXPECT_TRUE(names.count("gryadka.v1.KV"));
+  EXPECT_TRUE(names.count("gryadka.v1.Admin"));
   EXPECT_TRUE(names.count("grpc.health.v1.Health"));
+}
+
+TEST_F(ReflectionTest, DescribesTheAdminServiceWithGetMembership) {
+  EXPECT_TRUE(DescribedServices("gryadka.v1.Admin").count("gryadka.v1.Admin"));
+  EXPECT_TRUE(DescribedServices("gryadka.v1.Admin.GetMembership").count("gryadka.v1.Admin"));
 }
 
 TEST_F(ReflectionTest, DescribesTheKvService) {

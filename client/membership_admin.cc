@@ -1,0 +1,150 @@
+#include "client/membership_admin.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "client/grpc_status.h"
+#include "gryadka/v1/admin.grpc.pb.h"
+
+namespace gryadka::ctl {
+namespace {
+
+void SetDeadline(grpc::ClientContext* context, int64_t deadline_ms) {
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(deadline_ms));
+}
+
+// Cancels a call whose stream stays silent for kRescanStallMs. Touch() on every message.
+class StallWatchdog {
+ public:
+  explicit StallWatchdog(grpc::ClientContext* context)
+      : context_(context), thread_([this] { Run(); }) {}
+  ~StallWatchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void Touch() {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_ = std::chrono::steady_clock::now();
+  }
+  bool fired() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return fired_;
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!done_) {
+      const auto give_up = last_ + std::chrono::milliseconds(kRescanStallMs);
+      if (std::chrono::steady_clock::now() >= give_up) {
+        fired_ = true;
+        context_->TryCancel();
+        return;
+      }
+      cv_.wait_until(lock, give_up);
+    }
+  }
+
+  grpc::ClientContext* const context_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  bool done_ = false;
+  bool fired_ = false;
+  std::thread thread_;  // last: starts after the fields it reads
+};
+
+class GrpcProposerAdmin : public ProposerAdmin {
+ public:
+  explicit GrpcProposerAdmin(std::string target)
+      : name_(std::move(target)),
+        stub_(v1::Admin::NewStub(grpc::CreateChannel(name_, grpc::InsecureChannelCredentials()))) {}
+
+  const std::string& name() const override { return name_; }
+
+  absl::StatusOr<v1::GetMembershipResponse> GetMembership(int64_t deadline_ms) override {
+    grpc::ClientContext context;
+    SetDeadline(&context, deadline_ms);
+    v1::GetMembershipResponse response;
+    const grpc::Status status = stub_->GetMembership(&context, v1::GetMembershipRequest(), &response);
+    return Done(status, "GetMembership", std::move(response));
+  }
+
+  absl::StatusOr<v1::SetMembershipResponse> SetMembership(const v1::SetMembershipRequest& request,
+                                                          int64_t deadline_ms) override {
+    grpc::ClientContext context;
+    SetDeadline(&context, deadline_ms);
+    v1::SetMembershipResponse response;
+    const grpc::Status status = stub_->SetMembership(&context, request, &response);
+    return Done(status, "SetMembership", std::move(response));
+  }
+
+  absl::StatusOr<v1::FenceAcceptorsResponse> FenceAcceptors(const v1::FenceAcceptorsRequest& request,
+                                                            int64_t deadline_ms) override {
+    grpc::ClientContext context;
+    SetDeadline(&context, deadline_ms);
+    v1::FenceAcceptorsResponse response;
+    const grpc::Status status = stub_->FenceAcceptors(&context, request, &response);
+    return Done(status, "FenceAcceptors", std::move(response));
+  }
+
+  absl::Status Rescan(const v1::RescanRequest& request,
+                      const std::function<void(const v1::RescanProgress&)>& on_progress) override {
+    grpc::ClientContext context;
+    bool done = false;
+    grpc::Status status;
+    {
+      StallWatchdog watchdog(&context);
+      std::unique_ptr<grpc::ClientReader<v1::RescanProgress>> reader =
+          stub_->Rescan(&context, request);
+      v1::RescanProgress progress;
+      while (reader->Read(&progress)) {
+        watchdog.Touch();
+        done = done || progress.done();
+        on_progress(progress);
+      }
+      status = reader->Finish();
+      if (watchdog.fired() && !done) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            "proposer ", name_, ": Rescan stream silent for ", kRescanStallMs, " ms"));
+      }
+    }
+    if (!status.ok()) return Named(client::FromGrpcStatus(status), "Rescan");
+    if (!done) {
+      return absl::UnavailableError(
+          absl::StrCat("proposer ", name_, ": Rescan stream ended before done"));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status Named(const absl::Status& s, const char* call) const {
+    return absl::Status(s.code(), absl::StrCat("proposer ", name_, ": ", call, ": ", s.message()));
+  }
+  template <typename T>
+  absl::StatusOr<T> Done(const grpc::Status& status, const char* call, T response) const {
+    if (!status.ok()) return Named(client::FromGrpcStatus(status), call);
+    return response;
+  }
+
+  const std::string name_;
+  const std::unique_ptr<v1::Admin::Stub> stub_;
+};
+
+}  // namespace
+
+std::unique_ptr<ProposerAdmin> NewGrpcProposerAdmin(const std::string& target) {
+  return std::make_unique<GrpcProposerAdmin>(target);
+}
+
+}  // namespace gryadka::ctl
