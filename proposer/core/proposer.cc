@@ -260,7 +260,12 @@ AcceptorReply::Status Proposer::RecordReply(Round& r, const AcceptorReply& reply
       if (r.invalid.ok()) r.invalid = absl::FailedPreconditionError(reply.error);
       break;
     case AcceptorReply::Status::kFenced:
-      // Refused before the register was read or written: certainly not applied.
+      // Refused before the register was read or written — but, like a conflict, an accept
+      // refused now may have been applied by an earlier copy of the same request that arrived
+      // before the fence was raised (a duplicate delivery; membership/c3p3k2.missed-step seed
+      // 1222: taking it as proof of nothing applied, the retry applied a CAS on top of its own
+      // earlier, applied attempt and answered "declined").
+      if (accept) r.maybe_applied = true;
       ++stats_.fenced_replies;
       NoteFence(reply);
       r.errors.push_back(absl::StrCat("acceptor ", reply.acceptor, " is fenced at epoch ",

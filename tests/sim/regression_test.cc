@@ -232,6 +232,35 @@ TEST(Regression, PhaseTimeoutCoversTheLuaBatchWindowSeed) {
   EXPECT_TRUE(r.passed) << r.verdict << "\n" << r.details;
 }
 
+// membership/c3p3k2.missed-step seed 1222: the missed proposer's accept (CAS to v22) reached
+// acceptor 2 and was applied there; the operator then fenced; the duplicate of that accept at
+// acceptor 2 and the accepts at acceptors 0 and 1 answered kFenced, and those replies came back
+// first. The core took the fenced replies as proof that nothing was applied, adopted the new
+// epoch, retried, found the register at v22 with its own writer mark it no longer expected, and
+// answered the CAS "declined" although it had been applied. A fenced accept now counts as maybe
+// applied, like a conflict from a duplicate.
+TEST(Regression, FencedDuplicateOfAnAppliedAcceptIsNotProofOfNothingAppliedSeed) {
+  const RunResult r =
+      RunSimulation(DeriveParams(*FindScenario("membership/c3p3k2.missed-step"), 1222, 100));
+  EXPECT_TRUE(r.passed) << r.verdict << "\n" << r.details;
+}
+
+// Flexible configurations with a quorum of every acceptor and two proposers on one key: after
+// healing the duelling proposers preempted each other past client deadlines of 214..228 ms.
+// Flexible scenarios now give clients at least a second.
+TEST(Regression, DuellingProposersWithAllAcceptorQuorumsFinishWithinTheDeadlineSeeds) {
+  for (const auto& [name, seed] :
+       {std::pair<const char*, uint64_t>{"restarting-acceptors/c3p2k2.f", 2184},
+        {"restarting-acceptors/c3p2k2.f", 3364},
+        {"partitioning/c2p2k2.f", 2184}}) {
+    const ScenarioSpec& spec = *FindScenario(name);
+    const SimParams p = DeriveParams(spec, seed, spec.default_intensity);
+    EXPECT_GE(p.client.deadline_ms, 1000) << name << " seed " << seed;
+    const RunResult r = RunSimulation(p);
+    EXPECT_TRUE(r.passed) << name << " seed " << seed << ": " << r.verdict << "\n" << r.details;
+  }
+}
+
 // membership/c3p3k2.missed-step seeds 107 and 192 drew unavailable_rounds_max = 1: the proposer
 // that missed every step, restarted after healing with the starting configuration, met the
 // fence on its first round, which counts as an unavailable round, so the request failed

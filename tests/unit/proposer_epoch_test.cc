@@ -217,7 +217,10 @@ TEST(ProposerEpochTest, FencedEverywhereRetriesThenFailsUnavailableNamingBothEpo
   EXPECT_EQ(d.p().stats().fenced_replies, 6u) << "two per round: the second puts the quorum out of reach";
 }
 
-TEST(ProposerEpochTest, FencedAcceptIsCertainlyNotAppliedSoTheRequestIsUnavailableNotAborted) {
+// A fenced accept is no proof that nothing was applied: an earlier copy of the same accept may
+// have been applied before the fence was raised (duplicate delivery; gryadka-sim
+// membership/c3p3k2.missed-step seed 1222). The request's outcome is unknown (ABORTED).
+TEST(ProposerEpochTest, FencedAcceptMayHaveBeenAppliedByAnEarlierCopySoTheRequestIsAborted) {
   ProposerConfig c = Config(3, {0, 1, 2}, 2, /*epoch=*/0);
   c.unavailable_rounds_max = 1;
   Driver d(c);
@@ -228,8 +231,8 @@ TEST(ProposerEpochTest, FencedAcceptIsCertainlyNotAppliedSoTheRequestIsUnavailab
   for (const AcceptorRequest& m : accepts) d.Deliver(Fenced(m, 1, ""));
   const std::vector<Completion> done = d.Done();
   ASSERT_EQ(done.size(), 1u);
-  EXPECT_EQ(done[0].status.code(), absl::StatusCode::kUnavailable) << done[0].status;
-  EXPECT_EQ(d.p().stats().accepts_not_applied, 1u);
+  EXPECT_EQ(done[0].status.code(), absl::StatusCode::kAborted) << done[0].status;
+  EXPECT_EQ(d.p().stats().accepts_not_applied, 0u);
 }
 
 TEST(ProposerEpochTest, FencedRoundSucceedsOnRetryOnceTheShellAdoptsTheNoticedEpoch) {
