@@ -1,7 +1,8 @@
 // Configuration epochs in the proposer core: a round keeps the configuration it started with
 // (its prepare and its accept), a retry takes the current one, 1-RTT promises never cross
-// epochs, and fenced replies (AcceptorReply::Status::kFenced, built here by hand) are refusals
-// that certainly did not apply and raise a fence notice for the shell.
+// epochs, fenced replies (AcceptorReply::Status::kFenced, built here by hand) are refusals that
+// raise a fence notice for the shell (a fenced accept may still have been applied by an earlier
+// copy), and a read's chosen-check counts only the round's accept set.
 #include <string>
 #include <vector>
 
@@ -288,6 +289,53 @@ TEST(ProposerEpochTest, CheckInvariantsReportsARoundNewerThanALoweredConfigurati
   const absl::Status s = p.CheckInvariants();
   EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
   EXPECT_NE(s.message().find("epoch 5"), std::string::npos) << s;
+}
+
+TEST(ProposerEpochTest, ReadIsNotChosenByPromisesFromAcceptorsOutsideTheRoundsAcceptSet) {
+  // Different prepare and accept sets, as in a membership change: prepare all of {0,1,2},
+  // accept 2 of {1,2,3}. Acceptors 0 and 1 report the highest ballot, but only acceptor 1 is in
+  // the accept set: the value is on ONE member of the accept set, not on an accept quorum, so a
+  // read must write it back instead of answering from the prepare alone.
+  ProposerConfig c = ProposerConfig::Majority(4);
+  c.prepare_set = {0, 1, 2};
+  c.prepare_quorum = 3;
+  c.accept_set = {1, 2, 3};
+  c.accept_quorum = 2;
+  c.read_skip_accept = true;
+  ASSERT_TRUE(c.Validate().ok()) << c.Validate();
+  Driver d(c);
+  ClientRequest read;
+  read.id = 1;
+  read.key = "k";
+  read.change.mutable_read();
+  read.query.mutable_record();
+  read.deadline_ms = d.now() + 100000;
+  d.p().Submit(std::move(read), d.now());
+  const std::vector<AcceptorRequest> prepares = d.Outbox();
+  ASSERT_EQ(Targets(prepares), (std::vector<AcceptorId>{0, 1, 2}));
+
+  internal::StoredRegister reg;
+  reg.set_value("x");
+  reg.set_version(1);
+  for (const AcceptorRequest& m : prepares) {
+    AcceptorReply r = Reply(m, Status::kOk);
+    if (m.acceptor != 2) {
+      r.ballot = Ballot{5, 9};
+      r.value = reg.SerializeAsString();
+    }
+    d.Deliver(r);
+  }
+  const std::vector<AcceptorRequest> accepts = d.Outbox();
+  ASSERT_EQ(Targets(accepts), (std::vector<AcceptorId>{1, 2, 3}))
+      << "the read answered without writing back a value on one acceptor of the accept set";
+  for (const AcceptorRequest& m : accepts) EXPECT_EQ(m.kind, Kind::kAccept);
+  EXPECT_TRUE(d.Done().empty());
+  EXPECT_EQ(d.p().stats().reads_skipped_accept, 0u);
+  d.Answer(accepts, Status::kOk);
+  const std::vector<Completion> done = d.Done();
+  ASSERT_EQ(done.size(), 1u);
+  ASSERT_TRUE(done[0].status.ok()) << done[0].status;
+  EXPECT_EQ(done[0].response.result().record().value(), "x");
 }
 
 }  // namespace
