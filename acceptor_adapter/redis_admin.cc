@@ -18,8 +18,8 @@
 namespace gryadka::acceptor {
 namespace {
 
-// Longest top-level array in an admin reply: SCAN and the fence script answer 2 elements.
-constexpr int kAdminReplyElementsMax = 4;
+static_assert(kScanReplyKeysMax == kScanReplyNestedElementsMax,
+              "the reader's bound on a SCAN reply is the one Scan documents");
 constexpr size_t kCursorDigitsMax = 20;   // a 64-bit unsigned cursor in decimal
 constexpr size_t kQuotedBytesMax = 64;    // longest unexpected reply content quoted
 
@@ -28,32 +28,6 @@ absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.
 timeval ToTimeval(int64_t ms) {
   ms = std::max<int64_t>(ms, 1);
   return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
-}
-
-const redisReplyObjectFunctions& DefaultReplyFunctions() {
-  static const redisReplyObjectFunctions defaults = [] {
-    redisReader* r = redisReaderCreate();
-    const redisReplyObjectFunctions fn = *r->fn;
-    redisReaderFree(r);
-    return fn;
-  }();
-  return defaults;
-}
-
-// hiredis allocates an array's element table from its announced length: bound it.
-void* CreateBoundedAdminArray(const redisReadTask* task, int elements) {
-  const int max = task->parent == nullptr ? kAdminReplyElementsMax : kScanReplyKeysMax;
-  if (elements > max) return nullptr;
-  return DefaultReplyFunctions().createArray(task, elements);
-}
-
-redisReplyObjectFunctions* BoundedAdminReplyFunctions() {
-  static redisReplyObjectFunctions bounded = [] {
-    redisReplyObjectFunctions fn = DefaultReplyFunctions();
-    fn.createArray = &CreateBoundedAdminArray;
-    return fn;
-  }();
-  return &bounded;
 }
 
 std::optional<std::string_view> StringOf(const redisReply* r) {
@@ -165,7 +139,7 @@ absl::Status RedisAdminConnection::EnsureConnected() {
     ctx_ = nullptr;
     return absl::UnavailableError(absl::StrCat(describe_, ": cannot set the socket timeout"));
   }
-  ctx_->reader->fn = BoundedAdminReplyFunctions();
+  BoundScanReplyArrays(ctx_->reader);
   absl::StatusOr<void*> pong = Command({"PING"}, "PING");
   if (!pong.ok()) return pong.status();
   ReplyPtr reply(static_cast<redisReply*>(*pong));

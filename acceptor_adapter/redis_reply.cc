@@ -108,16 +108,19 @@ const redisReplyObjectFunctions& DefaultReplyFunctions() {
   return defaults;
 }
 
+// hiredis's createArray, refusing arrays longer than kTopMax (top level) or kNestedMax (nested).
+template <size_t kTopMax, size_t kNestedMax>
 void* CreateBoundedArray(const redisReadTask* task, int elements) {
-  const size_t max = task->parent == nullptr ? kReplyArrayElementsMax : kNestedReplyArrayElementsMax;
+  const size_t max = task->parent == nullptr ? kTopMax : kNestedMax;
   if (elements > 0 && static_cast<size_t>(elements) > max) return nullptr;
   return DefaultReplyFunctions().createArray(task, elements);
 }
 
+template <size_t kTopMax, size_t kNestedMax>
 redisReplyObjectFunctions* BoundedReplyFunctions() {
   static redisReplyObjectFunctions bounded = [] {
     redisReplyObjectFunctions fn = DefaultReplyFunctions();
-    fn.createArray = &CreateBoundedArray;
+    fn.createArray = &CreateBoundedArray<kTopMax, kNestedMax>;
     return fn;
   }();
   return &bounded;
@@ -149,7 +152,13 @@ std::optional<uint64_t> DecodeEpoch(std::string_view hex) {
   return epoch;
 }
 
-void BoundReplyArrays(redisReader* reader) { reader->fn = BoundedReplyFunctions(); }
+void BoundReplyArrays(redisReader* reader) {
+  reader->fn = BoundedReplyFunctions<kReplyArrayElementsMax, kNestedReplyArrayElementsMax>();
+}
+
+void BoundScanReplyArrays(redisReader* reader) {
+  reader->fn = BoundedReplyFunctions<kScanReplyTopElementsMax, kScanReplyNestedElementsMax>();
+}
 
 const redisReply& BatchCallReply(const redisReply& reply, size_t calls, size_t i) {
   const bool per_call = reply.type == REDIS_REPLY_ARRAY && reply.elements == calls;

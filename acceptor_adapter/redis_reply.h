@@ -57,4 +57,10 @@ inline constexpr size_t kNestedReplyArrayElementsMax = 8;
 // fails with hiredis's "Out of memory" error and the connection drops. Thread-safe.
 void BoundReplyArrays(redisReader* reader);
 
+// The same with other bounds, for a reader whose replies are bigger: the admin connection's SCAN
+// replies (top-level arrays of at most 4 elements, one nested array of up to 16,000 keys).
+inline constexpr size_t kScanReplyTopElementsMax = 4;
+inline constexpr size_t kScanReplyNestedElementsMax = 16000;
+void BoundScanReplyArrays(redisReader* reader);
+
 }  // namespace gryadka::acceptor

@@ -36,46 +36,12 @@ if [[ -n ${GRYADKA_STATE_DIR:-} && $STATE_DIR != /* ]]; then STATE_DIR=$CALLER_D
 # shellcheck source=deploy/local/lib/cluster.sh
 source "$ROOT/deploy/local/lib/cluster.sh"
 
-# stop PIDFILE: stops the recorded process if it is still the one up.sh started; removes PIDFILE.
-stop() {
-  local pidfile=$1 name pid i
-  name=$(basename "$pidfile" .pid)
-  if ! gryadka_pidfile_alive "$pidfile"; then
-    if gryadka_pidfile_running "$pidfile"; then
-      echo "$name: pid $GRYADKA_PID no longer runs $GRYADKA_PROGRAM; not signalled" >&2
-    else
-      echo "$name: not running"
-    fi
-    rm -f "$pidfile"
-    return 0
-  fi
-  pid=$GRYADKA_PID
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i * GRYADKA_POLL_INTERVAL_MS < GRYADKA_STOP_TIMEOUT_MS; i++)); do
-    gryadka_pidfile_running "$pidfile" || break
-    gryadka_sleep_poll
-  done
-  if gryadka_pidfile_alive "$pidfile"; then
-    echo "$name: pid $pid still runs after ${GRYADKA_STOP_TIMEOUT_MS} ms; sending SIGKILL" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-      gryadka_pidfile_running "$pidfile" || break
-      gryadka_sleep_poll
-    done
-  fi
-  if gryadka_pidfile_running "$pidfile"; then
-    gryadka_die "$name: pid $pid did not exit; PID file $pidfile kept"
-  fi
-  echo "$name: stopped (pid $pid)"
-  rm -f "$pidfile"
-}
-
 if [[ ! -d $STATE_DIR/pids ]]; then
   echo "No cluster state in $STATE_DIR (nothing to stop)."
 else
   shopt -s nullglob
-  for pidfile in "$STATE_DIR"/pids/proposer-*.pid; do stop "$pidfile"; done
-  for pidfile in "$STATE_DIR"/pids/*.pid; do stop "$pidfile"; done
+  for pidfile in "$STATE_DIR"/pids/proposer-*.pid; do gryadka_stop_pidfile "$pidfile"; done
+  for pidfile in "$STATE_DIR"/pids/*.pid; do gryadka_stop_pidfile "$pidfile"; done
   rmdir "$STATE_DIR/pids" 2>/dev/null || true
 fi
 

@@ -95,29 +95,7 @@ start_redis() {
 }
 
 stop_redis() {
-  local pid i
-  if ! gryadka_pidfile_alive "$pidfile"; then
-    echo "$name: not running"
-    rm -f "$pidfile"
-  else
-    pid=$GRYADKA_PID
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i * GRYADKA_POLL_INTERVAL_MS < GRYADKA_STOP_TIMEOUT_MS; i++)); do
-      gryadka_pidfile_running "$pidfile" || break
-      gryadka_sleep_poll
-    done
-    if gryadka_pidfile_alive "$pidfile"; then
-      echo "$name: pid $pid still runs after ${GRYADKA_STOP_TIMEOUT_MS} ms; sending SIGKILL" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-      for ((i = 0; i < 50; i++)); do
-        gryadka_pidfile_running "$pidfile" || break
-        gryadka_sleep_poll
-      done
-    fi
-    if gryadka_pidfile_running "$pidfile"; then gryadka_die "$name: pid $pid did not exit"; fi
-    echo "$name: stopped (pid $pid)"
-    rm -f "$pidfile"
-  fi
+  gryadka_stop_pidfile "$pidfile"
   if ((purge)) && [[ -d $STATE_DIR/$name ]]; then
     rm -rf -- "${STATE_DIR:?}/$name"
     echo "purged $STATE_DIR/$name"

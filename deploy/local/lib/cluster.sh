@@ -75,6 +75,42 @@ gryadka_pidfile_alive() {
   [[ $cmdline == *"$GRYADKA_PROGRAM"* ]] || { GRYADKA_PID=; return 1; }
 }
 
+# gryadka_stop_pidfile PIDFILE: stops the recorded process if it is still the one the scripts
+# started (SIGTERM, then SIGKILL after GRYADKA_STOP_TIMEOUT_MS); removes PIDFILE. Never signals a
+# process whose PID was reused by another program.
+gryadka_stop_pidfile() {
+  local pidfile=$1 name pid i
+  name=$(basename "$pidfile" .pid)
+  if ! gryadka_pidfile_alive "$pidfile"; then
+    if gryadka_pidfile_running "$pidfile"; then
+      echo "$name: pid $GRYADKA_PID no longer runs $GRYADKA_PROGRAM; not signalled" >&2
+    else
+      echo "$name: not running"
+    fi
+    rm -f "$pidfile"
+    return 0
+  fi
+  pid=$GRYADKA_PID
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i * GRYADKA_POLL_INTERVAL_MS < GRYADKA_STOP_TIMEOUT_MS; i++)); do
+    gryadka_pidfile_running "$pidfile" || break
+    gryadka_sleep_poll
+  done
+  if gryadka_pidfile_alive "$pidfile"; then
+    echo "$name: pid $pid still runs after ${GRYADKA_STOP_TIMEOUT_MS} ms; sending SIGKILL" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+      gryadka_pidfile_running "$pidfile" || break
+      gryadka_sleep_poll
+    done
+  fi
+  if gryadka_pidfile_running "$pidfile"; then
+    gryadka_die "$name: pid $pid did not exit; PID file $pidfile kept"
+  fi
+  echo "$name: stopped (pid $pid)"
+  rm -f "$pidfile"
+}
+
 # Succeeds when something accepts TCP connections on 127.0.0.1:PORT.
 gryadka_port_busy() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
