@@ -767,6 +767,7 @@ TEST(ProposerTest, RegisterWithTwoMarksOfOneProposerIsNotARegister) {
   const Completion& c = h.Await(h.Submit("k", Put("w")));
   EXPECT_EQ(c.status.code(), absl::StatusCode::kFailedPrecondition) << c.status;
   EXPECT_NE(c.status.message().find("has two writer marks"), std::string::npos) << c.status;
+  ASSERT_NE(h.acceptor(0).Find("k"), nullptr) << "the planted register is gone";
   EXPECT_EQ(h.acceptor(0).Find("k")->value, reg.SerializeAsString()) << "nothing written";
   EXPECT_TRUE(h.Await(h.Submit("other", Put("x"))).status.ok());
 }
