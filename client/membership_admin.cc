@@ -73,29 +73,18 @@ class GrpcProposerAdmin : public ProposerAdmin {
   const std::string& name() const override { return name_; }
 
   absl::StatusOr<v1::GetMembershipResponse> GetMembership(int64_t deadline_ms) override {
-    grpc::ClientContext context;
-    SetDeadline(&context, deadline_ms);
-    v1::GetMembershipResponse response;
-    const grpc::Status status = stub_->GetMembership(&context, v1::GetMembershipRequest(), &response);
-    return Done(status, "GetMembership", std::move(response));
+    return Unary(&v1::Admin::Stub::GetMembership, "GetMembership", v1::GetMembershipRequest(),
+                 deadline_ms);
   }
 
   absl::StatusOr<v1::SetMembershipResponse> SetMembership(const v1::SetMembershipRequest& request,
                                                           int64_t deadline_ms) override {
-    grpc::ClientContext context;
-    SetDeadline(&context, deadline_ms);
-    v1::SetMembershipResponse response;
-    const grpc::Status status = stub_->SetMembership(&context, request, &response);
-    return Done(status, "SetMembership", std::move(response));
+    return Unary(&v1::Admin::Stub::SetMembership, "SetMembership", request, deadline_ms);
   }
 
   absl::StatusOr<v1::FenceAcceptorsResponse> FenceAcceptors(const v1::FenceAcceptorsRequest& request,
                                                             int64_t deadline_ms) override {
-    grpc::ClientContext context;
-    SetDeadline(&context, deadline_ms);
-    v1::FenceAcceptorsResponse response;
-    const grpc::Status status = stub_->FenceAcceptors(&context, request, &response);
-    return Done(status, "FenceAcceptors", std::move(response));
+    return Unary(&v1::Admin::Stub::FenceAcceptors, "FenceAcceptors", request, deadline_ms);
   }
 
   absl::Status Rescan(const v1::RescanRequest& request,
@@ -131,8 +120,15 @@ class GrpcProposerAdmin : public ProposerAdmin {
   absl::Status Named(const absl::Status& s, const char* call) const {
     return absl::Status(s.code(), absl::StrCat("proposer ", name_, ": ", call, ": ", s.message()));
   }
-  template <typename T>
-  absl::StatusOr<T> Done(const grpc::Status& status, const char* call, T response) const {
+  // One unary call of the Admin service with a deadline; errors are named after proposer and call.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Unary(
+      grpc::Status (v1::Admin::Stub::*rpc)(grpc::ClientContext*, const Request&, Response*),
+      const char* call, const Request& request, int64_t deadline_ms) const {
+    grpc::ClientContext context;
+    SetDeadline(&context, deadline_ms);
+    Response response;
+    const grpc::Status status = (stub_.get()->*rpc)(&context, request, &response);
     if (!status.ok()) return Named(client::FromGrpcStatus(status), call);
     return response;
   }

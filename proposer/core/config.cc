@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "proposer/core/quorum.h"
 
 namespace gryadka::core {
 namespace {
@@ -32,14 +33,9 @@ bool QuorumsIntersect(const ProposerConfig& c) {
   std::sort(p.begin(), p.end());
   std::sort(a.begin(), a.end());
   std::set_intersection(p.begin(), p.end(), a.begin(), a.end(), std::back_inserter(both));
-  const int p_only = static_cast<int>(p.size() - both.size());
-  const int a_only = static_cast<int>(a.size() - both.size());
   const int shared = static_cast<int>(both.size());
-  // Put as much of each quorum as possible outside the shared part; what remains must come from
-  // the shared part; they intersect iff the remainders do not fit side by side in it.
-  const int p_in_shared = std::max(0, c.prepare_quorum - p_only);
-  const int a_in_shared = std::max(0, c.accept_quorum - a_only);
-  return p_in_shared + a_in_shared > shared;
+  return core::QuorumsIntersect(static_cast<int>(p.size()) - shared, c.prepare_quorum,
+                                static_cast<int>(a.size()) - shared, c.accept_quorum, shared);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "proposer/core/quorum.h"
 
 namespace gryadka::core {
 namespace {
@@ -65,13 +66,8 @@ bool QuorumsIntersect(const v1::QuorumSet& prepare, const v1::QuorumSet& accept)
   std::set<std::string> a(accept.acceptors().begin(), accept.acceptors().end());
   int shared = 0;
   for (const auto& x : p) shared += a.count(x);
-  const int p_only = static_cast<int>(p.size()) - shared;
-  const int a_only = static_cast<int>(a.size()) - shared;
-  // Put as much of each quorum as possible outside the shared part; they intersect iff the
-  // remainders do not fit side by side in it.
-  const int p_in_shared = std::max(0, EffectiveQuorum(prepare) - p_only);
-  const int a_in_shared = std::max(0, EffectiveQuorum(accept) - a_only);
-  return p_in_shared + a_in_shared > shared;
+  return QuorumsIntersect(static_cast<int>(p.size()) - shared, EffectiveQuorum(prepare),
+                          static_cast<int>(a.size()) - shared, EffectiveQuorum(accept), shared);
 }
 
 absl::Status ValidateMembership(const v1::Membership& m) {

@@ -13,6 +13,15 @@ int CountIn(const std::vector<AcceptorId>& set, absl::FunctionRef<bool(AcceptorI
   return n;
 }
 
+bool QuorumsIntersect(int prepare_only, int prepare_quorum, int accept_only, int accept_quorum,
+                      int shared) {
+  // Put as much of each quorum as possible outside the shared part; they intersect iff the
+  // remainders do not fit side by side in it.
+  const int prepare_in_shared = std::max(0, prepare_quorum - prepare_only);
+  const int accept_in_shared = std::max(0, accept_quorum - accept_only);
+  return prepare_in_shared + accept_in_shared > shared;
+}
+
 bool QuorumIn(const std::vector<AcceptorId>& set, int quorum,
               absl::FunctionRef<bool(AcceptorId)> pred) {
   return CountIn(set, pred) >= quorum;

@@ -23,6 +23,12 @@ int CountIn(const std::vector<AcceptorId>& set, absl::FunctionRef<bool(AcceptorI
 bool QuorumIn(const std::vector<AcceptorId>& set, int quorum,
               absl::FunctionRef<bool(AcceptorId)> pred);
 
+// True iff every prepare_quorum-member subset of a prepare set meets every accept_quorum-member
+// subset of an accept set, where the prepare set has `prepare_only` members the accept set lacks,
+// the accept set `accept_only` members the prepare set lacks, and `shared` members are in both.
+bool QuorumsIntersect(int prepare_only, int prepare_quorum, int accept_only, int accept_quorum,
+                      int shared);
+
 class Tally {
  public:
   enum class Answer { kSilent, kOk, kRefused };
