@@ -2,8 +2,11 @@
 # Installs missing packages, builds everything in build/ (CMake + Ninja, incremental) and runs
 # the test suite with ctest; exits with ctest's status. Idempotent, and fast when all is built.
 #
-# Usage: tests/run.sh [--soak] [--sanitize address,undefined|thread] [-R REGEX] [-- CTEST_ARGS...]
+# Usage: tests/run.sh [--soak] [--container] [--sanitize address,undefined|thread] [-R REGEX]
+#                     [-- CTEST_ARGS...]
 #   --soak      export GRYADKA_SOAK=1: long-running tests run their long variants
+#   --container after ctest, run tests/container/run.sh (the image and a podman cluster;
+#               installs podman, runc and debootstrap if missing, else says why and skips it)
 #   --sanitize address,undefined
 #               build with clang + ASan + UBSan (fatal) in build-asan-ubsan/ and run the unit,
 #               acceptor (redis) and integration tests there, plus each fuzz target for
@@ -20,7 +23,7 @@ set -euo pipefail
 CALLER_DIR=$PWD
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-usage() { sed -n '2,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 usage_error() {
   echo "tests/run.sh: $*" >&2
   usage >&2
@@ -29,9 +32,11 @@ usage_error() {
 
 ctest_args=()
 sanitize=""
+container=0
 while (($# > 0)); do
   case $1 in
     --soak) export GRYADKA_SOAK=1 ;;
+    --container) container=1 ;;
     --sanitize)
       (($# >= 2)) || usage_error "--sanitize needs address,undefined or thread"
       sanitize=$2
@@ -55,6 +60,7 @@ while (($# > 0)); do
   shift
 done
 
+[[ -z $sanitize ]] || ((!container)) || usage_error "--container does not combine with --sanitize"
 # shellcheck source=deploy/local/lib/deps.sh
 source deploy/local/lib/deps.sh
 # shellcheck source=tests/sanitize.sh
@@ -70,8 +76,16 @@ read -ra targets <<<"${GRYADKA_BUILD_TARGETS:-${GRYADKA_SANITIZE_TARGETS:-}}"
 gryadka_ensure_deps
 gryadka_build "$BUILD_DIR" "${targets[@]}"
 cd "$BUILD_DIR"
-if [[ -z $sanitize ]]; then
+if [[ -z $sanitize ]] && ((!container)); then
   exec ctest --output-on-failure -j2 --timeout 600 "${ctest_args[@]}"
+fi
+if ((container)); then
+  status=0
+  ctest --output-on-failure -j2 --timeout 600 "${ctest_args[@]}" || status=$?
+  # shellcheck source=tests/container/deps.sh
+  source "$GRYADKA_ROOT/tests/container/deps.sh"
+  gryadka_container_test "$PWD" || status=1
+  exit "$status"
 fi
 # Sanitizer runs: every instrumented process — tests, and the proposers they start — writes its
 # reports to files here, so a finding in a child process fails the run too.
