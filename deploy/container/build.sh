@@ -82,7 +82,15 @@ make_base() {
     # As in Debian's official images: packages installed in a build never start services.
     printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"
     chmod 0755 "$rootfs/usr/sbin/policy-rc.d"
-    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*  # as they do too
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    # Like Debian's -slim images: no manuals, translations or documentation but the copyright
+    # files, neither now nor in packages installed later.
+    printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
+      'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' \
+      'path-exclude /usr/share/locale/*' >"$rootfs/etc/dpkg/dpkg.cfg.d/gryadka-slim"
+    find "$rootfs/usr/share/doc" -type f ! -name copyright -delete
+    rm -rf "$rootfs"/usr/share/{man,info,locale}/*
+    chmod 0755 "$rootfs"  # mktemp made it 0700: it becomes the image's /
     tar -C "$rootfs" -c . | "$engine" import - "$base_tag" >/dev/null || status=$?
   else
     status=$?

@@ -111,7 +111,7 @@ expect() {
   output=$(ctl "$@" 2>&1) || status=$?
   [[ $status == "$want_status" && $output == "$want_output" ]] ||
     fail "gryadkactl $*: got status $status and '$output', want $want_status and '$want_output'"
-  echo "ok: gryadkactl $* -> $output"
+  echo "[${SECONDS} s] ok: gryadkactl $* -> $output"
 }
 
 wait_for() {  # wait_for WHAT COMMAND...: retries COMMAND each second for READY_TIMEOUT_S
@@ -138,7 +138,7 @@ build_images() {
   podman build -f "$ROOT/deploy/container/redis.Containerfile" --build-arg "BASE=$BASE_IMAGE" \
     --layers=false -t "$REDIS_IMAGE" "$WORK" >"$WORK/redis-build.log" 2>&1 ||
     { tail -n 20 "$WORK/redis-build.log" >&2; fail "building the Redis image failed"; }
-  echo "ok: built $IMAGE ($(podman image inspect -f '{{.Size}}' "$IMAGE") bytes) and $REDIS_IMAGE"
+  echo "[${SECONDS} s] ok: built $IMAGE ($(podman image inspect -f '{{.Size}}' "$IMAGE") bytes) and $REDIS_IMAGE"
   local user
   user=$(podman image inspect -f '{{.Config.User}}' "$IMAGE")
   [[ $user == 10001:10001 ]] || fail "image user is '$user', want 10001:10001"
@@ -164,7 +164,7 @@ start_cluster() {
   done
   targets="127.0.0.1:${proposer_ports[0]},127.0.0.1:${proposer_ports[1]}"
   wait_for "the proposers" ctl --target="$targets" health
-  echo "ok: 3 Redis (ports ${redis_ports[*]}) and 2 proposers (ports ${proposer_ports[*]}) serve"
+  echo "[${SECONDS} s] ok: 3 Redis (ports ${redis_ports[*]}) and 2 proposers (ports ${proposer_ports[*]}) serve"
 }
 
 check_non_root() {
@@ -174,7 +174,7 @@ check_non_root() {
     uid=$(ps -o uid= -p "$pid" | tr -d ' ')
     [[ $uid == 10001 ]] || fail "proposer $i runs as uid '$uid', want 10001"
   done
-  echo "ok: the proposers run as uid 10001"
+  echo "[${SECONDS} s] ok: the proposers run as uid 10001"
 }
 
 smoke_test() {
@@ -202,7 +202,7 @@ stop_proposers() {
     [[ $log == *'"msg":"draining"'*'"msg":"stopped"'* ]] ||
       { echo "$log" >&2; fail "$name did not log \"draining\" then \"stopped\""; }
   done
-  echo "ok: both proposers exited 0 after SIGTERM, logging draining then stopped"
+  echo "[${SECONDS} s] ok: both proposers exited 0 after SIGTERM, logging draining then stopped"
 }
 
 command -v redis-cli >/dev/null 2>&1 || fail "redis-cli not found (apt-get install redis-tools)"
