@@ -16,8 +16,9 @@ namespace {
 class RedisAuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/gryadka-redis-auth-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "gryadka-redis-auth-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
