@@ -31,15 +31,13 @@ absl::Status ReadPem(absl::string_view what, const std::string& path, std::strin
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
-    const std::optional<TlsOptions>& tls, grpc::ChannelArguments* args,
-    const TlsFileNames& names) {
+    const std::optional<TlsOptions>& tls, grpc::ChannelArguments* args, const TlsFileNames& names) {
   if (!tls.has_value()) return grpc::InsecureChannelCredentials();
   if (tls->cert_file.empty() != tls->key_file.empty()) {
     const bool cert = !tls->cert_file.empty();
     return absl::InvalidArgumentError(
         absl::StrCat(cert ? names.cert_file : names.key_file, " is set without ",
-                     cert ? names.key_file : names.cert_file,
-                     ": a client certificate needs both"));
+                     cert ? names.key_file : names.cert_file, ": a client certificate needs both"));
   }
   grpc::SslCredentialsOptions ssl;
   if (absl::Status s = ReadPem(names.ca_file, tls->ca_file, &ssl.pem_root_certs); !s.ok()) {

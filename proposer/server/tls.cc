@@ -45,18 +45,19 @@ absl::Status CheckPemFile(const char* flag, const std::string& path, const char*
 absl::Status CheckTlsOptions(const TlsServerOptions& o) {
   if (o.cert_file.empty() != o.key_file.empty()) {
     return absl::InvalidArgumentError(
-        o.cert_file.empty() ? "--tls_key_file is set without --tls_cert_file: give both or neither"
-                            : "--tls_cert_file is set without --tls_key_file: give both or neither");
+        o.cert_file.empty()
+            ? "--tls_key_file is set without --tls_cert_file: give both or neither"
+            : "--tls_cert_file is set without --tls_key_file: give both or neither");
   }
   if (!o.client_ca_file.empty() && !o.enabled()) {
     return absl::InvalidArgumentError(
         "--tls_client_ca_file needs --tls_cert_file and --tls_key_file (mutual TLS is TLS)");
   }
-  if (o.reload_interval_s < kTlsReloadIntervalSMin || o.reload_interval_s > kTlsReloadIntervalSMax) {
-    return absl::InvalidArgumentError(absl::StrCat("--tls_reload_interval_s is ",
-                                                   o.reload_interval_s, ", must be in ",
-                                                   kTlsReloadIntervalSMin, "..",
-                                                   kTlsReloadIntervalSMax, " seconds"));
+  if (o.reload_interval_s < kTlsReloadIntervalSMin ||
+      o.reload_interval_s > kTlsReloadIntervalSMax) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls_reload_interval_s is ", o.reload_interval_s, ", must be in ",
+                     kTlsReloadIntervalSMin, "..", kTlsReloadIntervalSMax, " seconds"));
   }
   if (!o.enabled()) return absl::OkStatus();
   if (absl::Status s = CheckPemFile("tls_cert_file", o.cert_file, "CERTIFICATE"); !s.ok()) return s;

@@ -28,10 +28,10 @@ inline constexpr int64_t kTlsReloadIntervalSMax = 24 * 60 * 60;
 inline constexpr size_t kTlsFileBytesMax = 1 << 20;
 
 struct TlsServerOptions {
-  std::string cert_file;       // PEM certificate chain; with key_file: --listen serves TLS
-  std::string key_file;        // PEM private key
-  std::string client_ca_file;  // PEM CA bundle; set = clients must present a certificate
-                               // signed by it (mutual TLS)
+  std::string cert_file;           // PEM certificate chain; with key_file: --listen serves TLS
+  std::string key_file;            // PEM private key
+  std::string client_ca_file;      // PEM CA bundle; set = clients must present a certificate
+                                   // signed by it (mutual TLS)
   int64_t reload_interval_s = 60;  // how often the files are re-read
 
   bool enabled() const { return !cert_file.empty() || !key_file.empty(); }

@@ -70,20 +70,21 @@ TEST_F(ClientTlsTest, UnreadableFilesAreErrorsNamingTheFieldAndThePath) {
   grpc::ChannelArguments args;
   auto credentials = MakeChannelCredentials(tls, &args);
   ASSERT_EQ(credentials.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StrContains(credentials.status().message(),
-                                absl::StrCat("ClientOptions.tls.ca_file: file \"", tls.ca_file,
-                                             "\" cannot be opened")))
+  EXPECT_TRUE(absl::StrContains(
+      credentials.status().message(),
+      absl::StrCat("ClientOptions.tls.ca_file: file \"", tls.ca_file, "\" cannot be opened")))
       << credentials.status();
   credentials = MakeChannelCredentials(tls, &args, kCtlTlsNames);
-  EXPECT_TRUE(absl::StartsWith(credentials.status().message(), "--tls_ca: file")) << credentials.status();
+  EXPECT_TRUE(absl::StartsWith(credentials.status().message(), "--tls_ca: file"))
+      << credentials.status();
 
   tls.ca_file = Write("ca.pem", kCertPem);
   tls.cert_file = Write("not-pem.crt", "hello");
   tls.key_file = Write("client.key", kKeyPem);
   credentials = MakeChannelCredentials(tls, &args);
-  EXPECT_TRUE(absl::StrContains(credentials.status().message(),
-                                "ClientOptions.tls.cert_file: file \"" + tls.cert_file +
-                                    "\" holds no PEM block"))
+  EXPECT_TRUE(absl::StrContains(
+      credentials.status().message(),
+      "ClientOptions.tls.cert_file: file \"" + tls.cert_file + "\" holds no PEM block"))
       << credentials.status();
 }
 
@@ -99,8 +100,8 @@ TEST_F(ClientTlsTest, ClientCertificateWithoutKeyIsRefused) {
   tls = TlsOptions{};
   tls.key_file = Write("client.key", kKeyPem);
   credentials = MakeChannelCredentials(tls, &args, kCtlTlsNames);
-  EXPECT_TRUE(absl::StrContains(credentials.status().message(),
-                                "--tls_key is set without --tls_cert"))
+  EXPECT_TRUE(
+      absl::StrContains(credentials.status().message(), "--tls_key is set without --tls_cert"))
       << credentials.status();
 }
 

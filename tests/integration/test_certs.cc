@@ -28,9 +28,8 @@ absl::Status TestCerts::Openssl(const std::vector<std::string>& args) {
   for (int64_t waited_ms = 0; (*process)->Running(); waited_ms += kPollMs) {
     if (waited_ms >= kOpensslRunMs) {
       (*process)->Kill();
-      return absl::DeadlineExceededError(absl::StrCat("openssl ", absl::StrJoin(args, " "),
-                                                      ": still running after ", kOpensslRunMs,
-                                                      " ms"));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "openssl ", absl::StrJoin(args, " "), ": still running after ", kOpensslRunMs, " ms"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
   }
@@ -38,8 +37,8 @@ absl::Status TestCerts::Openssl(const std::vector<std::string>& args) {
   if (status.has_value() && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) {
     return absl::OkStatus();
   }
-  return absl::InternalError(absl::StrCat("openssl ", absl::StrJoin(args, " "), " failed:\n",
-                                          (*process)->LogTail()));
+  return absl::InternalError(
+      absl::StrCat("openssl ", absl::StrJoin(args, " "), " failed:\n", (*process)->LogTail()));
 }
 
 absl::StatusOr<CertFiles> TestCerts::MakeCa(const std::string& name) {
@@ -72,8 +71,8 @@ absl::StatusOr<CertFiles> TestCerts::MakeLeaf(const std::string& name, const Cer
     }
     if (!out) return absl::InternalError("cannot write " + ext);
   }
-  absl::Status s = Openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", kCurve, "-nodes",
-                            "-keyout", leaf.key, "-out", csr, "-subj", "/CN=" + name});
+  absl::Status s = Openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", kCurve, "-nodes", "-keyout",
+                            leaf.key, "-out", csr, "-subj", "/CN=" + name});
   if (!s.ok()) return s;
   s = Openssl({"x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-set_serial",
                absl::StrCat(serial), "-days", "2", "-extfile", ext, "-out", leaf.cert});

@@ -36,7 +36,7 @@ using test_support::ProcessSpec;
 using test_support::RedisProcess;
 
 constexpr char kServerName[] = "gryadka.test";  // the only name in the server certificates
-constexpr int64_t kWaitMs = 15000;               // bound on every wait for a state
+constexpr int64_t kWaitMs = 15000;              // bound on every wait for a state
 constexpr int64_t kPollMs = 50;
 constexpr int64_t kCallDeadlineMs = 3000;
 
@@ -89,7 +89,8 @@ class TlsIntegrationTest : public ::testing::Test {
 
   std::string Acceptors() const {
     std::string list;
-    for (const auto& r : redis_) absl::StrAppend(&list, list.empty() ? "" : ",", "127.0.0.1:", r->port());
+    for (const auto& r : redis_)
+      absl::StrAppend(&list, list.empty() ? "" : ",", "127.0.0.1:", r->port());
     return list;
   }
 
@@ -126,7 +127,8 @@ class TlsIntegrationTest : public ::testing::Test {
   std::string Target() const { return absl::StrCat("127.0.0.1:", port_); }
   std::string HealthTarget() const { return absl::StrCat("127.0.0.1:", health_port_); }
 
-  static std::optional<TlsOptions> Trusting(const CertFiles& ca, const std::string& name = kServerName) {
+  static std::optional<TlsOptions> Trusting(const CertFiles& ca,
+                                            const std::string& name = kServerName) {
     TlsOptions tls;
     tls.ca_file = ca.cert;
     tls.server_name = name;
@@ -150,8 +152,8 @@ class TlsIntegrationTest : public ::testing::Test {
   void WaitServing(const std::optional<TlsOptions>& tls) {
     std::unique_ptr<Client> client = NewClient(tls);
     ASSERT_NE(client, nullptr);
-    ASSERT_TRUE(WaitFor([&] { return client->Health().ok(); }))
-        << client->Health() << "\n" << proposer_->LogTail();
+    ASSERT_TRUE(WaitFor([&] { return client->Health().ok(); })) << client->Health() << "\n"
+                                                                << proposer_->LogTail();
   }
 
   // A Put then a Get through a new client; OK or the first error.
@@ -252,8 +254,7 @@ TEST_F(TlsIntegrationTest, RotatedCertificateIsUsedForNewConnectionsWithoutResta
   fs::create_directory_symlink("v1", current);
 
   StartProposer({"--tls_cert_file=" + (current / "tls.crt").string(),
-                 "--tls_key_file=" + (current / "tls.key").string(),
-                 "--tls_reload_interval_s=1"});
+                 "--tls_key_file=" + (current / "tls.key").string(), "--tls_reload_interval_s=1"});
   WaitServing(Trusting(ca1_));
   const pid_t pid = proposer_->pid();
   std::unique_ptr<Client> connected_before = NewClient(Trusting(ca1_));
@@ -266,13 +267,13 @@ TEST_F(TlsIntegrationTest, RotatedCertificateIsUsedForNewConnectionsWithoutResta
   const auto swapped = std::chrono::steady_clock::now();
 
   ASSERT_TRUE(WaitFor([&] { return WriteAndRead(Trusting(ca2_), "ca2-late").ok(); }))
-      << WriteAndRead(Trusting(ca2_), "ca2-late") << "\n" << proposer_->LogTail();
+      << WriteAndRead(Trusting(ca2_), "ca2-late") << "\n"
+      << proposer_->LogTail();
   const auto picked_up_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::steady_clock::now() - swapped)
                                 .count();
   RecordProperty("rotation_picked_up_ms", static_cast<int>(picked_up_ms));
-  std::cout << "the rotated certificate served new connections after " << picked_up_ms
-            << " ms\n";
+  std::cout << "the rotated certificate served new connections after " << picked_up_ms << " ms\n";
   // New connections now get the CA2 certificate only; the process was not restarted.
   EXPECT_EQ(WriteAndRead(Trusting(ca1_), "ca1-late").code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(proposer_->Running());
@@ -285,7 +286,8 @@ TEST_F(TlsIntegrationTest, HealthPortIsPlaintextHealthOnlyAndLivenessSurvivesQuo
   StartProposer({"--tls_cert_file=" + server1_.cert, "--tls_key_file=" + server1_.key},
                 /*health_port=*/true);
   ASSERT_TRUE(WaitFor([&] { return PlainHealth(HealthTarget(), "") == "SERVING"; }))
-      << PlainHealth(HealthTarget(), "") << "\n" << proposer_->LogTail();
+      << PlainHealth(HealthTarget(), "") << "\n"
+      << proposer_->LogTail();
   EXPECT_EQ(PlainHealth(HealthTarget(), "gryadka.v1.KV"), "SERVING");
   EXPECT_EQ(PlainHealth(HealthTarget(), "gryadka.v1.KV.liveness"), "SERVING");
   EXPECT_EQ(PlainHealth(HealthTarget(), "no.such.Service"), "error: 5");  // NOT_FOUND
@@ -294,16 +296,20 @@ TEST_F(TlsIntegrationTest, HealthPortIsPlaintextHealthOnlyAndLivenessSurvivesQuo
   EXPECT_TRUE(NewClient(Trusting(ca1_))->Health().ok());
 
   // Nothing but grpc.health.v1 on the health port: no KV, no reflection.
-  auto kv = v1::KV::NewStub(grpc::CreateChannel(HealthTarget(), grpc::InsecureChannelCredentials()));
+  auto kv =
+      v1::KV::NewStub(grpc::CreateChannel(HealthTarget(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext kv_context;
-  kv_context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(kCallDeadlineMs));
+  kv_context.set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::milliseconds(kCallDeadlineMs));
   v1::GetRequest get;
   get.set_key("k");
   v1::GetResponse got;
   EXPECT_EQ(kv->Get(&kv_context, get, &got).error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  grpc::GenericStub generic(grpc::CreateChannel(HealthTarget(), grpc::InsecureChannelCredentials()));
+  grpc::GenericStub generic(
+      grpc::CreateChannel(HealthTarget(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext refl_context;
-  refl_context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(kCallDeadlineMs));
+  refl_context.set_deadline(std::chrono::system_clock::now() +
+                            std::chrono::milliseconds(kCallDeadlineMs));
   grpc::Slice empty_message("");
   grpc::ByteBuffer request(&empty_message, 1), response;
   std::promise<grpc::Status> done;
@@ -315,8 +321,9 @@ TEST_F(TlsIntegrationTest, HealthPortIsPlaintextHealthOnlyAndLivenessSurvivesQuo
   // Acceptor quorum lost: readiness goes NOT_SERVING on both ports, liveness stays SERVING.
   redis_[0]->Stop();
   redis_[1]->Stop();
-  ASSERT_TRUE(WaitFor([&] { return PlainHealth(HealthTarget(), "gryadka.v1.KV") == "NOT_SERVING"; }))
-      << proposer_->LogTail();
+  ASSERT_TRUE(WaitFor([&] {
+    return PlainHealth(HealthTarget(), "gryadka.v1.KV") == "NOT_SERVING";
+  })) << proposer_->LogTail();
   EXPECT_EQ(PlainHealth(HealthTarget(), ""), "NOT_SERVING");
   EXPECT_EQ(PlainHealth(HealthTarget(), "gryadka.v1.KV.liveness"), "SERVING");
   EXPECT_FALSE(NewClient(Trusting(ca1_))->Health().ok());
@@ -345,7 +352,8 @@ TEST_F(TlsIntegrationTest, BadTlsFlagsExit64NamingTheFlagAndFile) {
     ASSERT_TRUE(WaitFor([&] { return !(*p)->Running(); })) << message;
     ASSERT_TRUE((*p)->exit_status().has_value());
     EXPECT_TRUE(WIFEXITED(*(*p)->exit_status()) && WEXITSTATUS(*(*p)->exit_status()) == 64)
-        << message << "\n" << (*p)->LogTail();
+        << message << "\n"
+        << (*p)->LogTail();
     EXPECT_TRUE(absl::StrContains((*p)->LogTail(), message)) << (*p)->LogTail();
   }
 }
@@ -393,7 +401,8 @@ TEST_F(GryadkactlTlsTest, TlsFlagsAndVariablesReachAMutualTlsProposerForEveryCom
     return command;
   };
   ASSERT_TRUE(WaitFor([&] { return Ctl(with({"health"})).exit_code == 0; }))
-      << Ctl(with({"health"})).output << "\n" << proposer_->LogTail();
+      << Ctl(with({"health"})).output << "\n"
+      << proposer_->LogTail();
   Run put = Ctl(with({"put", "greeting", "hello"}));
   EXPECT_EQ(put.exit_code, 0) << put.output;
   Run get = Ctl(with({"get", "greeting"}));
@@ -405,10 +414,10 @@ TEST_F(GryadkactlTlsTest, TlsFlagsAndVariablesReachAMutualTlsProposerForEveryCom
       << status.output;
 
   // The variables instead of the file flags.
-  Run env = Ctl({"--target=" + Target(), "--tls_server_name=" + std::string(kServerName), "get",
-                 "greeting"},
-                {"GRYADKA_TLS_CA=" + ca1_.cert, "GRYADKA_TLS_CERT=" + client->cert,
-                 "GRYADKA_TLS_KEY=" + client->key});
+  Run env = Ctl(
+      {"--target=" + Target(), "--tls_server_name=" + std::string(kServerName), "get", "greeting"},
+      {"GRYADKA_TLS_CA=" + ca1_.cert, "GRYADKA_TLS_CERT=" + client->cert,
+       "GRYADKA_TLS_KEY=" + client->key});
   EXPECT_EQ(env.exit_code, 0) << env.output;
 
   // Refused: plaintext, and TLS without the client certificate.

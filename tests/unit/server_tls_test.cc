@@ -1,8 +1,6 @@
 // proposer/server/tls: the checks of --tls_cert_file, --tls_key_file, --tls_client_ca_file and
 // --tls_reload_interval_s (the proposer exits 64 with these messages). Real handshakes are in
 // tests/integration/tls_integration_test.cc.
-#include "proposer/server/tls.h"
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "proposer/server/tls.h"
 
 namespace gryadka::server {
 namespace {
@@ -93,8 +92,8 @@ TEST_F(ServerTlsTest, ReloadIntervalOutsideItsBoundsIsRefusedNamingTheBounds) {
 TEST_F(ServerTlsTest, MissingFilesAreRefusedNamingTheFlagAndThePath) {
   TlsServerOptions o = Valid();
   o.cert_file = (dir_ / "absent.crt").string();
-  ExpectInvalid(o, absl::StrCat("--tls_cert_file: file \"", o.cert_file,
-                                "\" cannot be opened for reading"));
+  ExpectInvalid(
+      o, absl::StrCat("--tls_cert_file: file \"", o.cert_file, "\" cannot be opened for reading"));
   o = Valid();
   o.key_file = (dir_ / "absent.key").string();
   ExpectInvalid(o, absl::StrCat("--tls_key_file: file \"", o.key_file, "\""));
@@ -112,8 +111,8 @@ TEST_F(ServerTlsTest, FilesWithoutTheExpectedPemBlockAreRefused) {
   ExpectInvalid(o, "--tls_cert_file: file \"" + o.cert_file + "\" holds no PEM CERTIFICATE block");
   o = Valid();
   o.client_ca_file = Write("key-as-ca.pem", kKeyPem);
-  ExpectInvalid(o, "--tls_client_ca_file: file \"" + o.client_ca_file +
-                       "\" holds no PEM CERTIFICATE block");
+  ExpectInvalid(
+      o, "--tls_client_ca_file: file \"" + o.client_ca_file + "\" holds no PEM CERTIFICATE block");
 }
 
 TEST_F(ServerTlsTest, FileLargerThanTheBoundIsRefused) {
