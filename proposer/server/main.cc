@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <future>
 #include <iostream>
 #include <mutex>
@@ -83,6 +84,14 @@ ABSL_FLAG(uint64_t, rescan_keys_per_second, 10000,
 ABSL_FLAG(int64_t, admin_redis_timeout_ms, 2000,
           "Admin.FenceAcceptors/Rescan: connect and per-command timeout of the Redis admin "
           "connections, per acceptor");
+ABSL_FLAG(std::string, redis_user, "",
+          "Redis ACL user to AUTH as (empty = Redis's default user, i.e. requirepass); needs a "
+          "password from --redis_password_file or the environment variable "
+          "GRYADKA_REDIS_PASSWORD");
+ABSL_FLAG(std::string, redis_password_file, "",
+          "file holding the Redis password (one trailing newline is stripped); re-read on every "
+          "new Redis connection, so a rotated secret is picked up without restart. The password "
+          "itself is never a flag; GRYADKA_REDIS_PASSWORD is the alternative");
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warning|error");
 ABSL_FLAG(std::string, metrics_listen, "",
           "serve Prometheus metrics at http://HOST:PORT/metrics (empty = off)");
@@ -92,6 +101,7 @@ namespace {
 
 constexpr char kServiceName[] = "gryadka.v1.KV";
 constexpr int64_t kHealthPeriodMs = 250;
+constexpr char kRedisPasswordEnv[] = "GRYADKA_REDIS_PASSWORD";
 
 absl::StatusOr<ServerOptions> OptionsFromFlags() {
   ServerOptions o;
@@ -129,6 +139,12 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   o.rescan_keys_per_second = absl::GetFlag(FLAGS_rescan_keys_per_second);
   o.admin_redis_timeout_ms = absl::GetFlag(FLAGS_admin_redis_timeout_ms);
   if (absl::Status s = CheckMembershipOptions(o); !s.ok()) return s;
+  const char* env_password = std::getenv(kRedisPasswordEnv);
+  auto credentials = acceptor::RedisCredentialsFromFlags(
+      absl::GetFlag(FLAGS_redis_user), absl::GetFlag(FLAGS_redis_password_file),
+      env_password == nullptr ? std::nullopt : std::optional<std::string>(env_password));
+  if (!credentials.ok()) return credentials.status();
+  o.redis_credentials = *std::move(credentials);
   if (o.redis_batch_calls_max < 1 || o.redis_batch_calls_max > 4096) {
     return absl::InvalidArgumentError("--redis_batch_calls_max must be in 1..4096");
   }
@@ -339,6 +355,7 @@ int Main(int argc, char** argv) {
        {"membership", core::DescribeMembership(start->membership)},
        {"membership_source", start->source},
        {"io_threads", absl::StrCat(options->io_threads)},
+       {"redis_auth", options->redis_credentials.Describe()},
        {"max_request_bytes", absl::StrCat(options->max_request_bytes)},
        {"proposer_id", absl::StrCat(operator_id)}});
 
