@@ -13,6 +13,7 @@
 #        tests/k8s/check.sh yamllint
 # Exit: 0 pass; 1 fail; 77 skipped: kubectl is not installed (every check but yamllint needs a
 # rendering); 64 usage. Node modules come from `npm ci` in tests/k8s (tests/run.sh runs it).
+# Environment: GRYADKA_K8S_DIR checks that copy of deploy/k8s (tests/k8s/mutations.sh); KUBECTL.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -24,7 +25,7 @@ case $check in
   *) check=usage ;;
 esac
 if [[ $check == usage ]]; then
-  sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+  sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
   exit 64
 fi
 
@@ -32,7 +33,7 @@ if [[ $check == yamllint ]]; then
   command -v yamllint >/dev/null 2>&1 ||
     { echo "yamllint not found: install the Debian package yamllint" >&2; exit 1; }
   cd "$root"
-  exec yamllint --strict -c .yamllint deploy/k8s tests/k8s
+  exec yamllint --strict -c .yamllint "${GRYADKA_K8S_DIR:-deploy/k8s}" tests/k8s
 fi
 
 rendered=$2

@@ -7,6 +7,7 @@
 # Redis password files (an operator writes real ones; they are never in the repo).
 #
 # Usage: tests/k8s/render.sh OUT_DIR
+# Environment: GRYADKA_K8S_DIR renders that copy of deploy/k8s instead (tests/k8s/mutations.sh).
 # Exit: 0 rendered; 1 a variant did not render (kubectl's error is printed with its name);
 #       77 kubectl is not installed (the ctest tests report SKIPPED); 64 usage.
 set -euo pipefail
@@ -21,7 +22,7 @@ fi
 mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cp -r "$root/deploy/k8s" "$work/k8s"
+cp -r "${GRYADKA_K8S_DIR:-$root/deploy/k8s}" "$work/k8s"
 printf 'test-only-password\n' >"$work/k8s/overlays/production/secrets/redis-password"
 printf 'test-only-admin-password\n' >"$work/k8s/overlays/production/secrets/redis-admin-password"
 

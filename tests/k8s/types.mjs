@@ -50,12 +50,14 @@ try {
   } catch (e) {
     output = `${e.stdout}${e.stderr}`;
   }
+  // tsc names the files relative to its working directory: "object3.ts(12,5): error ...".
+  const lines = output.split("\n").filter((l) => l.trim());
   for (const { file, name } of files) {
-    const errors = output.split("\n").filter((l) => l.startsWith(file));
-    report.expect(errors.length === 0,
-      `${name}:\n  ${errors.map((l) => l.slice(file.length)).join("\n  ")}`);
+    const base = file.slice(work.length + 1);
+    const errors = lines.filter((l) => l.startsWith(`${base}(`) || l.startsWith(file));
+    report.expect(errors.length === 0, `${name}:\n  ${errors.join("\n  ")}`);
   }
-  const other = output.split("\n").filter((l) => l.trim() && !files.some((f) => l.startsWith(f.file)));
+  const other = lines.filter((l) => !/^\S*object\d+\.ts\(/.test(l) && !/^\s/.test(l));
   report.expect(other.length === 0, `tsc: ${other.join("\n")}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
