@@ -6,10 +6,21 @@
 #   previous-password  optional, also accepted for "gryadka" while a rotation is rolled out
 #   admin-password     optional, user "admin" with every command (backups, maintenance)
 # A password must be non-empty and contain no whitespace. Passwords are never in argv.
+# It refuses to start an acceptor whose pod name ($POD_NAME) is a line of $CONTROL_DIR/disabled
+# (ConfigMap gryadka-redis-control): the runbook for a lost volume keeps an acceptor whose data
+# is gone from ever answering under its old address again (docs/kubernetes.md).
 set -eu
 SECRET_DIR=${SECRET_DIR:-/var/run/secrets/gryadka-redis}
+CONTROL_DIR=${CONTROL_DIR:-/etc/gryadka-redis-control}
 OUT=${OUT:-/run/gryadka-redis/users.conf}
 umask 077
+
+if [ -n "${POD_NAME:-}" ] && [ -f "$CONTROL_DIR/disabled" ] &&
+  grep -qx "$POD_NAME" "$CONTROL_DIR/disabled"; then
+  echo "redis-acl: $POD_NAME is listed in ConfigMap gryadka-redis-control key disabled;" \
+    "not starting (docs/kubernetes.md, lost volume)" >&2
+  exit 1
+fi
 
 # Prints ">PASSWORD" for the password in file $1, or nothing when $1 is absent and $2 = optional.
 password_rule() {
