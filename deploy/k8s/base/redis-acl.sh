@@ -44,7 +44,7 @@ password_rule() {
   printf 'user gryadka on resetpass'
   password_rule "$SECRET_DIR/password" required
   password_rule "$SECRET_DIR/previous-password" optional
-  echo ' resetkeys ~gryadka:* resetchannels -@all +ping +eval +evalsha +script|load +scan +hget +hmget +hset +type'
+  echo ' resetkeys ~gryadka:* resetchannels -@all +auth +ping +eval +evalsha +script|load +scan +type +hget +hmget +hset'
   admin=$(password_rule "$SECRET_DIR/admin-password" optional)
   if [ -n "$admin" ]; then
     printf 'user admin on resetpass%s ~* &* +@all\n' "$admin"
