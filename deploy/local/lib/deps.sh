@@ -19,6 +19,7 @@ GRYADKA_APT_PACKAGES=(
   libabsl-dev libhiredis-dev libevent-dev prometheus-cpp-dev
   liblua5.1-0-dev
   redis-server redis-tools
+  openssl  # tests/integration/tls_integration_test: certificates made at run time
   libgtest-dev libbenchmark-dev
   python3-grpcio
   clang libclang-rt-14-dev libfuzzer-14-dev  # tests/run.sh --sanitize, the fuzz targets
