@@ -21,8 +21,8 @@ run_check() {
   case $1 in
     yamllint) "$here/check.sh" yamllint ;;
     render) "$here/check.sh" render "$work/rendered" ;;
-    flags) "$here/check.sh" render "$work/rendered" >/dev/null &&
-      "$here/check.sh" flags "$work/rendered" "$binary" ;;
+    flags | start) "$here/check.sh" render "$work/rendered" >/dev/null &&
+      "$here/check.sh" "$1" "$work/rendered" "$binary" ;;
     *) "$here/check.sh" render "$work/rendered" >/dev/null &&
       "$here/check.sh" "$1" "$work/rendered" ;;
   esac
@@ -84,6 +84,8 @@ mutate policy "terminationGracePeriodSeconds" $P "terminationGracePeriodSeconds:
 mutate policy "appendfsync always" base/redis.conf "appendfsync always" "appendfsync everysec"
 mutate policy "membership prepare" base/membership.json '"quorum": 2' '"quorum": 1'
 mutate flags "does not accept --drain_timeout" $P "--drain_timeout_ms=10000" "--drain_timeout=10000"
+mutate start "Illegal value '128MiB'" $P "--cache_bytes_max=134217728" "--cache_bytes_max=128MiB"
+mutate start "do not always intersect" base/membership.json '"quorum": 2' '"quorum": 1'
 mutate yamllint "colons" $P "  replicas: 2" "  replicas:   2"
 echo "mutations: $caught caught, $missed not caught"
 ((missed == 0))
