@@ -231,7 +231,10 @@ class HealthUpdater {
  public:
   HealthUpdater(std::vector<grpc::HealthCheckServiceInterface*> health, const Shard& shard,
                 const RunningMembership& membership)
-      : health_(std::move(health)), shard_(shard), membership_(membership), thread_([this] { Loop(); }) {}
+      : health_(std::move(health)),
+        shard_(shard),
+        membership_(membership),
+        thread_([this] { Loop(); }) {}
   ~HealthUpdater() {
     {
       std::lock_guard<std::mutex> lock(mu_);
