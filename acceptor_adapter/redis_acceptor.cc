@@ -6,8 +6,9 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
-#include <deque>
 #include <cstdint>
+#include <deque>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -241,6 +242,24 @@ void RedisAcceptor::LoadScripts() {
   }
 }
 
+// Queues AUTH on ctx_. False: it could not, and the connection was dropped.
+bool RedisAcceptor::SendAuth(const RedisCredentials& credentials) {
+  const std::vector<std::string> args = AuthArgv(credentials);
+  std::vector<const char*> argv(args.size());
+  std::vector<size_t> argvlen(args.size());
+  for (size_t i = 0; i < args.size(); ++i) {
+    argv[i] = args[i].data();
+    argvlen[i] = args[i].size();
+  }
+  if (redisAsyncCommandArgv(ctx_, &AuthReplyCallback, nullptr, static_cast<int>(args.size()),
+                            argv.data(), argvlen.data()) != REDIS_OK) {
+    DropConnection(absl::StrCat("cannot send AUTH to ", describe_, ": ", ConnectionError(ctx_)));
+    return false;
+  }
+  ++issue_counter_;
+  return true;
+}
+
 void RedisAcceptor::SendPing() {
   if (ctx_ == nullptr || ping_outstanding_) return;
   if (redisAsyncCommand(ctx_, &PingReplyCallback, nullptr, "PING") != REDIS_OK) return;
@@ -252,6 +271,12 @@ void RedisAcceptor::SendPing() {
 // ---- Connection lifecycle --------------------------------------------------------------------
 
 void RedisAcceptor::Connect() {
+  absl::StatusOr<std::optional<RedisCredentials>> credentials = options_.credentials.Load();
+  if (!credentials.ok()) {  // no connection without the password
+    AuthFailed(absl::StrCat(describe_, ": ", credentials.status().message()));
+    ScheduleReconnect();
+    return;
+  }
   redisAsyncContext* ac = redisAsyncConnect(host_.c_str(), port_);
   if (ac == nullptr || ac->err != 0) {
     last_error_ = ac == nullptr ? "cannot allocate a hiredis context" : ac->errstr;
@@ -265,7 +290,9 @@ void RedisAcceptor::Connect() {
   redisAsyncSetConnectCallback(ac, &ConnectCallback);
   redisAsyncSetDisconnectCallback(ac, &DisconnectCallback);
   ctx_ = ac;
-  // Queued before any call on this connection, so EVALSHA finds the scripts.
+  // AUTH first; the scripts are queued before any call on this connection, so EVALSHA finds
+  // them.
+  if (*credentials && !SendAuth(**credentials)) return;
   LoadScripts();
   SendPing();
 }
@@ -390,6 +417,24 @@ void RedisAcceptor::OnScriptLoadReply(redisAsyncContext* ac, void* r, ScriptInde
   }
 }
 
+void RedisAcceptor::OnAuthReply(redisAsyncContext* ac, void* r) {
+  if (ac != ctx_ || r == nullptr) return;  // a lost connection is handled by the other replies
+  const redisReply& reply = *static_cast<const redisReply*>(r);
+  if (reply.type != REDIS_REPLY_ERROR) return;  // +OK: the PING queued after AUTH sets healthy
+  // The rest of this connection's commands would fail with NOAUTH: drop it (hiredis frees it
+  // once this callback returns) and reconnect, loading the password again.
+  const std::string reason = absl::StrCat(describe_, ": authentication failed: ",
+                                          RedisAuthErrorText(reply.str, reply.len));
+  AuthFailed(reason);
+  DropConnection(reason);
+}
+
+void RedisAcceptor::AuthFailed(std::string reason) {
+  healthy_ = false;
+  last_error_ = reason;
+  if (options_.on_auth_error) options_.on_auth_error(reason);
+}
+
 void RedisAcceptor::ExpireCalls() {
   const Clock::time_point now = Clock::now();
   std::vector<AcceptorReply> expired;
@@ -474,6 +519,11 @@ void RedisAcceptor::BatchReplyCallback(redisAsyncContext* ac, void* reply, void*
 void RedisAcceptor::PingReplyCallback(redisAsyncContext* ac, void* reply, void* /*privdata*/) {
   RedisAcceptor* self = Owner(ac);
   if (!self->closing_) self->OnPingReply(ac, reply);
+}
+
+void RedisAcceptor::AuthReplyCallback(redisAsyncContext* ac, void* reply, void* /*privdata*/) {
+  RedisAcceptor* self = Owner(ac);
+  if (!self->closing_) self->OnAuthReply(ac, reply);
 }
 
 void RedisAcceptor::ScriptLoadReplyCallback(redisAsyncContext* ac, void* reply, void* privdata) {

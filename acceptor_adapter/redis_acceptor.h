@@ -10,6 +10,12 @@
 // refuse one below the minimum epoch of the meta record (the HASH at exactly key_prefix) with
 // kFenced (fence_epoch, fence_config), before reading or writing the register.
 //
+//   - With credentials (options.credentials, redis_auth.h), AUTH is the first command on every
+//     connection, the password loaded anew for each (a rotated password file is picked up). A
+//     refused AUTH (WRONGPASS, or ERR when Redis has no password) or an unreadable password
+//     file leaves the acceptor unhealthy, reports the reason (acceptor and Redis's error text,
+//     never the password) to options.on_auth_error, drops the connection and reconnects with
+//     the backoff below.
 //   - Scripts are SCRIPT LOADed on every (re)connect; a NOSCRIPT reply (e.g. after SCRIPT
 //     FLUSH) reloads them and re-sends that call, once, so callers never see NOSCRIPT.
 //   - Every call times out after call_timeout_ms -> kError; a late reply is ignored.
@@ -33,12 +39,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "acceptor_adapter/acceptor.h"
+#include "acceptor_adapter/redis_auth.h"
 #include "proposer/core/messages.h"
 
 struct event;
@@ -59,6 +67,11 @@ struct RedisAcceptorOptions {
   // calls; a lone call runs as the single-key script. 1 = every call its own EVALSHA
   // (pipelined). See docs/performance.md for the measurement behind the default.
   size_t batch_calls_max = 64;
+  // AUTH sent first on every connection; default: none.
+  RedisCredentialSource credentials;
+  // Called (on the loop thread) when authentication fails, with a message naming the acceptor
+  // and the cause; at most once per failed connection attempt. May be empty.
+  std::function<void(const std::string& message)> on_auth_error;
 };
 
 class RedisAcceptor final : public Acceptor {
@@ -109,6 +122,7 @@ class RedisAcceptor final : public Acceptor {
   bool IssueBatch(uint64_t batch_id, Batch& batch);
   void FlushUnsent();
   void LoadScripts();
+  bool SendAuth(const RedisCredentials& credentials);
   void SendPing();
   void OnPingTimeout();
 
@@ -117,6 +131,8 @@ class RedisAcceptor final : public Acceptor {
   void OnBatchReply(redisAsyncContext* ac, void* reply, uint64_t batch_id);
   void OnPingReply(redisAsyncContext* ac, void* reply);
   void OnScriptLoadReply(redisAsyncContext* ac, void* reply, ScriptIndex index);
+  void OnAuthReply(redisAsyncContext* ac, void* reply);
+  void AuthFailed(std::string reason);
   void ExpireCalls();
   void ArmCallTimer();
   void Complete(std::map<uint64_t, Call>::iterator it, core::AcceptorReply reply);
@@ -133,6 +149,7 @@ class RedisAcceptor final : public Acceptor {
   static void BatchReplyCallback(redisAsyncContext* ac, void* reply, void* privdata);
   static void PingReplyCallback(redisAsyncContext* ac, void* reply, void* privdata);
   static void ScriptLoadReplyCallback(redisAsyncContext* ac, void* reply, void* privdata);
+  static void AuthReplyCallback(redisAsyncContext* ac, void* reply, void* privdata);
   template <void (RedisAcceptor::*kMethod)()>
   static void EventCallback(int fd, short what, void* arg);
 

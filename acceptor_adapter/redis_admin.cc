@@ -98,25 +98,29 @@ std::string ScanPatternForPrefix(const std::string& key_prefix) {
 }
 
 RedisAdminConnection::RedisAdminConnection(std::string host, int port, int64_t timeout_ms,
-                                           std::string key_prefix)
+                                           std::string key_prefix,
+                                           RedisCredentialSource credentials)
     : host_(std::move(host)),
       port_(port),
       timeout_ms_(timeout_ms),
       key_prefix_(std::move(key_prefix)),
-      describe_(absl::StrCat("redis ", host_, ":", port_)) {}
+      describe_(absl::StrCat("redis ", host_, ":", port_)),
+      credentials_(std::move(credentials)) {}
 
 RedisAdminConnection::~RedisAdminConnection() {
   if (ctx_ != nullptr) redisFree(ctx_);
 }
 
 absl::StatusOr<std::unique_ptr<RedisAdminConnection>> RedisAdminConnection::Connect(
-    const std::string& host, int port, int64_t timeout_ms, std::string key_prefix) {
+    const std::string& host, int port, int64_t timeout_ms, std::string key_prefix,
+    RedisCredentialSource credentials) {
   if (timeout_ms <= 0) {
     return absl::InvalidArgumentError(absl::StrCat("redis ", host, ":", port,
                                                    ": timeout_ms must be > 0, got ", timeout_ms));
   }
   std::unique_ptr<RedisAdminConnection> conn(
-      new RedisAdminConnection(host, port, timeout_ms, std::move(key_prefix)));
+      new RedisAdminConnection(host, port, timeout_ms, std::move(key_prefix),
+                               std::move(credentials)));
   if (absl::Status s = conn->EnsureConnected(); !s.ok()) return s;
   return conn;
 }
@@ -140,6 +144,11 @@ absl::Status RedisAdminConnection::EnsureConnected() {
     return absl::UnavailableError(absl::StrCat(describe_, ": cannot set the socket timeout"));
   }
   BoundScanReplyArrays(ctx_->reader);
+  if (absl::Status s = Authenticate(); !s.ok()) {
+    if (ctx_ != nullptr) redisFree(ctx_);  // authenticate again on the next command
+    ctx_ = nullptr;
+    return s;
+  }
   absl::StatusOr<void*> pong = Command({"PING"}, "PING");
   if (!pong.ok()) return pong.status();
   ReplyPtr reply(static_cast<redisReply*>(*pong));
@@ -148,6 +157,23 @@ absl::Status RedisAdminConnection::EnsureConnected() {
     ctx_ = nullptr;
     return ReplyError(*reply, absl::StrCat(describe_, ": unexpected answer to PING: ",
                                            DescribeReply(*reply)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RedisAdminConnection::Authenticate() {
+  absl::StatusOr<std::optional<RedisCredentials>> credentials = credentials_.Load();
+  if (!credentials.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(describe_, ": ", credentials.status().message()));
+  }
+  if (!*credentials) return absl::OkStatus();
+  absl::StatusOr<void*> r = Command(AuthArgv(**credentials), "AUTH");
+  if (!r.ok()) return r.status();
+  ReplyPtr reply(static_cast<redisReply*>(*r));
+  if (reply->type == REDIS_REPLY_ERROR) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        describe_, ": authentication failed: ", RedisAuthErrorText(reply->str, reply->len)));
   }
   return absl::OkStatus();
 }

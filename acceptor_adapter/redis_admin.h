@@ -12,7 +12,9 @@
 // and a server not serving yet (LOADING, BUSY, TRYAGAIN, MASTERDOWN; the outcome of a Fence that
 // timed out is unknown: fencing is idempotent, retry it), INTERNAL for a reply of unexpected
 // shape or another Redis error (e.g. the meta key holds a non-hash), INVALID_ARGUMENT for a
-// malformed cursor or timeout.
+// malformed cursor or timeout. With credentials (redis_auth.h) AUTH is the first command of every
+// (re)connection, the password loaded anew each time: a refused AUTH is UNAUTHENTICATED naming
+// Redis's error (never the password), an unreadable password file FAILED_PRECONDITION naming it.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "acceptor_adapter/fence_state.h"
+#include "acceptor_adapter/redis_auth.h"
 
 struct redisContext;
 
@@ -43,10 +46,12 @@ inline constexpr int kScanReplyKeysMax = 16 * kScanCountMax;
 
 class RedisAdminConnection {
  public:
-  // Connects to host:port with a timeout and checks the server answers PING; every later
-  // command also times out after timeout_ms. REQUIRES: timeout_ms > 0.
+  // Connects to host:port with a timeout, authenticates (when `credentials` is enabled) and
+  // checks the server answers PING; every later command also times out after timeout_ms.
+  // REQUIRES: timeout_ms > 0.
   static absl::StatusOr<std::unique_ptr<RedisAdminConnection>> Connect(
-      const std::string& host, int port, int64_t timeout_ms, std::string key_prefix);
+      const std::string& host, int port, int64_t timeout_ms, std::string key_prefix,
+      RedisCredentialSource credentials = {});
   ~RedisAdminConnection();
   RedisAdminConnection(const RedisAdminConnection&) = delete;
   RedisAdminConnection& operator=(const RedisAdminConnection&) = delete;
@@ -64,9 +69,11 @@ class RedisAdminConnection {
   std::string Describe() const;  // "redis HOST:PORT"
 
  private:
-  RedisAdminConnection(std::string host, int port, int64_t timeout_ms, std::string key_prefix);
-  // (Re)connects unless connected; checks PING.
+  RedisAdminConnection(std::string host, int port, int64_t timeout_ms, std::string key_prefix,
+                       RedisCredentialSource credentials);
+  // (Re)connects unless connected; authenticates; checks PING.
   absl::Status EnsureConnected();
+  absl::Status Authenticate();
   // Runs one command; the reply is owned by the caller (freeReplyObject). Never null on OK.
   absl::StatusOr<void*> Command(const std::vector<std::string>& argv, const char* what);
   absl::StatusOr<FenceState> RunFenceScript(uint64_t epoch, const std::string& config);
@@ -76,6 +83,7 @@ class RedisAdminConnection {
   const int64_t timeout_ms_;
   const std::string key_prefix_;
   const std::string describe_;
+  const RedisCredentialSource credentials_;
   redisContext* ctx_ = nullptr;  // null or failed: reconnect before the next command
 };
 

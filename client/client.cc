@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/grpc_status.h"
+#include "client/tls.h"
 #include "client/utf8.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -159,12 +160,15 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kReconnectBackoffInitialMs);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
               static_cast<int>(options.reconnect_backoff_max_ms));
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      client::MakeChannelCredentials(options.tls, &args);
+  if (!credentials.ok()) return credentials.status();
   std::vector<std::unique_ptr<Endpoint>> endpoints;
   for (const std::string& target : options.targets) {
     auto endpoint = std::make_unique<Endpoint>();
     endpoint->target = target;
     endpoint->channel =
-        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+        grpc::CreateCustomChannel(target, *credentials, args);
     endpoint->kv = v1::KV::NewStub(endpoint->channel);
     endpoint->health = grpc::health::v1::Health::NewStub(endpoint->channel);
     endpoints.push_back(std::move(endpoint));

@@ -25,6 +25,9 @@
 // Thread-safety: a Client is safe for concurrent use from any number of threads; all methods
 // are const. It holds one gRPC channel per target, created in Create() and kept until the
 // Client is destroyed. Calls are synchronous (they block the calling thread).
+//
+// TLS: with ClientOptions::tls set, every channel speaks TLS (client/tls.h); the PEM files are
+// read once, in Create().
 #pragma once
 
 #include <cstdint>
@@ -40,6 +43,7 @@
 #include "client/resolve.h"
 #include "client/rendezvous.h"
 #include "client/retry.h"
+#include "client/tls_options.h"
 #include "gryadka/v1/kv.pb.h"
 
 namespace gryadka {
@@ -68,6 +72,10 @@ struct ClientOptions {
   // Upper bound of gRPC's reconnect backoff toward a target that went away, so a restarted
   // proposer is used again soon.
   int64_t reconnect_backoff_max_ms = 2000;
+  // TLS for every channel (docs/security.md); unset = plaintext. Create() returns
+  // INVALID_ARGUMENT naming the field and file when a file cannot be read.
+  using TlsOptions = gryadka::TlsOptions;
+  std::optional<TlsOptions> tls;
 };
 
 struct CallOptions {

@@ -72,6 +72,10 @@ struct Flags {
   std::optional<std::string> target;
   std::optional<std::string> deadline_ms;
   std::optional<std::string> expected_version;
+  std::optional<std::string> tls_ca;
+  std::optional<std::string> tls_cert;
+  std::optional<std::string> tls_key;
+  std::optional<std::string> tls_server_name;
   std::optional<std::string> proposers;  // membership flags from here on
   std::optional<std::string> step_timeout_ms;
   std::optional<std::string> poll_interval_ms;
@@ -98,6 +102,10 @@ absl::Status ParseFlag(absl::string_view arg, const std::vector<absl::string_vie
       name == "target"                   ? &flags->target
       : name == "deadline_ms"            ? &flags->deadline_ms
       : name == "expected_version"       ? &flags->expected_version
+      : name == "tls_ca"                 ? &flags->tls_ca
+      : name == "tls_cert"               ? &flags->tls_cert
+      : name == "tls_key"                ? &flags->tls_key
+      : name == "tls_server_name"        ? &flags->tls_server_name
       : name == "proposers"              ? &flags->proposers
       : name == "step_timeout_ms"        ? &flags->step_timeout_ms
       : name == "poll_interval_ms"       ? &flags->poll_interval_ms
@@ -232,8 +240,42 @@ bool ValidAcceptorAddress(absl::string_view address) {
 
 namespace {
 
-// --deadline_ms, the targets and --json, shared by every command.
-absl::Status ApplyCommonFlags(const Flags& flags, const char* env_target, Args* out) {
+// The TLS options from the --tls_* flags over $GRYADKA_TLS_*: unset when none of them is given.
+absl::Status ApplyTlsFlags(const Flags& flags, const Env& env, Args* out) {
+  auto pick = [](const std::optional<std::string>& flag, const char* env_value) {
+    if (flag.has_value()) return *flag;
+    return std::string(env_value != nullptr ? env_value : "");
+  };
+  TlsOptions tls;
+  tls.ca_file = pick(flags.tls_ca, env.tls_ca);
+  tls.cert_file = pick(flags.tls_cert, env.tls_cert);
+  tls.key_file = pick(flags.tls_key, env.tls_key);
+  tls.server_name = flags.tls_server_name.value_or("");
+  const bool any = flags.tls_ca || flags.tls_cert || flags.tls_key || flags.tls_server_name ||
+                   !tls.ca_file.empty() || !tls.cert_file.empty() || !tls.key_file.empty();
+  if (!any) return absl::OkStatus();
+  for (const auto& [name, flag] : {std::pair{"--tls_ca", &flags.tls_ca},
+                                   std::pair{"--tls_cert", &flags.tls_cert},
+                                   std::pair{"--tls_key", &flags.tls_key},
+                                   std::pair{"--tls_server_name", &flags.tls_server_name}}) {
+    if (flag->has_value() && (*flag)->empty()) {
+      return UsageError(absl::StrCat(name, " needs a non-empty value"));
+    }
+  }
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return UsageError(tls.cert_file.empty()
+                          ? "--tls_key (or $GRYADKA_TLS_KEY) is set without --tls_cert: a "
+                            "client certificate needs both"
+                          : "--tls_cert (or $GRYADKA_TLS_CERT) is set without --tls_key: a "
+                            "client certificate needs both");
+  }
+  out->tls = std::move(tls);
+  return absl::OkStatus();
+}
+
+// --deadline_ms, the targets, --json and the TLS flags, shared by every command.
+absl::Status ApplyCommonFlags(const Flags& flags, const Env& env, Args* out) {
+  const char* env_target = env.target;
   if (flags.deadline_ms.has_value()) {
     if (!AllDigits(*flags.deadline_ms) || !absl::SimpleAtoi(*flags.deadline_ms, &out->deadline_ms) ||
         out->deadline_ms < 1 || out->deadline_ms > kDeadlineMsMax) {
@@ -253,11 +295,11 @@ absl::Status ApplyCommonFlags(const Flags& flags, const char* env_target, Args* 
   if (!targets.ok()) return targets.status();
   out->targets = *std::move(targets);
   out->json = flags.json;
-  return absl::OkStatus();
+  return ApplyTlsFlags(flags, env, out);
 }
 
 absl::StatusOr<Args> ParseMembershipCommand(const std::vector<absl::string_view>& positional,
-                                            const Flags& flags, const char* env_target) {
+                                            const Flags& flags, const Env& env) {
   Args out;
   out.command = Command::kMembership;
   out.command_name = "membership";
@@ -269,7 +311,7 @@ absl::StatusOr<Args> ParseMembershipCommand(const std::vector<absl::string_view>
   if (flags.proposers.has_value() && flags.target.has_value()) {
     return UsageError("give the proposers with --proposers or --target, not both");
   }
-  if (absl::Status s = ApplyCommonFlags(flags, env_target, &out); !s.ok()) return s;
+  if (absl::Status s = ApplyCommonFlags(flags, env, &out); !s.ok()) return s;
   return out;
 }
 
@@ -277,6 +319,12 @@ absl::StatusOr<Args> ParseMembershipCommand(const std::vector<absl::string_view>
 
 absl::StatusOr<Args> ParseArgs(const std::vector<absl::string_view>& args,
                                const char* env_target) {
+  Env env;
+  env.target = env_target;
+  return ParseArgs(args, env);
+}
+
+absl::StatusOr<Args> ParseArgs(const std::vector<absl::string_view>& args, const Env& env) {
   Flags flags;
   std::vector<absl::string_view> positional;
   bool flags_done = false;
@@ -299,7 +347,7 @@ absl::StatusOr<Args> ParseArgs(const std::vector<absl::string_view>& args,
     return out;
   }
   if (positional.empty()) return UsageError("no command given");
-  if (positional[0] == "membership") return ParseMembershipCommand(positional, flags, env_target);
+  if (positional[0] == "membership") return ParseMembershipCommand(positional, flags, env);
   if (const char* flag = MembershipFlagGiven(flags); flag != nullptr) {
     return UsageError(absl::StrCat(flag, " applies to membership commands only"));
   }
@@ -349,7 +397,7 @@ absl::StatusOr<Args> ParseArgs(const std::vector<absl::string_view>& args,
     if (!v.ok()) return v.status();
     out.expected_version = *v;
   }
-  if (absl::Status s = ApplyCommonFlags(flags, env_target, &out); !s.ok()) return s;
+  if (absl::Status s = ApplyCommonFlags(flags, env, &out); !s.ok()) return s;
   return out;
 }
 
@@ -390,6 +438,16 @@ std::string Usage() {
       "  --json                             print one JSON object (values as \"value\" when\n"
       "                                     UTF-8, always as \"value_base64\")\n"
       "  --expected_version=N               del only: the version KEY must have\n"
+      "  --tls_ca=PATH                      speak TLS, trusting the CAs in this PEM file\n"
+      "                                     (default $GRYADKA_TLS_CA; unset: system roots)\n"
+      "  --tls_cert=PATH --tls_key=PATH     PEM client certificate and key, for proposers\n"
+      "                                     that require mutual TLS (default\n"
+      "                                     $GRYADKA_TLS_CERT, $GRYADKA_TLS_KEY)\n"
+      "  --tls_server_name=NAME             name to check in the proposer's certificate\n"
+      "                                     instead of the target's host (e.g. through\n"
+      "                                     kubectl port-forward)\n"
+      "                                     Any --tls_* flag or GRYADKA_TLS_* variable turns TLS\n"
+      "                                     on for every command (docs/security.md).\n"
       "  --proposers=HOST:PORT[,...]        membership: EVERY proposer (or one dns:///NAME:PORT\n"
       "                                     resolving to all of them); default as --target\n"
       "  --dry-run                          membership: print the plan, change nothing\n"
@@ -405,7 +463,8 @@ std::string Usage() {
       "  -h, --help                         print this text\n"
       "\n"
       "Exit codes: 0 success; 2 error (the gRPC code name is printed on stderr);\n"
-      "3 not applied (a precondition did not hold); 64 usage error.\n"
+      "3 not applied (a precondition did not hold); 64 usage error (also an unreadable\n"
+      "--tls_* file).\n"
       "\n"
       "Examples:\n"
       "  gryadkactl put greeting hello\n"
@@ -414,6 +473,7 @@ std::string Usage() {
       "  gryadkactl incr visits 5\n"
       "  gryadkactl del greeting --expected_version=2\n"
       "  gryadkactl --target=127.0.0.1:8080,127.0.0.1:8081 health\n"
+      "  gryadkactl --tls_ca=ca.crt --tls_server_name=gryadka.example get greeting\n"
       "  gryadkactl --proposers=127.0.0.1:8080,127.0.0.1:8081 membership add 10.0.0.4:6379\n");
 }
 

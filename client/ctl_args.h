@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "client/tls_options.h"
 
 namespace gryadka::ctl {
 
@@ -52,6 +53,9 @@ struct Args {
   std::vector<std::string> targets;
   int64_t deadline_ms = kDefaultDeadlineMs;  // membership: the bound of each admin call
   bool json = false;
+  // --tls_ca/--tls_cert/--tls_key/--tls_server_name (or $GRYADKA_TLS_CA/_CERT/_KEY): any of
+  // them set = TLS for every channel, membership and health included; unset = plaintext.
+  std::optional<TlsOptions> tls;
   // membership only. `targets` are then the proposers (--proposers, else --target or
   // $GRYADKA_TARGET); every one of them takes every step.
   MembershipArgs membership;
@@ -61,9 +65,19 @@ struct Args {
 // and a decimal port in 1..65535: how an acceptor is named in a membership.
 bool ValidAcceptorAddress(absl::string_view address);
 
-// Parses the arguments after the program name. `env_target` is $GRYADKA_TARGET (null or empty
-// when unset); --target overrides it. Returns INVALID_ARGUMENT with a one-line message naming
-// the bad argument on a usage error.
+// The environment variables gryadkactl reads; each null or empty when unset. A flag overrides
+// its variable.
+struct Env {
+  const char* target = nullptr;   // $GRYADKA_TARGET (--target)
+  const char* tls_ca = nullptr;   // $GRYADKA_TLS_CA (--tls_ca)
+  const char* tls_cert = nullptr; // $GRYADKA_TLS_CERT (--tls_cert)
+  const char* tls_key = nullptr;  // $GRYADKA_TLS_KEY (--tls_key)
+};
+
+// Parses the arguments after the program name. Returns INVALID_ARGUMENT with a one-line message
+// naming the bad argument on a usage error. Does not read the TLS files (client/tls.h does).
+absl::StatusOr<Args> ParseArgs(const std::vector<absl::string_view>& args, const Env& env);
+// The same with only $GRYADKA_TARGET (`env_target`) set.
 absl::StatusOr<Args> ParseArgs(const std::vector<absl::string_view>& args, const char* env_target);
 
 // The --help text.

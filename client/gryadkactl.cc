@@ -17,6 +17,7 @@
 #include "client/membership_admin.h"
 #include "client/membership_driver.h"
 #include "client/resolve.h"
+#include "client/tls.h"
 
 namespace gryadka::ctl {
 namespace {
@@ -54,7 +55,9 @@ int RunMembershipCommand(const Args& args) {
   MembershipContext context;
   for (const std::string& target :
        client::ExpandDnsTargets(args.targets, client::ResolveWithGetaddrinfo)) {
-    admins.push_back(NewGrpcProposerAdmin(target));
+    absl::StatusOr<std::unique_ptr<ProposerAdmin>> admin = NewGrpcProposerAdmin(target, args.tls);
+    if (!admin.ok()) return Fail(admin.status());
+    admins.push_back(*std::move(admin));
     context.proposers.push_back(admins.back().get());
   }
   context.args = args.membership;
@@ -119,7 +122,12 @@ int RunCommand(const Args& args, const Client& client) {
 
 int Main(int argc, char** argv) {
   const std::vector<absl::string_view> raw(argv + 1, argv + argc);
-  absl::StatusOr<Args> args = ParseArgs(raw, std::getenv("GRYADKA_TARGET"));
+  Env env;
+  env.target = std::getenv("GRYADKA_TARGET");
+  env.tls_ca = std::getenv("GRYADKA_TLS_CA");
+  env.tls_cert = std::getenv("GRYADKA_TLS_CERT");
+  env.tls_key = std::getenv("GRYADKA_TLS_KEY");
+  absl::StatusOr<Args> args = ParseArgs(raw, env);
   if (!args.ok()) {
     std::cerr << "gryadkactl: " << args.status().message() << "\n\n" << Usage();
     return kExitUsage;
@@ -128,12 +136,21 @@ int Main(int argc, char** argv) {
     std::cout << Usage();
     return kExitOk;
   }
+  {  // the TLS files, checked first so that errors name the flags and the file
+    grpc::ChannelArguments unused;
+    auto credentials = client::MakeChannelCredentials(args->tls, &unused, client::kCtlTlsNames);
+    if (!credentials.ok()) {
+      std::cerr << "gryadkactl: " << Printable(credentials.status().message()) << "\n";
+      return kExitUsage;
+    }
+  }
   if (args->command == Command::kMembership) return RunMembershipCommand(*args);
   ClientOptions options;
+  options.tls = args->tls;
   options.targets = args->targets;
   options.default_deadline_ms = args->deadline_ms;
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(std::move(options));
-  if (!client.ok()) {  // only bad --target / GRYADKA_TARGET values get here
+  if (!client.ok()) {  // only bad --target / GRYADKA_TARGET values get here (TLS: see above)
     std::cerr << "gryadkactl: " << client.status().message() << "\n\n" << Usage();
     return kExitUsage;
   }

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/grpc_status.h"
+#include "client/tls.h"
 #include "gryadka/v1/admin.grpc.pb.h"
 
 namespace gryadka::ctl {
@@ -66,9 +67,8 @@ class StallWatchdog {
 
 class GrpcProposerAdmin : public ProposerAdmin {
  public:
-  explicit GrpcProposerAdmin(std::string target)
-      : name_(std::move(target)),
-        stub_(v1::Admin::NewStub(grpc::CreateChannel(name_, grpc::InsecureChannelCredentials()))) {}
+  GrpcProposerAdmin(std::string target, std::shared_ptr<grpc::Channel> channel)
+      : name_(std::move(target)), stub_(v1::Admin::NewStub(std::move(channel))) {}
 
   const std::string& name() const override { return name_; }
 
@@ -139,8 +139,14 @@ class GrpcProposerAdmin : public ProposerAdmin {
 
 }  // namespace
 
-std::unique_ptr<ProposerAdmin> NewGrpcProposerAdmin(const std::string& target) {
-  return std::make_unique<GrpcProposerAdmin>(target);
+absl::StatusOr<std::unique_ptr<ProposerAdmin>> NewGrpcProposerAdmin(
+    const std::string& target, const std::optional<TlsOptions>& tls) {
+  grpc::ChannelArguments args;
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      client::MakeChannelCredentials(tls, &args, client::kCtlTlsNames);
+  if (!credentials.ok()) return credentials.status();
+  return std::make_unique<GrpcProposerAdmin>(
+      target, grpc::CreateCustomChannel(target, *credentials, args));
 }
 
 }  // namespace gryadka::ctl

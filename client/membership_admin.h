@@ -9,10 +9,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "client/tls_options.h"
 #include "gryadka/v1/admin.pb.h"
 
 namespace gryadka::ctl {
@@ -40,7 +42,10 @@ class ProposerAdmin {
 };
 
 // A ProposerAdmin over a gRPC channel to `target` (host:port or a gRPC target URI such as
-// "ipv4:10.0.0.7:8080"). Does not connect until the first call.
-std::unique_ptr<ProposerAdmin> NewGrpcProposerAdmin(const std::string& target);
+// "ipv4:10.0.0.7:8080"), plaintext or with `tls` (client/tls.h). Does not connect until the
+// first call. Returns INVALID_ARGUMENT naming the --tls_* flag and file when a TLS file cannot
+// be read.
+absl::StatusOr<std::unique_ptr<ProposerAdmin>> NewGrpcProposerAdmin(
+    const std::string& target, const std::optional<TlsOptions>& tls = std::nullopt);
 
 }  // namespace gryadka::ctl

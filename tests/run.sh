@@ -74,6 +74,8 @@ BUILD_DIR=${GRYADKA_BUILD_DIR:-$default_dir}  # relative: to the caller's direct
 if [[ -n ${GRYADKA_BUILD_DIR:-} && $BUILD_DIR != /* ]]; then BUILD_DIR=$CALLER_DIR/$BUILD_DIR; fi
 read -ra targets <<<"${GRYADKA_BUILD_TARGETS:-${GRYADKA_SANITIZE_TARGETS:-}}"
 gryadka_ensure_deps
+# Node modules of the manifest checks (k8s_*); a no-op when installed. Offline: they fail.
+tests/k8s/npm-ci.sh || echo "tests/run.sh: npm ci in tests/k8s failed; the k8s_* tests will fail" >&2
 gryadka_build "$BUILD_DIR" "${targets[@]}"
 cd "$BUILD_DIR"
 if [[ -z $sanitize ]] && ((!container)); then

@@ -43,7 +43,8 @@ local function read_register(key)
   local r = redis.pcall('HMGET', key, 'p', 'a', 'v')
   if r.err then
     local t = redis.call('TYPE', key).ok
-    if t ~= 'hash' then return nil, {'invalid', 'type', t} end
+    -- Any error but WRONGTYPE (e.g. NOPERM from an ACL that lacks HMGET) is passed on as is.
+    if t ~= 'hash' and t ~= 'none' then return nil, {'invalid', 'type', t} end
     return nil, redis.error_reply(r.err)
   end
   local reg = {p = r[1] or ZERO, a = r[2] or ZERO, v = r[3] or ''}
@@ -71,8 +72,10 @@ end
 local function read_fence(meta)
   local r = redis.pcall('HGET', meta, 'e')
   if type(r) == 'table' and r.err then
-    error('gryadka acceptor script: the meta record is a ' .. redis.call('TYPE', meta).ok ..
-          ', not a hash')
+    local t = redis.call('TYPE', meta).ok
+    -- Any error but WRONGTYPE (e.g. NOPERM from an ACL that lacks HGET) is passed on as is.
+    if t == 'hash' or t == 'none' then error(r.err) end
+    error('gryadka acceptor script: the meta record is a ' .. t .. ', not a hash')
   end
   local f = {meta = meta, e = r or ZERO_EPOCH}
   if not is_epoch(f.e) then

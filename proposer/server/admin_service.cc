@@ -23,7 +23,8 @@ v1::AcceptorFence FenceOne(const std::string& address, uint64_t epoch, const std
   }
   auto conn = acceptor::RedisAdminConnection::Connect(hp->host, hp->port,
                                                       options.admin_redis_timeout_ms,
-                                                      options.redis_prefix);
+                                                      options.redis_prefix,
+                                                      options.redis_credentials);
   if (!conn.ok()) {
     out.set_error(std::string(conn.status().message()));
     return out;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <future>
 #include <iostream>
 #include <mutex>
@@ -24,6 +25,7 @@
 #include "proposer/core/membership.h"
 #include "proposer/core/quorum.h"
 #include "proposer/server/admin_service.h"
+#include "proposer/server/health_port.h"
 #include "proposer/server/kv_service.h"
 #include "proposer/server/membership_feeds.h"
 #include "proposer/server/membership_source.h"
@@ -32,6 +34,7 @@
 #include "proposer/server/metrics.h"
 #include "proposer/server/options.h"
 #include "proposer/server/shard.h"
+#include "proposer/server/tls.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:8080", "gRPC address to serve on, HOST:PORT");
 ABSL_FLAG(std::string, acceptors, "",
@@ -83,15 +86,48 @@ ABSL_FLAG(uint64_t, rescan_keys_per_second, 10000,
 ABSL_FLAG(int64_t, admin_redis_timeout_ms, 2000,
           "Admin.FenceAcceptors/Rescan: connect and per-command timeout of the Redis admin "
           "connections, per acceptor");
+ABSL_FLAG(std::string, redis_user, "",
+          "Redis ACL user to AUTH as (empty = Redis's default user, i.e. requirepass); needs a "
+          "password from --redis_password_file or the environment variable "
+          "GRYADKA_REDIS_PASSWORD");
+ABSL_FLAG(std::string, redis_password_file, "",
+          "file holding the Redis password (one trailing newline is stripped); re-read on every "
+          "new Redis connection, so a rotated secret is picked up without restart. The password "
+          "itself is never a flag; GRYADKA_REDIS_PASSWORD is the alternative");
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warning|error");
 ABSL_FLAG(std::string, metrics_listen, "",
           "serve Prometheus metrics at http://HOST:PORT/metrics (empty = off)");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM server certificate chain; with --tls_key_file, --listen serves TLS "
+          "(docs/security.md)");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA bundle; when set, clients must present a certificate signed by it (mutual "
+          "TLS); needs --tls_cert_file and --tls_key_file");
+ABSL_FLAG(int64_t, tls_reload_interval_s, 60,
+          "how often the --tls_* files are re-read, in seconds; a changed certificate, key or "
+          "client CA is used for new connections without a restart");
+ABSL_FLAG(std::string, health_listen, "",
+          "also serve ONLY grpc.health.v1, always in plaintext, on HOST:PORT (for probes that "
+          "cannot speak TLS; empty = off); same statuses as --listen");
 
 namespace gryadka::server {
 namespace {
 
-constexpr char kServiceName[] = "gryadka.v1.KV";
 constexpr int64_t kHealthPeriodMs = 250;
+constexpr char kRedisPasswordEnv[] = "GRYADKA_REDIS_PASSWORD";
+// Bound on the health port's shutdown once the main port has drained.
+constexpr int64_t kHealthShutdownMs = 1000;
+
+absl::StatusOr<TlsServerOptions> TlsOptionsFromFlags() {
+  TlsServerOptions tls;
+  tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
+  tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  tls.reload_interval_s = absl::GetFlag(FLAGS_tls_reload_interval_s);
+  if (absl::Status s = CheckTlsOptions(tls); !s.ok()) return s;
+  return tls;
+}
 
 absl::StatusOr<ServerOptions> OptionsFromFlags() {
   ServerOptions o;
@@ -129,6 +165,12 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   o.rescan_keys_per_second = absl::GetFlag(FLAGS_rescan_keys_per_second);
   o.admin_redis_timeout_ms = absl::GetFlag(FLAGS_admin_redis_timeout_ms);
   if (absl::Status s = CheckMembershipOptions(o); !s.ok()) return s;
+  const char* env_password = std::getenv(kRedisPasswordEnv);
+  auto credentials = acceptor::RedisCredentialsFromFlags(
+      absl::GetFlag(FLAGS_redis_user), absl::GetFlag(FLAGS_redis_password_file),
+      env_password == nullptr ? std::nullopt : std::optional<std::string>(env_password));
+  if (!credentials.ok()) return credentials.status();
+  o.redis_credentials = *std::move(credentials);
   if (o.redis_batch_calls_max < 1 || o.redis_batch_calls_max > 4096) {
     return absl::InvalidArgumentError("--redis_batch_calls_max must be in 1..4096");
   }
@@ -183,12 +225,16 @@ absl::StatusOr<StartMembership> LoadStartMembership(const ServerOptions& o) {
   return out;
 }
 
-// Updates grpc.health.v1 every kHealthPeriodMs until stopped.
+// Updates the readiness statuses of grpc.health.v1 on every server every kHealthPeriodMs until
+// stopped.
 class HealthUpdater {
  public:
-  HealthUpdater(grpc::HealthCheckServiceInterface* health, const Shard& shard,
+  HealthUpdater(std::vector<grpc::HealthCheckServiceInterface*> health, const Shard& shard,
                 const RunningMembership& membership)
-      : health_(health), shard_(shard), membership_(membership), thread_([this] { Loop(); }) {}
+      : health_(std::move(health)),
+        shard_(shard),
+        membership_(membership),
+        thread_([this] { Loop(); }) {}
   ~HealthUpdater() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -207,8 +253,7 @@ class HealthUpdater {
       std::shared_ptr<const AppliedMembership> m = membership_.Current();
       const bool ok = QuorumHealthy(healthy, m->config);
       if (static_cast<int>(ok) != last) {
-        health_->SetServingStatus(kServiceName, ok);
-        health_->SetServingStatus("", ok);
+        SetReadiness(health_, ok);
         std::string up;
         for (core::AcceptorId id : m->members) {
           if (static_cast<size_t>(id) < healthy.size() && healthy[id]) {
@@ -224,7 +269,7 @@ class HealthUpdater {
     }
   }
 
-  grpc::HealthCheckServiceInterface* health_;
+  const std::vector<grpc::HealthCheckServiceInterface*> health_;
   const Shard& shard_;
   const RunningMembership& membership_;
   std::mutex mu_;
@@ -252,6 +297,11 @@ int Main(int argc, char** argv) {
   auto options = OptionsFromFlags();
   if (!options.ok()) {
     std::cerr << "gryadka-proposer: " << options.status().message() << "\n";
+    return 64;
+  }
+  auto tls = TlsOptionsFromFlags();
+  if (!tls.ok()) {
+    std::cerr << "gryadka-proposer: " << tls.status().message() << "\n";
     return 64;
   }
   auto start = LoadStartMembership(*options);
@@ -310,7 +360,7 @@ int Main(int argc, char** argv) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(options->listen, grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddListeningPort(options->listen, MakeServerCredentials(*tls), &bound_port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // Clients may keep connections alive with pings every 10 s.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
@@ -330,15 +380,29 @@ int Main(int argc, char** argv) {
     for (auto& s : shards) s->Stop();
     return 1;
   }
-  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  health->SetServingStatus(kServiceName, false);
-  health->SetServingStatus("", false);
+  std::vector<grpc::HealthCheckServiceInterface*> health = {server->GetHealthCheckService()};
+  InitHealthStatuses(health[0]);
+  std::unique_ptr<HealthServer> health_server;
+  if (const std::string addr = absl::GetFlag(FLAGS_health_listen); !addr.empty()) {
+    auto started = HealthServer::Start(addr);
+    if (!started.ok()) {
+      std::cerr << "gryadka-proposer: --health_listen: " << started.status().message() << "\n";
+      server->Shutdown(std::chrono::system_clock::now());
+      for (auto& s : shards) s->Stop();
+      return 1;
+    }
+    health_server = *std::move(started);
+    health.push_back(health_server->health());
+    Log(LogLevel::kInfo, "serving health (plaintext)", {{"address", addr}});
+  }
   Log(LogLevel::kInfo, "listening",
       {{"address", options->listen},
        {"port", absl::StrCat(bound_port)},
+       {"tls", !tls->enabled() ? "off" : tls->client_ca_file.empty() ? "on" : "mutual"},
        {"membership", core::DescribeMembership(start->membership)},
        {"membership_source", start->source},
        {"io_threads", absl::StrCat(options->io_threads)},
+       {"redis_auth", options->redis_credentials.Describe()},
        {"max_request_bytes", absl::StrCat(options->max_request_bytes)},
        {"proposer_id", absl::StrCat(operator_id)}});
 
@@ -349,8 +413,7 @@ int Main(int argc, char** argv) {
   }
   Log(LogLevel::kInfo, "draining",
       {{"signal", absl::StrCat(signal_number)}, {"drain_timeout_ms", absl::StrCat(options->drain_timeout_ms)}});
-  health->SetServingStatus(kServiceName, false);
-  health->SetServingStatus("", false);
+  SetReadiness(health, false);
   // Shutdown() returns once every call has finished; calls still waiting in a shard when the
   // drain timeout passes are failed by stopping the shards, which lets it return.
   const auto drain_deadline =
@@ -365,6 +428,12 @@ int Main(int argc, char** argv) {
   for (auto& s : shards) s->Stop();
   shutdown.join();
   server->Wait();
+  // The health port answers until the main port has drained (probes see NOT_SERVING
+  // readiness meanwhile), then stops.
+  if (health_server) {
+    health_server->Shutdown(std::chrono::system_clock::now() +
+                            std::chrono::milliseconds(kHealthShutdownMs));
+  }
   Log(LogLevel::kInfo, "stopped");
   return 0;
 }

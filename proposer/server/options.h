@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "acceptor_adapter/redis_auth.h"
 #include "proposer/core/config.h"
 
 namespace gryadka::server {
@@ -51,6 +52,9 @@ struct ServerOptions {
   // Admin.FenceAcceptors / Rescan: connect and per-command timeout of the blocking Redis admin
   // connections, per acceptor.
   int64_t admin_redis_timeout_ms = 2000;
+  // AUTH on every Redis connection (--redis_user, --redis_password_file or the environment
+  // variable GRYADKA_REDIS_PASSWORD; docs/redis-auth.md). Default: none.
+  acceptor::RedisCredentialSource redis_credentials;
 };
 
 // Bounds of the membership and rescan options (checked by CheckMembershipOptions).

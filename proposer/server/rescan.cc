@@ -196,7 +196,8 @@ std::vector<std::unique_ptr<RedisAdminConnection>> ConnectSources(const v1::Quor
       continue;
     }
     auto c = RedisAdminConnection::Connect(hp->host, hp->port, deps.options->admin_redis_timeout_ms,
-                                           deps.options->redis_prefix);
+                                           deps.options->redis_prefix,
+                                           deps.options->redis_credentials);
     if (c.ok()) {
       out[i] = *std::move(c);
     } else {

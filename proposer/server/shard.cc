@@ -4,6 +4,7 @@
 #include <event2/thread.h>
 
 #include <chrono>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "acceptor_adapter/redis_acceptor.h"
@@ -14,6 +15,7 @@ namespace gryadka::server {
 
 namespace {
 constexpr int64_t kPeriodicMs = 200;  // health and stats refresh period; retired acceptors close
+constexpr int64_t kAuthErrorLogPeriodMs = 10000;  // per acceptor: Redis authentication failures
 }  // namespace
 
 size_t ShardOfKey(const std::string& key, size_t shards) {
@@ -72,6 +74,15 @@ std::unique_ptr<acceptor::Acceptor> Shard::NewAcceptor(core::AcceptorId id,
   ro.key_prefix = options_.redis_prefix;
   ro.call_timeout_ms = options_.acceptor_timeout_ms;
   ro.batch_calls_max = options_.redis_batch_calls_max;
+  ro.credentials = options_.redis_credentials;
+  // Reconnects retry at most every second; one line per acceptor per kAuthErrorLogPeriodMs.
+  auto limiter = std::make_shared<LogLimiter>(kAuthErrorLogPeriodMs);
+  ro.on_auth_error = [limiter, address](const std::string& message) {
+    if (limiter->Allow()) {
+      Log(LogLevel::kError, "redis authentication failed",
+          {{"acceptor", address}, {"error", message}});
+    }
+  };
   return std::make_unique<acceptor::RedisAcceptor>(
       base_, hp.ok() ? hp->host : address, hp.ok() ? hp->port : 0, ro, id,
       [this](const core::AcceptorReply& r) { OnReply(r); });

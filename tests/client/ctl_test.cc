@@ -113,5 +113,81 @@ TEST(ParseArgs, UsageErrorsNameWhatWasWrong) {
   }
 }
 
+TEST(ParseArgs, NoTlsFlagOrVariableMeansPlaintext) {
+  absl::StatusOr<Args> a = Parse({"get", "k"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_FALSE(a->tls.has_value());
+}
+
+TEST(ParseArgs, AnyTlsFlagTurnsTlsOnForDataMembershipAndHealthCommands) {
+  for (const std::vector<absl::string_view>& args : std::vector<std::vector<absl::string_view>>{
+           {"get", "k", "--tls_ca=ca.pem"},
+           {"health", "--tls_ca", "ca.pem"},
+           {"membership", "status", "--tls_ca=ca.pem"}}) {
+    absl::StatusOr<Args> a = Parse(args);
+    ASSERT_TRUE(a.ok()) << a.status();
+    ASSERT_TRUE(a->tls.has_value()) << args[0];
+    EXPECT_EQ(a->tls->ca_file, "ca.pem");
+    EXPECT_EQ(a->tls->cert_file, "");
+  }
+  // A server name alone means TLS with the system roots.
+  absl::StatusOr<Args> a = Parse({"get", "k", "--tls_server_name=gryadka.example"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(a->tls.has_value());
+  EXPECT_EQ(a->tls->ca_file, "");
+  EXPECT_EQ(a->tls->server_name, "gryadka.example");
+  a = Parse({"put", "k", "v", "--tls_ca=ca.pem", "--tls_cert=c.pem", "--tls_key=k.pem"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->tls->cert_file, "c.pem");
+  EXPECT_EQ(a->tls->key_file, "k.pem");
+}
+
+TEST(ParseArgs, TlsVariablesTurnTlsOnAndFlagsOverrideThem) {
+  Env env;
+  env.tls_ca = "env-ca.pem";
+  env.tls_cert = "env-cert.pem";
+  env.tls_key = "env-key.pem";
+  absl::StatusOr<Args> a = ParseArgs({"get", "k"}, env);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(a->tls.has_value());
+  EXPECT_EQ(a->tls->ca_file, "env-ca.pem");
+  EXPECT_EQ(a->tls->cert_file, "env-cert.pem");
+  EXPECT_EQ(a->tls->key_file, "env-key.pem");
+  a = ParseArgs({"get", "k", "--tls_ca=flag-ca.pem"}, env);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->tls->ca_file, "flag-ca.pem");
+  EXPECT_EQ(a->tls->cert_file, "env-cert.pem");
+  Env empty;  // set but empty variables count as unset
+  empty.tls_ca = "";
+  a = ParseArgs({"get", "k"}, empty);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_FALSE(a->tls.has_value());
+}
+
+TEST(ParseArgs, TlsUsageErrorsNameTheFlag) {
+  const std::vector<std::pair<std::vector<absl::string_view>, std::string>> cases = {
+      {{"get", "k", "--tls_cert=c.pem"}, "--tls_cert (or $GRYADKA_TLS_CERT) is set without --tls_key"},
+      {{"get", "k", "--tls_key=k.pem"}, "--tls_key (or $GRYADKA_TLS_KEY) is set without --tls_cert"},
+      {{"get", "k", "--tls_ca="}, "--tls_ca needs a non-empty value"},
+      {{"get", "k", "--tls_ca"}, "--tls_ca needs a value"},
+      {{"get", "k", "--tls_server_name="}, "--tls_server_name needs a non-empty value"},
+  };
+  for (const auto& [args, expected] : cases) {
+    absl::StatusOr<Args> a = Parse(args);
+    ASSERT_FALSE(a.ok()) << expected;
+    EXPECT_NE(a.status().message().find(expected), std::string::npos)
+        << a.status().message() << " lacks " << expected;
+  }
+}
+
+TEST(Usage, DocumentsTheTlsFlagsAndVariables) {
+  const std::string usage = Usage();
+  for (const char* word : {"--tls_ca=PATH", "--tls_cert=PATH", "--tls_key=PATH",
+                           "--tls_server_name=NAME", "$GRYADKA_TLS_CA", "$GRYADKA_TLS_CERT",
+                           "$GRYADKA_TLS_KEY", "docs/security.md"}) {
+    EXPECT_NE(usage.find(word), std::string::npos) << word;
+  }
+}
+
 }  // namespace
 }  // namespace gryadka::ctl

@@ -13,7 +13,9 @@ namespace gryadka::integration {
 absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(ClusterOptions options) {
   std::unique_ptr<Cluster> c(new Cluster(options));
   for (int i = 0; i < options.acceptors; ++i) {
-    auto r = test_support::RedisProcess::Start();
+    test_support::RedisProcessOptions ro;
+    ro.requirepass = options.redis_requirepass;
+    auto r = test_support::RedisProcess::Start(ro);
     if (!r.ok()) return r.status();
     c->redis_.push_back(*std::move(r));
   }
@@ -40,7 +42,8 @@ std::string Cluster::acceptor_list() const {
   return absl::StrJoin(parts, ",");
 }
 
-absl::StatusOr<int> Cluster::AddProposer(const std::vector<std::string>& extra_flags) {
+absl::StatusOr<int> Cluster::AddProposer(const std::vector<std::string>& extra_flags,
+                                         const std::vector<std::string>& extra_env) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     auto port = test_support::FreeLoopbackPort();
     if (!port.ok()) return port.status();
@@ -51,6 +54,8 @@ absl::StatusOr<int> Cluster::AddProposer(const std::vector<std::string>& extra_f
                  "--drain_timeout_ms=5000"};
     if (options_.acceptors_flag) spec.args.push_back("--acceptors=" + acceptor_list());
     spec.args.insert(spec.args.end(), extra_flags.begin(), extra_flags.end());
+    spec.env = options_.proposer_env;
+    spec.env.insert(spec.env.end(), extra_env.begin(), extra_env.end());
     auto p = test_support::ProcessHandle::Start(spec);
     if (!p.ok()) return p.status();
     // A port taken between probing and binding makes the proposer exit at once: retry.

@@ -22,6 +22,9 @@ struct ClusterOptions {
   // false: proposers get no --acceptors flag (their flags name the acceptors another way,
   // e.g. --membership_file).
   bool acceptors_flag = true;
+  // Non-empty: every Redis starts with --requirepass (see RedisProcessOptions::requirepass).
+  std::string redis_requirepass;
+  std::vector<std::string> proposer_env;  // extra "NAME=value" for every proposer
 };
 
 class Cluster {
@@ -43,8 +46,10 @@ class Cluster {
   // Polls proposer i's health until it is SERVING (want=true) or not (want=false).
   absl::Status WaitHealth(int i, bool want, int64_t timeout_ms = 15000) const;
 
-  // Starts one more proposer with the cluster's acceptors and `extra_flags`; returns its index.
-  absl::StatusOr<int> AddProposer(const std::vector<std::string>& extra_flags);
+  // Starts one more proposer with the cluster's acceptors and `extra_flags` (and `extra_env`,
+  // "NAME=value" entries); returns its index.
+  absl::StatusOr<int> AddProposer(const std::vector<std::string>& extra_flags,
+                                  const std::vector<std::string>& extra_env = {});
 
   // Log tails of every process, for failure messages.
   std::string Logs() const;

@@ -27,6 +27,9 @@ ProcessSpec RedisProcess::Spec(const RedisProcessOptions& options, int port,
   spec.args = {"--port", absl::StrCat(port), "--bind", "127.0.0.1", "--dir", dir,
                "--save", "", "--appendonly", "yes", "--appendfsync", "always",
                "--daemonize", "no"};
+  if (!options.requirepass.empty()) {
+    spec.args.insert(spec.args.end(), {"--requirepass", options.requirepass});
+  }
   spec.args.insert(spec.args.end(), options.extra_args.begin(), options.extra_args.end());
   return spec;
 }
@@ -68,14 +71,14 @@ absl::Status RedisProcess::WaitReady() {
       return absl::UnavailableError(absl::StrCat(Describe(), " exited while starting; log tail:\n",
                                                  LogTail()));
     }
-    absl::StatusOr<RedisValue> info = RunRedisCommand(port_, {"INFO", "server"}, kProbeTimeoutMs);
+    absl::StatusOr<RedisValue> info = RunOnce({"INFO", "server"}, kProbeTimeoutMs);
     if (info.ok() && info->type == RedisValue::Type::kString) {
       if (ProcessIdFromInfo(info->str) != process_->pid()) {
         return absl::UnavailableError(
             absl::StrCat("another redis-server answers on port ", port_, "; ours: ",
                          process_->Describe(), "; log tail:\n", LogTail()));
       }
-      absl::StatusOr<RedisValue> pong = RunRedisCommand(port_, {"PING"}, kProbeTimeoutMs);
+      absl::StatusOr<RedisValue> pong = RunOnce({"PING"}, kProbeTimeoutMs);
       if (pong.ok() && pong->type == RedisValue::Type::kStatus && pong->str == "PONG") {
         return absl::OkStatus();
       }
@@ -93,7 +96,24 @@ absl::Status RedisProcess::WaitReady() {
 std::string RedisProcess::Describe() const { return absl::StrCat("redis 127.0.0.1:", port_); }
 
 absl::StatusOr<SyncRedis> RedisProcess::Connect() const {
-  return SyncRedis::Connect("127.0.0.1", port_);
+  absl::StatusOr<SyncRedis> conn = SyncRedis::Connect("127.0.0.1", port_);
+  if (!conn.ok() || options_.requirepass.empty()) return conn;
+  absl::StatusOr<RedisValue> ok = conn->Command({"AUTH", options_.requirepass});
+  if (!ok.ok()) return ok.status();
+  if (ok->IsError()) {
+    return absl::UnauthenticatedError(absl::StrCat(Describe(), ": AUTH: ", ok->DebugString()));
+  }
+  return conn;
+}
+
+absl::StatusOr<RedisValue> RedisProcess::RunOnce(const std::vector<std::string>& argv,
+                                                 int64_t timeout_ms) const {
+  if (options_.requirepass.empty()) return RunRedisCommand(port_, argv, timeout_ms);
+  absl::StatusOr<SyncRedis> conn = SyncRedis::Connect("127.0.0.1", port_, timeout_ms);
+  if (!conn.ok()) return conn.status();
+  absl::StatusOr<RedisValue> ok = conn->Command({"AUTH", options_.requirepass});
+  if (!ok.ok() || ok->IsError()) return ok;
+  return conn->Command(argv);
 }
 
 }  // namespace gryadka::test_support

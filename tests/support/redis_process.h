@@ -25,6 +25,10 @@ struct RedisProcessOptions {
   int64_t ready_timeout_ms = 10000;     // bound on waiting for PONG after (re)start
   int start_attempts_max = 5;           // fresh ports tried if the chosen one was taken
   std::vector<std::string> extra_args;  // appended to the command line
+  // Non-empty: started with `--requirepass` (the default user's password); the helper's own
+  // connections (readiness probe, Connect()) AUTH with it first. ACL users can then be added
+  // with ACL SETUSER over Connect().
+  std::string requirepass;
 };
 
 class RedisProcess {
@@ -52,7 +56,8 @@ class RedisProcess {
   std::string LogTail(size_t bytes_max = 4096) const { return process_->LogTail(bytes_max); }
   // "redis 127.0.0.1:P"
   std::string Describe() const;
-  // A new blocking client connection to this server.
+  // A new blocking client connection to this server (authenticated as the default user when
+  // options.requirepass is set).
   absl::StatusOr<SyncRedis> Connect() const;
 
  private:
@@ -61,6 +66,9 @@ class RedisProcess {
   static ProcessSpec Spec(const RedisProcessOptions& options, int port, const std::string& dir);
   // Waits until the server answers PING and reports our PID.
   absl::Status WaitReady();
+  // One command on a new connection (authenticated as in Connect()), bounded by timeout_ms.
+  absl::StatusOr<RedisValue> RunOnce(const std::vector<std::string>& argv,
+                                     int64_t timeout_ms) const;
 
   const RedisProcessOptions options_;
   const int port_;

@@ -19,10 +19,14 @@ GRYADKA_APT_PACKAGES=(
   libabsl-dev libhiredis-dev libevent-dev prometheus-cpp-dev
   liblua5.1-0-dev
   redis-server redis-tools
+  openssl  # tests/integration/tls_integration_test: certificates made at run time
   libgtest-dev libbenchmark-dev
   python3-grpcio
   clang libclang-rt-14-dev libfuzzer-14-dev  # tests/run.sh --sanitize, the fuzz targets
+  yamllint nodejs  # tests/k8s: the manifest checks (kubectl itself is optional: not in Debian)
 )
+# npm is its own Debian package; other nodejs builds (e.g. NodeSource's) bundle it.
+command -v npm >/dev/null 2>&1 || GRYADKA_APT_PACKAGES+=(npm)
 
 # Prints the packages of GRYADKA_APT_PACKAGES that are not installed, one per line.
 gryadka_missing_packages() {

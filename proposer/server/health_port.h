@@ -1,0 +1,62 @@
+// The proposer's grpc.health.v1 services and the optional plaintext health-only port
+// (--health_listen; docs/security.md, "The health port").
+//
+// Service names, served on the --listen port and on the health port alike:
+//   "" and kReadinessService  SERVING while a prepare and an accept quorum of acceptors answer
+//                             and the proposer is not draining (the readiness probe).
+//   kLivenessService          SERVING from start until the process exits, whatever Redis does
+//                             (the liveness probe: losing the acceptor quorum must not make an
+//                             orchestrator restart a proposer that can do nothing about it).
+//                             What it detects: the process is up and its gRPC server answers
+//                             (a crashed or wedged gRPC server fails the probe by timing out).
+//                             What it does NOT detect: a stuck shard event loop or anything
+//                             about the acceptors; it is a constant SERVING otherwise.
+//
+// Thread-safety: SetReadiness() may be called from any thread (gRPC's health service locks).
+#pragma once
+
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace gryadka::server {
+
+inline constexpr char kReadinessService[] = "gryadka.v1.KV";
+inline constexpr char kLivenessService[] = "gryadka.v1.KV.liveness";
+
+// Sets the readiness statuses ("" and kReadinessService) on every service in `services`.
+void SetReadiness(const std::vector<grpc::HealthCheckServiceInterface*>& services, bool serving);
+
+// Initial statuses of a freshly started server's health service: not ready, alive.
+void InitHealthStatuses(grpc::HealthCheckServiceInterface* service);
+
+// A plaintext gRPC server that serves ONLY grpc.health.v1: gRPC's default health service, no
+// other service and no server plugin (so no reflection); every other method is UNIMPLEMENTED.
+class HealthServer {
+ public:
+  // Starts it on `address` (HOST:PORT). REQUIRES: grpc::EnableDefaultHealthCheckService(true)
+  // was called. Returns UNAVAILABLE naming the address when it cannot listen there. Statuses
+  // start as InitHealthStatuses() sets them.
+  static absl::StatusOr<std::unique_ptr<HealthServer>> Start(const std::string& address);
+
+  grpc::HealthCheckServiceInterface* health() { return server_->GetHealthCheckService(); }
+  // Stops accepting calls and waits for those in flight until `deadline`, then cancels them.
+  void Shutdown(std::chrono::system_clock::time_point deadline);
+
+ private:
+  HealthServer() = default;
+  // Answers every method but the health ones with UNIMPLEMENTED. gRPC refuses to build a server
+  // without a service of its own ("At least one of the completion queues must be frequently
+  // polled"); the default health service is only added when the server starts.
+  grpc::CallbackGenericService unknown_methods_;
+  std::unique_ptr<grpc::Server> server_;  // after unknown_methods_: destroyed first
+};
+
+}  // namespace gryadka::server

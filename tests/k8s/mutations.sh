@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Proves that each manifest check can fail: breaks a copy of deploy/k8s in one place at a time
+# (a wrong type, a missing required field, an unknown field, a missing probe, a bad flag, ...)
+# and expects the named check to fail with the named message. Not part of ctest (~1 min idle,
+# every mutation renders anew); docs/testing.md ("Manifest checks") lists what it does.
+#
+# Usage: tests/k8s/mutations.sh PROPOSER_BINARY
+# Exit: 0 every mutation was caught; 1 one was not (or did not apply); 77 no kubectl; 64 usage.
+set -euo pipefail
+(($# == 1)) || { sed -n '2,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 64; }
+binary=$1
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+command -v "${KUBECTL:-kubectl}" >/dev/null 2>&1 || { echo "SKIPPED: kubectl not found"; exit 77; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# mutate CHECK EXPECTED FILE OLD NEW: replaces the first OLD in deploy/k8s/FILE (a copy) by NEW,
+# runs CHECK on it and expects it to fail with output containing EXPECTED.
+# Runs CHECK on GRYADKA_K8S_DIR, rendering it first when CHECK reads a rendering.
+run_check() {
+  case $1 in
+    yamllint) "$here/check.sh" yamllint ;;
+    render) "$here/check.sh" render "$work/rendered" ;;
+    flags | start) "$here/check.sh" render "$work/rendered" >/dev/null &&
+      "$here/check.sh" "$1" "$work/rendered" "$binary" ;;
+    *) "$here/check.sh" render "$work/rendered" >/dev/null &&
+      "$here/check.sh" "$1" "$work/rendered" ;;
+  esac
+}
+
+caught=0
+missed=0
+mutate() {
+  local check=$1 expected=$2 file=$3 old=$4 new=$5
+  rm -rf "$work/k8s" "$work/rendered"
+  cp -r "$here/../../deploy/k8s" "$work/k8s"
+  if ! OLD=$old NEW=$new node -e '
+      const fs = require("fs"); const f = process.argv[1]; const s = fs.readFileSync(f, "utf8");
+      if (!s.includes(process.env.OLD)) process.exit(1);
+      fs.writeFileSync(f, s.replace(process.env.OLD, process.env.NEW));' "$work/k8s/$file"; then
+    echo "MUTATION DID NOT APPLY ($file): ${old%%$'\n'*}"
+    missed=$((missed + 1))
+    return
+  fi
+  local output status=0
+  output=$(GRYADKA_K8S_DIR=$work/k8s run_check "$check" 2>&1) || status=$?
+  if ((status != 0)) && [[ $output == *"$expected"* ]]; then
+    echo "caught by $check: $file: '${old%%$'\n'*}' -> '${new%%$'\n'*}'"
+    grep -m1 -F -- "$expected" <<<"$output" | sed 's/^/    /' | cut -c1-160
+    caught=$((caught + 1))
+  else
+    echo "NOT CAUGHT by $check (exit $status, expected '$expected'): $file: ${old%%$'\n'*} -> ${new%%$'\n'*}"
+    sed 's/^/    /' <<<"$output" | tail -5
+    missed=$((missed + 1))
+  fi
+}
+
+S=base/redis-statefulset.yaml
+P=base/proposer-deployment.yaml
+mutate render "FAILED to render" base/kustomization.yaml "- networkpolicy.yaml" "- network-policy.yaml"
+mutate schema "terminationGracePeriodSeconds" $P "terminationGracePeriodSeconds: 30" \
+  'terminationGracePeriodSeconds: "30"'
+mutate types "is not assignable to type 'number'" $P "terminationGracePeriodSeconds: 30" \
+  'terminationGracePeriodSeconds: "30"'
+mutate schema "port" $S $'      port: 6379\n      targetPort: redis' "      targetPort: redis"
+mutate types "readOnlyRootFilesytem" $P "readOnlyRootFilesystem: true" "readOnlyRootFilesytem: true"
+mutate types "periodSecond" $S "periodSeconds: 5" "periodSecond: 5"
+mutate policy "livenessProbe" $P "          livenessProbe:" "          livenessProbeX:"
+mutate policy "readinessProbe" $S "          readinessProbe:" "          startupProbe:"
+mutate policy "livenessProbe is grpc" $P "service: gryadka.v1.KV.liveness" "service: gryadka.v1.KV"
+mutate policy "resources.limits.memory" $S $'            limits:\n              memory: 32Mi\n' ""
+mutate policy "allowPrivilegeEscalation false" $S "allowPrivilegeEscalation: false" \
+  "allowPrivilegeEscalation: true"
+mutate policy "capabilities drop ALL" $P 'drop: ["ALL"]' 'drop: ["NET_RAW"]'
+mutate policy "seccompProfile RuntimeDefault" $S "type: RuntimeDefault" "type: Unconfined"
+mutate policy "PVCs retained" $S "whenScaled: Retain" "whenScaled: Delete"
+mutate policy "has a PodDisruptionBudget" $P \
+  $'  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: gryadka\n      app.kubernetes.io/component: proposer' \
+  $'  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: gryadka\n      app.kubernetes.io/component: proposers'
+mutate policy "no password in command/args" overlays/dev/resources.yaml '"--maxmemory", "192mb"' \
+  '"--maxmemory", "192mb", "--requirepass", "gryadka-dev-password-not-secret"'
+mutate policy "terminationGracePeriodSeconds" $P "terminationGracePeriodSeconds: 30" \
+  "terminationGracePeriodSeconds: 10"
+mutate policy "appendfsync always" base/redis.conf "appendfsync always" "appendfsync everysec"
+mutate policy "membership prepare" base/membership.json '"quorum": 2' '"quorum": 1'
+mutate flags "does not accept --drain_timeout" $P "--drain_timeout_ms=10000" "--drain_timeout=10000"
+mutate start "Illegal value '128MiB'" $P "--cache_bytes_max=134217728" "--cache_bytes_max=128MiB"
+mutate start "do not always intersect" base/membership.json '"quorum": 2' '"quorum": 1'
+mutate yamllint "colons" $P "  replicas: 2" "  replicas:   2"
+echo "mutations: $caught caught, $missed not caught"
+((missed == 0))
