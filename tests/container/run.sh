@@ -2,7 +2,8 @@
 # The container test (docs/container.md): builds the gryadka image and a test Redis image with
 # podman, runs 3 Redis acceptors and 2 proposers as containers (--network host, free loopback
 # ports, read-only root filesystems, all capabilities dropped), runs gryadkactl from the image
-# through both proposers (put/get/cas/incr/del), checks that the proposers run as uid 10001,
+# through both proposers (put/get/cas/incr/del) and checks their plaintext health ports
+# (--health_listen), checks that the proposers run as uid 10001,
 # SIGTERMs them and checks exit status 0 with "draining" then "stopped" in their log.
 #
 # Usage: tests/container/run.sh [--from-source]
@@ -25,7 +26,7 @@ from_source=0
 case ${1:-} in
   "") ;;
   --from-source) from_source=1 ;;
-  -h | --help) sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+  -h | --help) sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
   *) echo "tests/container/run.sh: unknown argument: $1" >&2; exit 64 ;;
 esac
 
@@ -146,9 +147,10 @@ build_images() {
 
 start_cluster() {
   local ports i
-  read -ra ports <<<"$(free_ports 5)"
+  read -ra ports <<<"$(free_ports 7)"
   redis_ports=("${ports[@]:0:3}")
   proposer_ports=("${ports[@]:3:2}")
+  health_ports=("${ports[@]:5:2}")
   for i in 0 1 2; do
     run_container "$PREFIX-redis-$i" "$REDIS_IMAGE" --tmpfs /data:rw,U -- \
       --port "${redis_ports[i]}" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync always
@@ -160,11 +162,15 @@ start_cluster() {
   acceptors=$(printf '127.0.0.1:%s,' "${redis_ports[@]}")
   for i in 0 1; do
     run_container "$PREFIX-proposer-$i" "$IMAGE" -- --listen="127.0.0.1:${proposer_ports[i]}" \
-      --acceptors="${acceptors%,}" --proposer_id=$((i + 1))
+      --health_listen="127.0.0.1:${health_ports[i]}" --acceptors="${acceptors%,}" \
+      --proposer_id=$((i + 1))
   done
   targets="127.0.0.1:${proposer_ports[0]},127.0.0.1:${proposer_ports[1]}"
   wait_for "the proposers" ctl --target="$targets" health
-  echo "[${SECONDS} s] ok: 3 Redis (ports ${redis_ports[*]}) and 2 proposers (ports ${proposer_ports[*]}) serve"
+  ctl --target="127.0.0.1:${health_ports[0]},127.0.0.1:${health_ports[1]}" health >/dev/null ||
+    fail "the plaintext health ports ${health_ports[*]} do not report SERVING"
+  echo "[${SECONDS} s] ok: 3 Redis (ports ${redis_ports[*]}) and 2 proposers (ports" \
+    "${proposer_ports[*]}, health ports ${health_ports[*]}) serve"
 }
 
 check_non_root() {
