@@ -62,6 +62,8 @@ cleanup() {
   if ((status == 0)); then echo "container test: PASS"; else echo "container test: FAIL" >&2; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT  # so that cleanup runs on Ctrl-C and SIGTERM too
+trap 'exit 143' TERM
 
 fail() {
   echo "container test: $*" >&2
@@ -95,12 +97,18 @@ run_container() {
     --security-opt no-new-privileges ${options[@]+"${options[@]}"} "$image" "$@" >/dev/null
 }
 
-# ctl ARGS...: gryadkactl from the image in a one-shot container; prints its output.
+# next_ctl: names the container of the next ctl calls and records it for cleanup. Call it in
+# this shell, not in a $(...) subshell, whose changes would be lost.
 ctl_count=0
+next_ctl() {
+  ctl_count=$((ctl_count + 1))
+  containers+=("$PREFIX-ctl-$ctl_count")
+}
+
+# ctl ARGS...: gryadkactl from the image in a one-shot container (named by next_ctl); prints
+# its output.
 ctl() {
-  local name=$PREFIX-ctl-$((ctl_count++))
-  containers+=("$name")
-  podman run --rm --name "$name" --network host --read-only --cap-drop ALL \
+  podman run --rm --name "$PREFIX-ctl-$ctl_count" --network host --read-only --cap-drop ALL \
     --security-opt no-new-privileges --entrypoint /usr/local/bin/gryadkactl "$IMAGE" \
     --deadline_ms="$CLIENT_DEADLINE_MS" "$@"
 }
@@ -109,6 +117,7 @@ ctl() {
 expect() {
   local want_status=$1 want_output=$2 output status=0
   shift 2
+  next_ctl
   output=$(ctl "$@" 2>&1) || status=$?
   [[ $status == "$want_status" && $output == "$want_output" ]] ||
     fail "gryadkactl $*: got status $status and '$output', want $want_status and '$want_output'"
@@ -166,7 +175,9 @@ start_cluster() {
       --proposer_id=$((i + 1))
   done
   targets="127.0.0.1:${proposer_ports[0]},127.0.0.1:${proposer_ports[1]}"
+  next_ctl
   wait_for "the proposers" ctl --target="$targets" health
+  next_ctl
   ctl --target="127.0.0.1:${health_ports[0]},127.0.0.1:${health_ports[1]}" health >/dev/null ||
     fail "the plaintext health ports ${health_ports[*]} do not report SERVING"
   echo "[${SECONDS} s] ok: 3 Redis (ports ${redis_ports[*]}) and 2 proposers (ports" \
