@@ -1,13 +1,11 @@
 #include "acceptor_adapter/redis_auth.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/bounded_file.h"
 
 namespace gryadka::acceptor {
 namespace {
@@ -58,23 +56,12 @@ std::string RedisCredentialSource::Describe() const {
 }
 
 absl::StatusOr<std::string> ReadRedisPasswordFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  absl::StatusOr<std::string> read = ReadFileBounded(path, kRedisPasswordFileBytesMax);
+  if (!read.ok()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("cannot read the Redis password file ", path, ": ", std::strerror(errno)));
+        absl::StrCat("the Redis password file ", path, " ", read.status().message()));
   }
-  std::string content(kRedisPasswordFileBytesMax + 1, '\0');
-  in.read(content.data(), static_cast<std::streamsize>(content.size()));
-  if (in.bad()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot read the Redis password file ", path, ": read error"));
-  }
-  content.resize(static_cast<size_t>(in.gcount()));
-  if (content.size() > kRedisPasswordFileBytesMax) {
-    return absl::FailedPreconditionError(absl::StrCat("the Redis password file ", path,
-                                                      " is longer than ",
-                                                      kRedisPasswordFileBytesMax, " bytes"));
-  }
+  std::string content = *std::move(read);
   if (absl::EndsWith(content, "\r\n")) {
     content.resize(content.size() - 2);
   } else if (absl::EndsWith(content, "\n")) {

@@ -1,10 +1,11 @@
 #include "client/tls.h"
 
-#include <fstream>
 #include <string>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/bounded_file.h"
 
 namespace gryadka::client {
 namespace {
@@ -15,15 +16,9 @@ absl::Status ReadPem(absl::string_view what, const std::string& path, std::strin
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": file \"", path, "\" ", why));
   };
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return bad("cannot be opened for reading (missing or no permission)");
-  out->assign(kTlsFileBytesMax + 1, '\0');
-  in.read(out->data(), static_cast<std::streamsize>(out->size()));
-  if (in.bad()) return bad("cannot be read");
-  out->resize(static_cast<size_t>(in.gcount()));
-  if (out->size() > kTlsFileBytesMax) {
-    return bad(absl::StrCat("is larger than ", kTlsFileBytesMax, " bytes"));
-  }
+  absl::StatusOr<std::string> content = ReadFileBounded(path, kTlsFileBytesMax);
+  if (!content.ok()) return bad(content.status().message());
+  *out = *std::move(content);
   if (!absl::StrContains(*out, "-----BEGIN ")) return bad("holds no PEM block");
   return absl::OkStatus();
 }

@@ -1,12 +1,9 @@
 #include "proposer/server/membership_source.h"
 
-#include <fstream>
-#include <sstream>
-
-#include <errno.h>
-#include <string.h>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "client/bounded_file.h"
 #include "google/protobuf/util/json_util.h"
 #include "proposer/core/membership.h"
 
@@ -86,23 +83,9 @@ absl::StatusOr<v1::Membership> ParseMembershipJson(const std::string& text) {
 }
 
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    const std::string why = absl::StrCat("cannot open ", path, ": ", strerror(err));
-    if (err == EACCES) return absl::PermissionDeniedError(why);
-    return absl::NotFoundError(why);
-  }
-  std::string out;
-  char buf[8192];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    out.append(buf, static_cast<size_t>(in.gcount()));
-    if (out.size() > kMembershipFileBytesMax) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, " is larger than ", kMembershipFileBytesMax, " bytes"));
-    }
-  }
-  return out;
+  absl::StatusOr<std::string> content = ReadFileBounded(path, kMembershipFileBytesMax);
+  if (content.ok()) return content;
+  return absl::Status(content.status().code(), absl::StrCat(path, " ", content.status().message()));
 }
 
 MembershipFile::Poll MembershipFile::PollOnce() {

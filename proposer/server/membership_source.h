@@ -43,7 +43,8 @@ absl::StatusOr<v1::Membership> MembershipFromOptions(const ServerOptions& option
 absl::StatusOr<v1::Membership> ParseMembershipJson(const std::string& text);
 
 // Reads the whole file at `path` (following symlinks), at most kMembershipFileBytesMax bytes.
-// NOT_FOUND / PERMISSION_DENIED / FAILED_PRECONDITION (too large) naming the path.
+// Errors as ReadFileBounded (client/bounded_file.h: NOT_FOUND, PERMISSION_DENIED, DATA_LOSS,
+// OUT_OF_RANGE when too large), their message starting with the path.
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path);
 
 // A polled membership file.

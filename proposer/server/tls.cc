@@ -3,36 +3,22 @@
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
 
-#include <fstream>
 #include <iterator>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/bounded_file.h"
 
 namespace gryadka::server {
 namespace {
 
-// Reads at most kTlsFileBytesMax + 1 bytes of `path`.
-absl::Status ReadBounded(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("cannot be opened for reading (missing or no permission)");
-  out->assign(kTlsFileBytesMax + 1, '\0');
-  in.read(out->data(), static_cast<std::streamsize>(out->size()));
-  if (in.bad()) return absl::DataLossError("cannot be read");
-  out->resize(static_cast<size_t>(in.gcount()));
-  if (out->size() > kTlsFileBytesMax) {
-    return absl::OutOfRangeError(absl::StrCat("is larger than ", kTlsFileBytesMax, " bytes"));
-  }
-  return absl::OkStatus();
-}
-
 // Checks that `flag`'s file is readable and holds a PEM block whose label ends with `label`
 // ("CERTIFICATE", "PRIVATE KEY").
 absl::Status CheckPemFile(const char* flag, const std::string& path, const char* label) {
-  std::string content;
-  absl::Status read = ReadBounded(path, &content);
-  if (read.ok() && (!absl::StrContains(content, "-----BEGIN ") ||
-                    !absl::StrContains(content, absl::StrCat(label, "-----")))) {
+  absl::StatusOr<std::string> content = ReadFileBounded(path, kTlsFileBytesMax);
+  absl::Status read = content.status();
+  if (read.ok() && (!absl::StrContains(*content, "-----BEGIN ") ||
+                    !absl::StrContains(*content, absl::StrCat(label, "-----")))) {
     read = absl::InvalidArgumentError(absl::StrCat("holds no PEM ", label, " block"));
   }
   if (read.ok()) return read;
