@@ -12,23 +12,18 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "tests/support/scoped_temp_dir.h"
 
 namespace gryadka {
 namespace {
 
 class BoundedFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / absl::StrCat("bounded_file_test_", getpid());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string Write(const std::string& name, const std::string& content) {
-    const std::string path = (dir_ / name).string();
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
+    return tmp_.Write(name, content);
   }
-  std::filesystem::path dir_;
+  test_support::ScopedTempDir tmp_{"bounded_file_test_"};
+  const std::filesystem::path dir_ = tmp_.path();
 };
 
 TEST_F(BoundedFileTest, AFileOfExactlyTheBoundIsReadWhole) {

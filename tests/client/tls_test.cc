@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
 #include "gtest/gtest.h"
+#include "tests/support/scoped_temp_dir.h"
 
 namespace gryadka::client {
 namespace {
@@ -33,17 +34,11 @@ std::string NameOverride(const grpc::ChannelArguments& args) {
 
 class ClientTlsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / absl::StrCat("client_tls_test_", getpid());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string Write(const std::string& name, const std::string& content) {
-    const std::string path = (dir_ / name).string();
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
+    return tmp_.Write(name, content);
   }
-  std::filesystem::path dir_;
+  test_support::ScopedTempDir tmp_{"client_tls_test_"};
+  const std::filesystem::path dir_ = tmp_.path();
 };
 
 TEST_F(ClientTlsTest, UnsetTlsGivesPlaintextCredentialsAndNoOverride) {

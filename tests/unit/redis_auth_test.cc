@@ -10,24 +10,18 @@
 #include <fstream>
 #include <string>
 
+#include "tests/support/scoped_temp_dir.h"
+
 namespace gryadka::acceptor {
 namespace {
 
 class RedisAuthTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "gryadka-redis-auth-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string Write(const std::string& name, const std::string& content) {
-    const std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
-    return path;
+    return tmp_.Write(name, content);
   }
-  std::string dir_;
+  test_support::ScopedTempDir tmp_{"gryadka-redis-auth-"};
+  const std::string dir_ = tmp_.path().string();
 };
 
 TEST_F(RedisAuthTest, PasswordFileLosesExactlyOneTrailingNewline) {

@@ -14,6 +14,7 @@
 #include "proposer/server/membership_source.h"
 #include "proposer/server/rescan.h"
 #include "proposer/server/running_membership.h"
+#include "tests/support/scoped_temp_dir.h"
 
 namespace gryadka::server {
 namespace {
@@ -30,18 +31,7 @@ std::string Json(uint64_t epoch, const std::string& acceptors_json, int quorum =
          "}, \"accept\": {\"acceptors\": [" + acceptors_json + "]}}";
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "gryadka_membership_XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  fs::path path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test_support::ScopedTempDir;
 
 void WriteFile(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::trunc);
@@ -109,7 +99,7 @@ TEST(MembershipSourceTest, MembershipFileExcludesTheAcceptorFlags) {
 }
 
 TEST(MembershipFileTest, ReportsAChangeOnlyWhenTheContentChanges) {
-  TempDir dir;
+  ScopedTempDir dir("gryadka_membership_");
   const fs::path file = dir.path() / "membership.json";
   WriteFile(file, Json(1, "\"a:1\", \"b:2\", \"c:3\""));
   MembershipFile f(file.string());
@@ -127,7 +117,7 @@ TEST(MembershipFileTest, ReportsAChangeOnlyWhenTheContentChanges) {
 TEST(MembershipFileTest, FollowsAConfigMapStyleDataSymlinkSwap) {
   // Kubernetes: membership.json -> ..data/membership.json, ..data -> ..2024_v1 (a directory);
   // an update writes ..2024_v2 and renames a new symlink over ..data.
-  TempDir dir;
+  ScopedTempDir dir("gryadka_membership_");
   const fs::path root = dir.path();
   fs::create_directory(root / "..v1");
   WriteFile(root / "..v1" / "membership.json", Json(1, "\"a:1\", \"b:2\", \"c:3\""));
@@ -149,7 +139,7 @@ TEST(MembershipFileTest, FollowsAConfigMapStyleDataSymlinkSwap) {
 }
 
 TEST(MembershipFileTest, AMissingFileIsReportedOnceNamingThePath) {
-  TempDir dir;
+  ScopedTempDir dir("gryadka_membership_");
   MembershipFile f((dir.path() / "absent.json").string());
   MembershipFile::Poll p = f.PollOnce();
   ASSERT_TRUE(p.changed);
@@ -213,7 +203,7 @@ TEST_F(RunningMembershipTest, AnInvalidMembershipIsRefusedWithInvalidArgument) {
 }
 
 TEST_F(RunningMembershipTest, TheFilePollerAdoptsAHigherEpochAndIgnoresAnEqualOneWithOtherContent) {
-  TempDir dir;
+  ScopedTempDir dir("gryadka_membership_");
   const fs::path file = dir.path() / "m.json";
   WriteFile(file, Json(0, "\"a:1\", \"b:2\", \"c:3\""));
   MembershipFile f(file.string());

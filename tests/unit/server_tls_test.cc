@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "proposer/server/tls.h"
+#include "tests/support/scoped_temp_dir.h"
 
 namespace gryadka::server {
 namespace {
@@ -21,16 +22,8 @@ constexpr char kKeyPem[] = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE 
 
 class ServerTlsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / absl::StrCat("server_tls_test_", getpid());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string Write(const std::string& name, const std::string& content) {
-    const std::string path = (dir_ / name).string();
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
+    return tmp_.Write(name, content);
   }
   TlsServerOptions Valid() {
     TlsServerOptions o;
@@ -39,7 +32,8 @@ class ServerTlsTest : public ::testing::Test {
     return o;
   }
 
-  std::filesystem::path dir_;
+  test_support::ScopedTempDir tmp_{"server_tls_test_"};
+  const std::filesystem::path dir_ = tmp_.path();
 };
 
 void ExpectInvalid(const TlsServerOptions& o, const std::string& fragment) {
