@@ -7,10 +7,13 @@
 #   policy    our rules: resources, probes, securityContext, PDBs, retained PVCs, ... (policy.mjs)
 #   flags     the proposer args are flags PROPOSER_BINARY accepts (flags.mjs)
 #   start     PROPOSER_BINARY starts with each variant's args and membership (start.mjs)
+#   cluster   dev's and production's Redis acceptors (init script, redis.conf, probes, ACL) and
+#             proposer run on loopback; gryadkactl (CTL_BINARY) works through it (cluster.mjs)
 #   yamllint  yamllint (config .yamllint) over deploy/k8s and tests/k8s
 #
 # Usage: tests/k8s/check.sh render|schema|types|policy RENDERED_DIR
 #        tests/k8s/check.sh flags|start RENDERED_DIR PROPOSER_BINARY
+#        tests/k8s/check.sh cluster RENDERED_DIR PROPOSER_BINARY CTL_BINARY
 #        tests/k8s/check.sh yamllint
 # Exit: 0 pass; 1 fail; 77 skipped: kubectl is not installed (every check but yamllint needs a
 # rendering); 64 usage. Node modules come from `npm ci` in tests/k8s (tests/run.sh runs it).
@@ -22,11 +25,12 @@ check=${1:-}
 case $check in
   render | schema | types | policy) (($# == 2)) || check=usage ;;
   flags | start) (($# == 3)) || check=usage ;;
+  cluster) (($# == 4)) || check=usage ;;
   yamllint) (($# == 1)) || check=usage ;;
   *) check=usage ;;
 esac
 if [[ $check == usage ]]; then
-  sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+  sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
   exit 64
 fi
 
@@ -57,5 +61,6 @@ if [[ ! -d $here/node_modules/kubernetes-models ]]; then
 fi
 case $check in
   flags | start) exec node "$here/$check.mjs" "$rendered" "$3" ;;
+  cluster) exec node "$here/$check.mjs" "$rendered" "$3" "$4" ;;
   *) exec node "$here/$check.mjs" "$rendered" ;;
 esac

@@ -1,5 +1,6 @@
 // Shared by the manifest checks (tests/k8s/*.mjs): reading rendered manifests and reporting.
 import { readFileSync, readdirSync } from "node:fs";
+import { createServer } from "node:net";
 import { basename, join } from "node:path";
 import { parseAllDocuments } from "yaml";
 
@@ -44,4 +45,32 @@ export class Report {
 export function usage(script, args) {
   console.error(`usage: node ${script} ${args}`);
   process.exit(64);
+}
+
+// A loopback TCP port that was free a moment ago.
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// The args of a rendered proposer container, rewritten for a test machine: every *_listen flag
+// gets a free loopback port, --membership_file and --redis_password_file name the given files
+// (files.membership, files.password), the --tls_* flags are dropped; the rest is kept as is.
+export async function localProposerArgs(args, files) {
+  const out = [];
+  for (const arg of args) {
+    const name = /^--([^=]+)/.exec(arg)?.[1] ?? "";
+    if (name.startsWith("tls_")) continue;
+    if (name.endsWith("listen")) out.push(`--${name}=127.0.0.1:${await freePort()}`);
+    else if (name === "membership_file") out.push(`--${name}=${files.membership}`);
+    else if (name === "redis_password_file") out.push(`--${name}=${files.password}`);
+    else out.push(arg);
+  }
+  return out;
 }

@@ -4,11 +4,12 @@
 # and expects the named check to fail with the named message. Not part of ctest (~1 min idle,
 # every mutation renders anew); docs/testing.md ("Manifest checks") lists what it does.
 #
-# Usage: tests/k8s/mutations.sh PROPOSER_BINARY
+# Usage: tests/k8s/mutations.sh PROPOSER_BINARY   (gryadkactl is taken from the same directory)
 # Exit: 0 every mutation was caught; 1 one was not (or did not apply); 77 no kubectl; 64 usage.
 set -euo pipefail
 (($# == 1)) || { sed -n '2,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 64; }
 binary=$1
+ctl=$(dirname "$binary")/gryadkactl
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 command -v "${KUBECTL:-kubectl}" >/dev/null 2>&1 || { echo "SKIPPED: kubectl not found"; exit 77; }
 work=$(mktemp -d)
@@ -23,6 +24,8 @@ run_check() {
     render) "$here/check.sh" render "$work/rendered" ;;
     flags | start) "$here/check.sh" render "$work/rendered" >/dev/null &&
       "$here/check.sh" "$1" "$work/rendered" "$binary" ;;
+    cluster) "$here/check.sh" render "$work/rendered" >/dev/null &&
+      "$here/check.sh" cluster "$work/rendered" "$binary" "$ctl" ;;
     *) "$here/check.sh" render "$work/rendered" >/dev/null &&
       "$here/check.sh" "$1" "$work/rendered" ;;
   esac
@@ -87,5 +90,14 @@ mutate flags "does not accept --drain_timeout" $P "--drain_timeout_ms=10000" "--
 mutate start "Illegal value '128MiB'" $P "--cache_bytes_max=134217728" "--cache_bytes_max=128MiB"
 mutate start "do not always intersect" base/membership.json '"quorum": 2' '"quorum": 1'
 mutate yamllint "colons" $P "  replicas: 2" "  replicas:   2"
+mutate cluster "can't run this command" base/redis-acl.sh " +hset" ""
+mutate cluster "the default user is refused" base/redis-acl.sh "user default off resetpass -@all" \
+  "user default on nopass +@all"
+# shellcheck disable=SC2016  # OLD is the manifests' shell text, literally
+mutate cluster "readiness probe of the Redis" $S \
+  'REDISCLI_AUTH=$(printf %s "$REDISCLI_AUTH"); export REDISCLI_AUTH;' "true;"
+# shellcheck disable=SC2016  # OLD is the manifests' shell text, literally
+mutate cluster "starts gryadka-redis-1 although" base/redis-acl.sh 'grep -qx "$POD_NAME"' \
+  'grep -qx "nobody"'
 echo "mutations: $caught caught, $missed not caught"
 ((missed == 0))

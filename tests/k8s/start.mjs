@@ -9,41 +9,15 @@
 // Usage: node start.mjs RENDERED_DIR PROPOSER_BINARY   (exit 0 all started, 1 not, 64 usage)
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadRendered, Report, usage } from "./lib.mjs";
+import { loadRendered, localProposerArgs, Report, usage } from "./lib.mjs";
 
 if (process.argv.length !== 4) usage("start.mjs", "RENDERED_DIR PROPOSER_BINARY");
 const [dir, binary] = process.argv.slice(2);
 const START_TIMEOUT_MS = 20000;
 const STOP_TIMEOUT_MS = 20000;
 const report = new Report("start");
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-// The proposer's args for this machine (see the header).
-async function localArgs(args, files) {
-  const out = [];
-  for (const arg of args) {
-    const name = /^--([^=]+)/.exec(arg)?.[1] ?? "";
-    if (name.startsWith("tls_")) continue;
-    if (name.endsWith("listen")) out.push(`--${name}=127.0.0.1:${await freePort()}`);
-    else if (name === "membership_file") out.push(`--${name}=${files.membership}`);
-    else if (name === "redis_password_file") out.push(`--${name}=${files.password}`);
-    else out.push(arg);
-  }
-  return out;
-}
 
 // Runs the proposer until it logs "listening", then SIGTERMs it; resolves to what happened.
 function startAndStop(args) {
@@ -81,7 +55,7 @@ try {
     writeFileSync(files.membership, membership.data["membership.json"] ?? "");
     writeFileSync(files.password, Buffer.from(secret.data?.password ?? "", "base64"));
     const container = deployment.spec.template.spec.containers.find((c) => c.name === "proposer");
-    const args = await localArgs(container?.args ?? [], files);
+    const args = await localProposerArgs(container?.args ?? [], files);
     const run = await startAndStop(args);
     const tail = run.output.trim().split("\n").slice(-3).join("\n    ");
     if (report.expect(run.listening, `${variant}: proposer did not reach "listening" (exit ${run.code ?? run.signal}):\n    ${tail}`)) {
