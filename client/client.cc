@@ -288,7 +288,7 @@ absl::StatusOr<ChangeResult> Client::CompareAndSet(absl::string_view key,
     return stub.CompareAndSet(context, request, &response);
   };
   if (absl::Status s = Run(key, CallKind::kChange, call, Attempt{send, request.ByteSizeLong()}); !s.ok()) return s;
-  return ChangeResult{response.applied(), FromProto(response.record())};
+  return ChangeResult{response.applied(), FromProto(response.record()), response.decline_reason()};
 }
 
 absl::StatusOr<IncrementResult> Client::Increment(absl::string_view key, int64_t delta,
@@ -302,7 +302,8 @@ absl::StatusOr<IncrementResult> Client::Increment(absl::string_view key, int64_t
     return stub.Increment(context, request, &response);
   };
   if (absl::Status s = Run(key, CallKind::kChange, call, Attempt{send, request.ByteSizeLong()}); !s.ok()) return s;
-  return IncrementResult{response.applied(), response.value(), FromProto(response.record())};
+  return IncrementResult{response.applied(), response.value(), FromProto(response.record()),
+                         response.decline_reason()};
 }
 
 absl::StatusOr<ChangeResult> Client::Delete(absl::string_view key,
@@ -317,7 +318,7 @@ absl::StatusOr<ChangeResult> Client::Delete(absl::string_view key,
     return stub.Delete(context, request, &response);
   };
   if (absl::Status s = Run(key, CallKind::kChange, call, Attempt{send, request.ByteSizeLong()}); !s.ok()) return s;
-  return ChangeResult{response.applied(), FromProto(response.record())};
+  return ChangeResult{response.applied(), FromProto(response.record()), response.decline_reason()};
 }
 
 absl::StatusOr<ChangeQueryResult> Client::ChangeQuery(absl::string_view key,

@@ -99,12 +99,14 @@ struct GetResult {
 struct ChangeResult {
   bool applied = false;
   Record record;
+  std::string decline_reason;  // why the change declined, in words; empty when applied
 };
 
 struct IncrementResult {
   bool applied = false;  // false: the stored value is not a decimal int64 or would overflow
   int64_t value = 0;     // the number after the increment; meaningless when !applied
   Record record;
+  std::string decline_reason;  // why it declined, in words; empty when applied
 };
 
 // Result of the generic ChangeQuery. Exactly what the query op asked for is set: RecordQuery ->

@@ -138,6 +138,7 @@ grpc::ServerUnaryReactor* KvService::CompareAndSet(grpc::CallbackServerContext* 
       ctx, Method::kCompareAndSet, r.key(), std::move(change), RecordQuery(), resp,
       [](const v1::ChangeQueryResponse& in, v1::CompareAndSetResponse* out) {
         out->set_applied(in.applied());
+        out->set_decline_reason(in.decline_reason());
         *out->mutable_record() = in.result().record();
       });
 }
@@ -154,6 +155,7 @@ grpc::ServerUnaryReactor* KvService::Increment(grpc::CallbackServerContext* ctx,
       [](const v1::ChangeQueryResponse& in, v1::IncrementResponse* out) {
         const v1::Record& rec = in.result().record();
         out->set_applied(in.applied());
+        out->set_decline_reason(in.decline_reason());
         *out->mutable_record() = rec;
         int64_t value = 0;
         if (in.applied()) {
@@ -173,6 +175,7 @@ grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* ctx,
   return Run<v1::DeleteResponse>(ctx, Method::kDelete, r.key(), std::move(change), RecordQuery(),
                                  resp, [](const v1::ChangeQueryResponse& in, v1::DeleteResponse* out) {
                                    out->set_applied(in.applied());
+                                   out->set_decline_reason(in.decline_reason());
                                    *out->mutable_record() = in.result().record();
                                  });
 }

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -61,10 +62,12 @@ TEST(KvIntegrationTest, EveryRpcOverGrpc) {
   ASSERT_TRUE(stub->CompareAndSet(Ctx().get(), cas, &cas_resp).ok());
   EXPECT_FALSE(cas_resp.applied()) << "a stale version is a result, not an error";
   EXPECT_EQ(cas_resp.record().value(), "hello");
+  EXPECT_EQ(cas_resp.decline_reason(), "version is 1, expected 5");
   cas.set_expected_version(1);
   cas.set_value("hi");
   ASSERT_TRUE(stub->CompareAndSet(Ctx().get(), cas, &cas_resp).ok());
   EXPECT_TRUE(cas_resp.applied());
+  EXPECT_EQ(cas_resp.decline_reason(), "");
   EXPECT_EQ(cas_resp.record().version(), 2u);
 
   v1::IncrementRequest inc;
@@ -79,6 +82,7 @@ TEST(KvIntegrationTest, EveryRpcOverGrpc) {
   inc.set_key("greeting");  // not an integer: declines
   ASSERT_TRUE(stub->Increment(Ctx().get(), inc, &inc_resp).ok());
   EXPECT_FALSE(inc_resp.applied());
+  EXPECT_EQ(inc_resp.decline_reason(), "value is not a decimal int64");
 
   v1::DeleteRequest del;
   del.set_key("greeting");
@@ -86,6 +90,7 @@ TEST(KvIntegrationTest, EveryRpcOverGrpc) {
   v1::DeleteResponse del_resp;
   ASSERT_TRUE(stub->Delete(Ctx().get(), del, &del_resp).ok());
   EXPECT_FALSE(del_resp.applied());
+  EXPECT_EQ(del_resp.decline_reason(), "version is 2, expected 1");
   del.clear_expected_version();
   ASSERT_TRUE(stub->Delete(Ctx().get(), del, &del_resp).ok());
   EXPECT_TRUE(del_resp.applied());
@@ -126,6 +131,24 @@ TEST(KvIntegrationTest, ClientLibraryTypedCalls) {
   auto inc = client->Increment("n", 3);
   ASSERT_TRUE(inc.ok());
   EXPECT_EQ(inc->value, 3);
+  EXPECT_EQ(inc->decline_reason, "");
+  inc = client->Increment("n", std::numeric_limits<int64_t>::max());
+  ASSERT_TRUE(inc.ok()) << inc.status();
+  EXPECT_FALSE(inc->applied);
+  EXPECT_EQ(inc->decline_reason,
+            absl::StrCat("int64 overflow: 3 + ", std::numeric_limits<int64_t>::max()));
+  auto cas = client->CompareAndSet("k", 7, "w");
+  ASSERT_TRUE(cas.ok()) << cas.status();
+  EXPECT_FALSE(cas->applied);
+  EXPECT_EQ(cas->decline_reason, "version is 1, expected 7");
+  auto del = client->Delete("k", 9);
+  ASSERT_TRUE(del.ok()) << del.status();
+  EXPECT_FALSE(del->applied);
+  EXPECT_EQ(del->decline_reason, "version is 1, expected 9");
+  del = client->Delete("k", 1);
+  ASSERT_TRUE(del.ok()) << del.status();
+  EXPECT_TRUE(del->applied);
+  EXPECT_EQ(del->decline_reason, "");
 }
 
 TEST(KvIntegrationTest, OneOfThreeAcceptorsDownEveryOpStillSucceeds) {
