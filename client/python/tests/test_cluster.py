@@ -140,3 +140,18 @@ def test_keys_go_to_their_rendezvous_proposer_and_fail_over_when_it_stops():
                 assert client.put(k, b"moved").applied
     finally:
         c.close()
+
+
+def test_quickstart_example_runs_against_the_cluster(cluster):
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    script = pathlib.Path(__file__).resolve().parent.parent / "examples" / "quickstart.py"
+    root = str(script.parent.parent)
+    done = subprocess.run([sys.executable, str(script), *cluster.targets], capture_output=True,
+                          text=True, timeout=30, env={**os.environ, "PYTHONPATH": root})
+    assert done.returncode == 0, done.stderr
+    assert "stale    False Record(value=b'hello, world', version=2)" in done.stdout
+    assert "INVALID_ARGUMENT" in done.stdout
