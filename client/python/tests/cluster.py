@@ -111,7 +111,11 @@ class Cluster:
                 return False
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    return True
+                    pass
+                # Someone else may hold the port (probed free, then taken): then our process
+                # exits at once, failing to bind.
+                time.sleep(0.1)
+                return p.poll() is None
             except OSError:
                 time.sleep(0.05)
         return False
