@@ -17,7 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from typing import List, Optional
+from typing import Callable, List, Optional, Sequence
 
 import grpc
 
@@ -48,11 +48,17 @@ def _stop(process: Optional[subprocess.Popen]) -> None:
 class Cluster:
     """``acceptors`` Redis servers and ``proposers`` proposers over all of them."""
 
-    def __init__(self, acceptors: int = 3, proposers: int = 1) -> None:
+    def __init__(self, acceptors: int = 3, proposers: int = 1,
+                 proposer_flags: Sequence[str] = (),
+                 channel: Callable[[str], grpc.Channel] = grpc.insecure_channel) -> None:
+        """proposer_flags: extra flags of every proposer; channel: how the SERVING wait
+        connects to a proposer target (e.g. a TLS channel)."""
         binary = os.environ.get("GRYADKA_PROPOSER_BIN")
         if not binary or not os.access(binary, os.X_OK):
             raise RuntimeError(f"GRYADKA_PROPOSER_BIN={binary!r} is not an executable proposer")
         self._binary = binary
+        self._proposer_flags = list(proposer_flags)
+        self._channel = channel
         self._dir = tempfile.mkdtemp(prefix="gryadka-pytest-")
         self.redis: List[Optional[subprocess.Popen]] = []
         self.redis_ports: List[int] = []
@@ -94,7 +100,8 @@ class Cluster:
             port = free_loopback_port()
             with self._log(f"proposer{i}") as log:
                 p = subprocess.Popen([self._binary, f"--listen=127.0.0.1:{port}",
-                                      f"--acceptors={acceptors}", "--acceptor_timeout_ms=300"],
+                                      f"--acceptors={acceptors}", "--acceptor_timeout_ms=300",
+                                      *self._proposer_flags],
                                      stdout=log, stderr=log)
             if self._wait_port(port, p):
                 self.proposers.append(p)
@@ -122,7 +129,7 @@ class Cluster:
 
     def wait_serving(self, target: str) -> None:
         end = time.monotonic() + SERVING_TIMEOUT_MS / 1000.0
-        with grpc.insecure_channel(target) as channel:
+        with self._channel(target) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             while time.monotonic() < end:
                 try:
@@ -135,6 +142,11 @@ class Cluster:
                 time.sleep(0.1)
         raise RuntimeError(f"proposer {target} not SERVING after {SERVING_TIMEOUT_MS} ms; "
                            f"logs in {self._dir}")
+
+    @property
+    def dir(self) -> str:
+        """The cluster's temp dir (removed by close())."""
+        return self._dir
 
     def stop_redis(self, i: int) -> None:
         _stop(self.redis[i])
