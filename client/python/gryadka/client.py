@@ -153,7 +153,7 @@ class Client:
 
     @property
     def targets(self) -> List[str]:
-        """The targets after dns: expansion, in rendezvous order of definition."""
+        """The targets after dns: expansion, in the order given."""
         return self._rendezvous.targets
 
     def target_for(self, key: str) -> str:
