@@ -21,7 +21,7 @@ GRYADKA_APT_PACKAGES=(
   redis-server redis-tools
   openssl  # tests/integration/tls_integration_test: certificates made at run time
   libgtest-dev libbenchmark-dev
-  python3-grpcio
+  python3-grpcio python3-protobuf python3-pytest  # client/python and its tests
   clang libclang-rt-14-dev libfuzzer-14-dev  # tests/run.sh --sanitize, the fuzz targets
   yamllint nodejs  # tests/k8s: the manifest checks (kubectl itself is optional: not in Debian)
 )
