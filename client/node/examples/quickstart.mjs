@@ -8,7 +8,7 @@ const client = new Client({ targets, defaultDeadlineMs: 3000 });
 
 try {
   const put = await client.put('greeting', 'hello');
-  console.log('put      ', put.record.value.toString(), 'version', put.record.version);
+  console.log(`put       ${put.record.value} version ${put.record.version}`);
 
   const got = await client.get('greeting');
   console.log('get      ', got.found, got.record.value.toString());
@@ -19,10 +19,10 @@ try {
     `(current: ${stale.record.value} v${stale.record.version})`);
 
   const counter = await client.increment('visits', 1n);
-  console.log('increment', counter.value);
+  console.log(`increment ${counter.value}`);
 
   const del = await client.delete('greeting', { expectedVersion: cas.record.version });
-  console.log('delete   ', del.applied, 'version now', del.record.version);
+  console.log(`delete    ${del.applied} version now ${del.record.version}`);
 } catch (error) {
   if (!(error instanceof GryadkaError)) throw error;
   console.error(`gryadka error ${error.codeName}: ${error.details}`);

@@ -155,6 +155,17 @@ test('reflection lists gryadka.v1.KV and grpc.health.v1.Health', async () => {
   }
 });
 
+test('examples/quickstart.mjs runs against the cluster and prints each step', async () => {
+  const { execFile } = require('node:child_process');
+  const example = path.join(__dirname, '..', 'examples', 'quickstart.mjs');
+  const { stdout } = await new Promise((resolve, reject) => execFile(process.execPath,
+    [example, ...cluster.targets], { timeout: 20000 }, (e, out, err) =>
+      (e ? reject(new Error(`${e.message}\n${err}`)) : resolve({ stdout: out }))));
+  assert.match(stdout, /^put +hello version \d+$/m);
+  assert.match(stdout, /^cas +true \| with the stale version: false/m);
+  assert.match(stdout, /^delete +true version now 0$/m);
+});
+
 test('each key is served by its rendezvous proposer and fails over when that one stops', async () => {
   const keys = Array.from({ length: 40 }, (_, i) => freshKey(`affinity-${i}`));
   const ranks = await Promise.all(keys.map((k) => client.rank(k)));
