@@ -83,6 +83,7 @@ struct Flags {
   bool dry_run = false;
   bool json = false;
   bool help = false;
+  bool version = false;
 };
 
 absl::Status ParseFlag(absl::string_view arg, const std::vector<absl::string_view>& args,
@@ -93,9 +94,13 @@ absl::Status ParseFlag(absl::string_view arg, const std::vector<absl::string_vie
     value = name.substr(eq + 1);
     name = name.substr(0, eq);
   }
-  if (name == "help" || name == "json" || name == "dry-run" || name == "dry_run") {
+  if (name == "help" || name == "version" || name == "json" || name == "dry-run" ||
+      name == "dry_run") {
     if (value.has_value()) return UsageError(absl::StrCat("--", name, " takes no value"));
-    (name == "help" ? flags->help : name == "json" ? flags->json : flags->dry_run) = true;
+    (name == "help"      ? flags->help
+     : name == "version" ? flags->version
+     : name == "json"    ? flags->json
+                         : flags->dry_run) = true;
     return absl::OkStatus();
   }
   std::optional<std::string>* slot =
@@ -342,8 +347,9 @@ absl::StatusOr<Args> ParseArgs(const std::vector<absl::string_view>& args, const
     }
   }
   Args out;
-  if (flags.help) {
-    out.help = true;
+  if (flags.help || flags.version) {
+    out.help = flags.help;
+    out.version = !flags.help;
     return out;
   }
   if (positional.empty()) return UsageError("no command given");
@@ -461,6 +467,7 @@ std::string Usage() {
       ")\n"
       "  --rescan_keys_per_second=N         membership: rescan rate (0 = the server's default)\n"
       "  -h, --help                         print this text\n"
+      "  --version                          print the version and build type\n"
       "\n"
       "Exit codes: 0 success; 2 error (the gRPC code name is printed on stderr);\n"
       "3 not applied (a precondition did not hold); 64 usage error (also an unreadable\n"

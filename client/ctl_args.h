@@ -43,7 +43,8 @@ struct MembershipArgs {
 };
 
 struct Args {
-  bool help = false;  // --help: print Usage() and exit 0; nothing else is set
+  bool help = false;     // --help: print Usage() and exit 0; nothing else is set
+  bool version = false;  // --version (without --help): print the version, exit 0; nothing else
   Command command = Command::kGet;
   std::string command_name;  // "get", "put", ...
   std::string key;

@@ -18,6 +18,7 @@
 #include "client/membership_driver.h"
 #include "client/resolve.h"
 #include "client/tls.h"
+#include "client/version.h"
 
 namespace gryadka::ctl {
 namespace {
@@ -134,6 +135,10 @@ int Main(int argc, char** argv) {
   }
   if (args->help) {
     std::cout << Usage();
+    return kExitOk;
+  }
+  if (args->version) {
+    std::cout << VersionLine("gryadkactl") << "\n";
     return kExitOk;
   }
   {  // the TLS files, checked first so that errors name the flags and the file

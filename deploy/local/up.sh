@@ -10,6 +10,7 @@
 #   GRYADKA_STATE_DIR       data dirs, logs and PID files [.local/cluster in the repo]
 #   GRYADKA_REDIS_PORTS     acceptor ports ["6381 6382 6383"]
 #   GRYADKA_PROPOSER_PORTS  proposer ports ["8080 8081"]
+#   GRYADKA_METRICS_PORTS   each proposer's Prometheus metrics port, in the same order ["9090 9091"]
 #   GRYADKA_BUILD_DIR       CMake build dir [build]
 #   GRYADKA_REDIS_READY_TIMEOUT_MS, GRYADKA_PROPOSER_READY_TIMEOUT_MS  start-up bounds [10000, 30000]
 set -euo pipefail
@@ -29,7 +30,8 @@ Debian packages and building first), waits until they answer, and prints how to 
   -h, --help  print this text
 
 Environment: GRYADKA_STATE_DIR [.local/cluster], GRYADKA_REDIS_PORTS ["6381 6382 6383"],
-GRYADKA_PROPOSER_PORTS ["8080 8081"], GRYADKA_BUILD_DIR [build].
+GRYADKA_PROPOSER_PORTS ["8080 8081"], GRYADKA_METRICS_PORTS ["9090 9091"],
+GRYADKA_BUILD_DIR [build].
 EOF
 }
 
@@ -50,6 +52,7 @@ STATE_DIR=.local/cluster
 [[ -n ${GRYADKA_STATE_DIR:-} ]] && STATE_DIR=$(absolute "$GRYADKA_STATE_DIR")
 read -ra REDIS_PORTS <<<"${GRYADKA_REDIS_PORTS:-6381 6382 6383}"
 read -ra PROPOSER_PORTS <<<"${GRYADKA_PROPOSER_PORTS:-8080 8081}"
+read -ra METRICS_PORTS <<<"${GRYADKA_METRICS_PORTS:-9090 9091}"
 
 # shellcheck source=deploy/local/lib/deps.sh
 source "$ROOT/deploy/local/lib/deps.sh"
@@ -61,9 +64,13 @@ validate_ports() {
   local port
   ((${#REDIS_PORTS[@]} >= 1)) || gryadka_die "GRYADKA_REDIS_PORTS is empty"
   ((${#PROPOSER_PORTS[@]} >= 1)) || gryadka_die "GRYADKA_PROPOSER_PORTS is empty"
-  for port in "${REDIS_PORTS[@]}" "${PROPOSER_PORTS[@]}"; do
+  ((${#METRICS_PORTS[@]} == ${#PROPOSER_PORTS[@]})) ||
+    gryadka_die "GRYADKA_METRICS_PORTS lists ${#METRICS_PORTS[@]} ports for" \
+      "${#PROPOSER_PORTS[@]} proposers (GRYADKA_PROPOSER_PORTS); give one per proposer"
+  for port in "${REDIS_PORTS[@]}" "${PROPOSER_PORTS[@]}" "${METRICS_PORTS[@]}"; do
     if ! [[ $port =~ ^[1-9][0-9]*$ ]] || ((port < 1 || port > 65535)); then
-      gryadka_die "invalid port \"$port\" in GRYADKA_REDIS_PORTS/GRYADKA_PROPOSER_PORTS" \
+      gryadka_die "invalid port \"$port\" in GRYADKA_REDIS_PORTS/GRYADKA_PROPOSER_PORTS/" \
+        "GRYADKA_METRICS_PORTS" \
         "(expected numbers in 1..65535 separated by spaces)"
     fi
     [[ -z ${seen[$port]:-} ]] || gryadka_die "port $port is listed twice"
@@ -77,7 +84,8 @@ check_port_free() {
   gryadka_pidfile_alive "$(gryadka_pidfile "$name")" && return 0
   if gryadka_port_busy "$port"; then
     gryadka_die "port $port ($what) is busy: another process listens on 127.0.0.1:$port." \
-      "Stop it, or choose other ports with GRYADKA_REDIS_PORTS / GRYADKA_PROPOSER_PORTS."
+      "Stop it, or choose other ports with GRYADKA_REDIS_PORTS / GRYADKA_PROPOSER_PORTS /" \
+      "GRYADKA_METRICS_PORTS."
   fi
 }
 
@@ -143,14 +151,16 @@ warn_strays() {
 }
 
 print_summary() {
-  local targets redis_list=() proposer_list=() port
+  local targets redis_list=() proposer_list=() metrics_list=() port
   for port in "${REDIS_PORTS[@]}"; do redis_list+=("127.0.0.1:$port"); done
   for port in "${PROPOSER_PORTS[@]}"; do proposer_list+=("127.0.0.1:$port"); done
+  for port in "${METRICS_PORTS[@]}"; do metrics_list+=("http://127.0.0.1:$port/metrics"); done
   targets=$(IFS=,; echo "${proposer_list[*]}")
   cat <<EOF
 
   acceptors (redis): ${redis_list[*]}
   proposers (gRPC):  ${proposer_list[*]}
+  metrics:           ${metrics_list[*]}
   state, logs:       $STATE_DIR/
 
 Try it:
@@ -185,7 +195,10 @@ command -v redis-cli >/dev/null || gryadka_die "redis-cli not found (apt-get ins
 
 mkdir -p "$STATE_DIR/pids" "$STATE_DIR/logs"
 for port in "${REDIS_PORTS[@]}"; do check_port_free "redis-$port" "$port" "redis acceptor"; done
-for port in "${PROPOSER_PORTS[@]}"; do check_port_free "proposer-$port" "$port" "proposer"; done
+for i in "${!PROPOSER_PORTS[@]}"; do
+  check_port_free "proposer-${PROPOSER_PORTS[i]}" "${PROPOSER_PORTS[i]}" "proposer"
+  check_port_free "proposer-${PROPOSER_PORTS[i]}" "${METRICS_PORTS[i]}" "proposer metrics"
+done
 
 acceptors=()
 for port in "${REDIS_PORTS[@]}"; do
@@ -198,9 +211,11 @@ done
 for port in "${REDIS_PORTS[@]}"; do wait_redis "$port"; done
 
 acceptor_list=$(IFS=,; echo "${acceptors[*]}")
-for port in "${PROPOSER_PORTS[@]}"; do
+for i in "${!PROPOSER_PORTS[@]}"; do
+  port=${PROPOSER_PORTS[i]}
   start "proposer-$port" gryadka-proposer "$STATE_DIR/logs/proposer-$port.log" \
-    "$PROPOSER_BIN" --listen="127.0.0.1:$port" --acceptors="$acceptor_list"
+    "$PROPOSER_BIN" --listen="127.0.0.1:$port" --acceptors="$acceptor_list" \
+    --metrics_listen="127.0.0.1:${METRICS_PORTS[i]}"
 done
 for port in "${PROPOSER_PORTS[@]}"; do wait_proposer "$port"; done
 

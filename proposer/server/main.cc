@@ -20,8 +20,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "client/version.h"
 #include "proposer/core/membership.h"
 #include "proposer/core/quorum.h"
 #include "proposer/server/admin_service.h"
@@ -283,6 +285,9 @@ int Main(int argc, char** argv) {
       "gryadka-proposer --listen=HOST:PORT --acceptors=HOST:PORT,HOST:PORT,HOST:PORT [flags]\n"
       "Serves gryadka.v1.KV (with reflection and grpc.health.v1) as a stateless CASPaxos "
       "proposer over 2F+1 Redis acceptors.");
+  absl::FlagsUsageConfig usage_config;  // only the fields set here replace Abseil's defaults
+  usage_config.version_string = [] { return VersionLine("gryadka-proposer") + "\n"; };
+  absl::SetFlagsUsageConfig(usage_config);
   absl::ParseCommandLine(argc, argv);
   // Debian builds Abseil without NDEBUG, which turns on absl::Mutex deadlock detection (about 5%
   // of the proposer's CPU in profiles). gRPC's own mutexes need none of it.

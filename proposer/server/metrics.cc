@@ -1,8 +1,10 @@
 #include "proposer/server/metrics.h"
 
 #include "absl/strings/str_cat.h"
+#include "client/version.h"
 #include "prometheus/collectable.h"
 #include "prometheus/exposer.h"
+#include "prometheus/gauge.h"
 #include "prometheus/metric_family.h"
 
 namespace gryadka::server {
@@ -115,6 +117,14 @@ Metrics::Metrics(const ServerOptions& options, const std::vector<std::unique_ptr
                  const RunningMembership* membership)
     : registry_(std::make_shared<prometheus::Registry>()),
       collector_(std::make_shared<ShardCollector>(options, shards, membership)) {
+  prometheus::BuildGauge()
+      .Name("gryadka_build_info")
+      .Help("Always 1; the labels say which build of gryadka-proposer this is.")
+      .Register(*registry_)
+      .Add({{"version", ProjectVersion()},
+            {"build_type", BuildType()},
+            {"assertions", AssertionsEnabled() ? "on" : "off"}})
+      .Set(1);
   auto& rescan = prometheus::BuildCounter()
                      .Name("gryadka_rescan_keys_total")
                      .Help("Keys found by Admin.Rescan, by result (rewritten through the accept set, skipped as not a readable register, failed after retries).")

@@ -85,6 +85,16 @@ TEST(ParseArgs, CommandsFlagsAnywhereAndNegativeDelta) {
   a = Parse({"put", "k", "v", "--help"});
   ASSERT_TRUE(a.ok());
   EXPECT_TRUE(a->help);
+
+  a = Parse({"--version"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_TRUE(a->version);
+  EXPECT_FALSE(a->help);
+  EXPECT_FALSE(Parse({"--version=1"}).ok());
+  a = Parse({"--version", "--help"});  // --help wins: the usage text says more
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a->help);
+  EXPECT_FALSE(a->version);
 }
 
 TEST(ParseArgs, UsageErrorsNameWhatWasWrong) {

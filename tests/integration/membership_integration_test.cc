@@ -25,6 +25,7 @@
 #include "absl/strings/str_join.h"
 #include "gryadka/v1/admin.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "client/version.h"
 #include "proposer/core/membership.h"
 #include "tests/integration/cluster.h"
 
@@ -282,6 +283,9 @@ TEST(MembershipIntegrationTest, AProposerAtAnOldEpochIsFencedAndAdoptsTheAccepto
   EXPECT_TRUE(absl::StrContains(metrics, "gryadka_fenced_replies_total")) << metrics;
   EXPECT_FALSE(absl::StrContains(metrics, "gryadka_fenced_replies_total 0\n")) << metrics;
   EXPECT_TRUE(absl::StrContains(metrics, "gryadka_rescan_keys_total{result=\"rewritten\"} 0"))
+      << metrics;
+  EXPECT_TRUE(absl::StrContains(metrics, "gryadka_build_info{")) << metrics;
+  EXPECT_TRUE(absl::StrContains(metrics, absl::StrCat("version=\"", ProjectVersion(), "\"")))
       << metrics;
 }
 
