@@ -94,8 +94,11 @@ class Cluster {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gryadka-node-test-'));
   }
 
-  /** Starts 3 acceptors and `proposerCount` proposers; resolves when all answer. */
-  async start(proposerCount = 2) {
+  /**
+   * Starts 3 acceptors and `proposerCount` proposers (each with `proposerFlags` added, e.g.
+   * --tls_*); resolves when all accept connections.
+   */
+  async start(proposerCount = 2, proposerFlags = []) {
     if (!fs.existsSync(PROPOSER_BIN)) {
       throw new Error(`gryadka-proposer not found at ${PROPOSER_BIN}: build it or set GRYADKA_PROPOSER_BIN`);
     }
@@ -114,7 +117,8 @@ class Cluster {
     for (let i = 0; i < proposerCount; ++i) {
       const port = await freePort();
       const proc = new Proc(`gryadka-proposer :${port}`, PROPOSER_BIN, [`--listen=127.0.0.1:${port}`,
-        `--acceptors=${acceptors}`, '--acceptor_timeout_ms=300', '--drain_timeout_ms=1000']);
+        `--acceptors=${acceptors}`, '--acceptor_timeout_ms=300', '--drain_timeout_ms=1000',
+        ...proposerFlags]);
       this.proposers.push({ port, target: `127.0.0.1:${port}`, proc });
       await proc.waitUntil(() => connects(port), 'listening');
     }
