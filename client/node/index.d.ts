@@ -85,6 +85,13 @@ export interface ChangeQueryResult {
   version?: bigint;
 }
 
+export interface HealthStatus {
+  target: string;
+  /** null when the call failed (see error). */
+  status: 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN' | 'UNKNOWN' | null;
+  error?: Error & { code: number; details: string };
+}
+
 export class Client {
   /** @throws GryadkaError (INVALID_ARGUMENT) on bad options. */
   constructor(options: ClientOptions);
@@ -96,6 +103,8 @@ export class Client {
   append(key: string, suffix: Bytes, call?: CallOptions): Promise<ChangeResult>;
   delete(key: string, options?: { expectedVersion?: bigint | number }, call?: CallOptions): Promise<ChangeResult>;
   changeQuery(key: string, change: Change, query?: Query, call?: CallOptions): Promise<ChangeQueryResult>;
+  /** grpc.health.v1 status of `service` (default "gryadka.v1.KV") at every target; never rejects for a target's failure. */
+  health(service?: string, call?: CallOptions): Promise<HealthStatus[]>;
   /** The targets after dns: expansion. */
   targets(): Promise<readonly string[]>;
   /** Indexes into targets(): [0] serves key, the rest are its failover order. */

@@ -9,6 +9,7 @@
 const fs = require('node:fs');
 const grpc = require('@grpc/grpc-js');
 const { createRawStub } = require('./proto');
+const { checkHealth } = require('./health');
 const { Rendezvous } = require('./rendezvous');
 const { expandDnsTargets } = require('./resolve');
 const { GryadkaError, invalidArgument } = require('./errors');
@@ -331,6 +332,20 @@ class Client {
     const request = { key, change: changeOp, query: toQueryOp(query) };
     const r = await this._run('ChangeQuery', key, kind, request, callOptions);
     return { applied: Boolean(r.applied), declineReason: r.decline_reason ?? '', ...fromQueryResult(r.result) };
+  }
+
+  /**
+   * The grpc.health.v1 status of `service` ("gryadka.v1.KV" by default; "" and
+   * "gryadka.v1.KV.liveness" too) at every target, asked in parallel within one deadline:
+   * [{target, status: 'SERVING' | 'NOT_SERVING' | ... | null, error?}]. Never rejects for a
+   * target's failure (status null, error set); rejects only on bad arguments.
+   */
+  async health(service = 'gryadka.v1.KV', callOptions) {
+    if (typeof service !== 'string') throw invalidArgument('health: service must be a string');
+    const deadline = this._deadline(callOptions);
+    const { rendezvous } = await this._endpoints();
+    return Promise.all(rendezvous.targets.map((t) =>
+      checkHealth(t, this._credentials, this._channelOptions, service, deadline)));
   }
 
   /** Closes every channel; later calls fail with CANCELLED. */

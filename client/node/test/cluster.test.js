@@ -13,6 +13,7 @@ const { Client, GryadkaError, createRawStub, status } = require('..');
 const { Cluster } = require('./cluster');
 
 const READY_TIMEOUT_MS = 15000;
+const HEALTH_CHANGE_TIMEOUT_MS = 10000;
 const GRPC_PROTO_DIR = process.env.GRYADKA_GRPC_PROTO_DIR || '/usr/share/grpc-proto';
 
 let cluster;
@@ -166,6 +167,17 @@ test('examples/quickstart.mjs runs against the cluster and prints each step', as
   assert.match(stdout, /^delete +true version now 0$/m);
 });
 
+test('health reports SERVING for "", gryadka.v1.KV and its liveness on every proposer', async () => {
+  for (const service of ['', 'gryadka.v1.KV', 'gryadka.v1.KV.liveness']) {
+    const answers = await client.health(service);
+    assert.deepEqual(answers.map((h) => h.target), cluster.targets);
+    for (const h of answers) assert.equal(h.status, 'SERVING', `${service} at ${h.target}`);
+  }
+  const [unknown] = await client.health('no.such.Service');
+  assert.equal(unknown.status, null);
+  assert.equal(unknown.error.code, status.NOT_FOUND);
+});
+
 test('each key is served by its rendezvous proposer and fails over when that one stops', async () => {
   const keys = Array.from({ length: 40 }, (_, i) => freshKey(`affinity-${i}`));
   const ranks = await Promise.all(keys.map((k) => client.rank(k)));
@@ -189,7 +201,7 @@ test('each key is served by its rendezvous proposer and fails over when that one
   for (const key of servedBySecond) assert.equal((await client.put(key, 'w')).applied, true);
 });
 
-test('UNAVAILABLE when 2 of 3 acceptors are stopped, for reads and changes', async () => {
+test('UNAVAILABLE when 2 of 3 acceptors are stopped, for reads and changes; health says why', async () => {
   await cluster.redis[1].proc.stop();
   await cluster.redis[2].proc.stop();
   const key = freshKey('noquorum');
@@ -200,4 +212,16 @@ test('UNAVAILABLE when 2 of 3 acceptors are stopped, for reads and changes', asy
       return true;
     });
   }
+  // The stopped proposer answers nothing; the running one turns NOT_SERVING (its acceptor health
+  // check notices within its interval; polled for at most HEALTH_CHANGE_TIMEOUT_MS) but stays live.
+  const end = Date.now() + HEALTH_CHANGE_TIMEOUT_MS;
+  let kv;
+  do {
+    [kv] = await client.health('gryadka.v1.KV');
+  } while (kv.status !== 'NOT_SERVING' && Date.now() < end && await new Promise((r) => setTimeout(r, 100, true)));
+  assert.equal(kv.status, 'NOT_SERVING');
+  const [live, stopped] = await client.health('gryadka.v1.KV.liveness', { deadlineMs: 2000 });
+  assert.equal(live.status, 'SERVING');
+  assert.equal(stopped.status, null);
+  assert.equal(stopped.error.code, status.UNAVAILABLE);
 });

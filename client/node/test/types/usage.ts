@@ -13,6 +13,7 @@ async function main(): Promise<void> {
   await client.delete('greeting', { expectedVersion: cas.record.version });
   const got = await client.get('greeting');
   const found: boolean = got.found;
+  const ready: boolean = (await client.health()).every((h) => h.status === 'SERVING');
   const cq = await client.changeQuery('k', { compareAndSet: { expectedVersion: 0n, value: 'v' } }, 'version');
   const v: bigint | undefined = cq.version;
   try {
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   // @ts-expect-error the raw stub takes kv.proto's snake_case names
   stub.Delete({ key: 'k', expectedVersion: '3' }, () => {});
   stub.close();
-  console.log(n, found, v, hash64('k', 0n));
+  console.log(n, found, ready, v, hash64('k', 0n));
   client.close();
 }
 
