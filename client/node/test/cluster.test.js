@@ -57,7 +57,8 @@ test('compareAndSet applies at the current version and declines a conflicting st
   const conflict = await client.compareAndSet(key, v1, 'c');  // someone else already moved it
   assert.equal(conflict.applied, false);
   assert.deepEqual(conflict.record, { value: Buffer.from('b'), version: v1 + 1n });
-  assert.equal(typeof conflict.declineReason, 'string');
+  assert.equal(conflict.declineReason, `version is ${v1 + 1n}, expected ${v1}`);
+  assert.equal(first.declineReason, '');
   assert.equal((await client.get(key)).record.value.toString(), 'b');
 });
 
@@ -73,6 +74,7 @@ test('increment adds deltas as int64 and declines on a non-integer value', async
   const declined = await client.increment(text, 1);
   assert.equal(declined.applied, false);
   assert.equal(declined.record.value.toString(), 'not a number');
+  assert.equal(declined.declineReason, 'value is not a decimal int64');
 });
 
 test('putIfAbsent applies on an absent key and declines on a present one', async () => {
@@ -99,6 +101,7 @@ test('delete with a stale expected version declines through the wrapper and keep
   const current = (await client.put(key, 'y')).record.version;
   const stale = await client.delete(key, { expectedVersion: current - 1n });
   assert.equal(stale.applied, false, 'a stale expected version must not delete');
+  assert.equal(stale.declineReason, `version is ${current}, expected ${current - 1n}`);
   assert.deepEqual(stale.record, { value: Buffer.from('y'), version: current });
   assert.equal((await client.get(key)).found, true);
   const done = await client.delete(key, { expectedVersion: current });

@@ -35,6 +35,8 @@ def test_compare_and_set_with_a_stale_version_declines_and_returns_the_current_r
     conflict = kv.compare_and_set(key, 1, b"lost")  # another writer already moved it to 2
     assert not conflict.applied
     assert conflict.record == Record(b"v2", 2)
+    assert conflict.decline_reason == "version is 2, expected 1"
+    assert first.decline_reason == ""
     assert kv.get(key).record == Record(b"v2", 2)
 
 
@@ -47,6 +49,7 @@ def test_increment_counts_from_absent_and_declines_on_a_non_integer(kv):
     kv.put(text, b"not a number")
     declined = kv.increment(text, 1)
     assert not declined.applied and declined.record == Record(b"not a number", 1)
+    assert declined.decline_reason == "value is not a decimal int64"
 
 
 def test_delete_with_a_stale_expected_version_declines_and_keeps_the_key(kv):
@@ -55,6 +58,7 @@ def test_delete_with_a_stale_expected_version_declines_and_keeps_the_key(kv):
     kv.put(key, b"b")
     stale = kv.delete(key, expected_version=1)
     assert not stale.applied and stale.record == Record(b"b", 2)
+    assert stale.decline_reason == "version is 2, expected 1"
     assert kv.get(key).found
     done = kv.delete(key, expected_version=2)
     assert done.applied and done.record.version == 0
