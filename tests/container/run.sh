@@ -134,6 +134,26 @@ wait_for() {  # wait_for WHAT COMMAND...: retries COMMAND each second for READY_
   fail "$what did not become ready within ${READY_TIMEOUT_S} s"
 }
 
+# wait_for_container NAME WHAT COMMAND...: retries COMMAND each second for READY_TIMEOUT_S while
+# container NAME runs. Returns 0 once COMMAND succeeds; 2 when NAME exited (its log tail is
+# printed: e.g. another process took its port between free_ports and the start); fails after
+# the timeout, with the log tail.
+wait_for_container() {
+  local name=$1 what=$2 i
+  shift 2
+  for ((i = 0; i < READY_TIMEOUT_S; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    if [[ $(podman inspect -f '{{.State.Running}}' "$name" 2>/dev/null) != true ]]; then
+      echo "[${SECONDS} s] $what exited at start; its log:" >&2
+      podman logs --tail 10 "$name" 2>&1 | sed 's/^/    /' >&2
+      return 2
+    fi
+    sleep 1
+  done
+  podman logs --tail 10 "$name" 2>&1 | sed 's/^/    /' >&2
+  fail "$what did not become ready within ${READY_TIMEOUT_S} s"
+}
+
 build_images() {
   local build_args=(--tag "$IMAGE" --engine podman)
   if [[ -n ${GRYADKA_CONTAINER_BASE:-} ]]; then
@@ -154,7 +174,24 @@ build_images() {
   [[ $user == 10001:10001 ]] || fail "image user is '$user', want 10001:10001"
 }
 
+# Starts the cluster on free ports; when a container exits at start (a port taken by another
+# process after free_ports looked), removes this attempt's containers and tries new ports, at
+# most START_ATTEMPTS_MAX times.
+START_ATTEMPTS_MAX=3
 start_cluster() {
+  local attempt
+  for ((attempt = 1; attempt <= START_ATTEMPTS_MAX; attempt++)); do
+    start_cluster_once && return 0
+    echo "[${SECONDS} s] attempt $attempt of $START_ATTEMPTS_MAX to start the cluster failed;" \
+      "trying other ports" >&2
+    local i
+    for i in 0 1 2; do podman rm -f -t 1 --ignore "$PREFIX-redis-$i" >/dev/null 2>&1 || true; done
+    for i in 0 1; do podman rm -f -t 1 --ignore "$PREFIX-proposer-$i" >/dev/null 2>&1 || true; done
+  done
+  fail "the cluster did not start in $START_ATTEMPTS_MAX attempts (logs above)"
+}
+
+start_cluster_once() {
   local ports i
   read -ra ports <<<"$(free_ports 7)"
   redis_ports=("${ports[@]:0:3}")
@@ -165,7 +202,8 @@ start_cluster() {
       --port "${redis_ports[i]}" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync always
   done
   for i in 0 1 2; do
-    wait_for "redis on port ${redis_ports[i]}" redis-cli -h 127.0.0.1 -p "${redis_ports[i]}" ping
+    wait_for_container "$PREFIX-redis-$i" "redis on port ${redis_ports[i]}" \
+      redis-cli -h 127.0.0.1 -p "${redis_ports[i]}" ping || return 1
   done
   local acceptors
   acceptors=$(printf '127.0.0.1:%s,' "${redis_ports[@]}")
@@ -174,9 +212,11 @@ start_cluster() {
       --health_listen="127.0.0.1:${health_ports[i]}" --acceptors="${acceptors%,}" \
       --proposer_id=$((i + 1))
   done
-  targets="127.0.0.1:${proposer_ports[0]},127.0.0.1:${proposer_ports[1]}"
-  next_ctl
-  wait_for "the proposers" ctl --target="$targets" health
+  for i in 0 1; do
+    next_ctl
+    wait_for_container "$PREFIX-proposer-$i" "proposer on port ${proposer_ports[i]}" \
+      ctl --target="127.0.0.1:${proposer_ports[i]}" health || return 1
+  done
   next_ctl
   ctl --target="127.0.0.1:${health_ports[0]},127.0.0.1:${health_ports[1]}" health >/dev/null ||
     fail "the plaintext health ports ${health_ports[*]} do not report SERVING"
