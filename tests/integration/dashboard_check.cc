@@ -13,7 +13,9 @@
 namespace gryadka::dashboard {
 namespace {
 
-bool IdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':'; }
+bool IdentStart(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':';
+}
 bool IdentChar(char c) { return IdentStart(c) || std::isdigit(static_cast<unsigned char>(c)); }
 
 // Index just past the string literal starting at s[i] (a quote), or npos if unterminated.
@@ -40,15 +42,17 @@ size_t ReadIdent(absl::string_view s, size_t i) {
 }
 
 const std::set<std::string>& GroupingWords() {
-  static const std::set<std::string> k = {"by", "without", "on", "ignoring", "group_left", "group_right"};
+  static const std::set<std::string> k = {"by",       "without",    "on",
+                                          "ignoring", "group_left", "group_right"};
   return k;
 }
 
 // Words that are never metric names even without a following "(".
 const std::set<std::string>& Keywords() {
-  static const std::set<std::string> k = {
-      "and", "or", "unless", "offset", "bool", "atan2", "inf", "nan", "sum", "min", "max", "avg",
-      "group", "stddev", "stdvar", "count", "count_values", "bottomk", "topk", "quantile"};
+  static const std::set<std::string> k = {"and",   "or",           "unless",  "offset", "bool",
+                                          "atan2", "inf",          "nan",     "sum",    "min",
+                                          "max",   "avg",          "group",   "stddev", "stdvar",
+                                          "count", "count_values", "bottomk", "topk",   "quantile"};
   return k;
 }
 
@@ -117,7 +121,8 @@ absl::StatusOr<QueryRefs> ParsePromQl(absl::string_view expr, absl::string_view 
         i = ReadIdent(expr, i);
       }
     } else if (c == '{') {
-      if (selector < 0) return Malformed(shown, "a {...} matcher block without a metric name before it");
+      if (selector < 0)
+        return Malformed(shown, "a {...} matcher block without a metric name before it");
       i = ReadMatchers(expr, i, &refs.selectors[selector].labels);
       if (i == absl::string_view::npos) return Malformed(shown, "unterminated {");
     } else if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') {  // number or duration
@@ -130,7 +135,8 @@ absl::StatusOr<QueryRefs> ParsePromQl(absl::string_view expr, absl::string_view 
       i = end;
       if (GroupingWords().count(word) && call) {
         i = ReadLabelList(expr, next, &refs.grouping_labels);
-        if (i == absl::string_view::npos) return Malformed(shown, absl::StrCat("unterminated ", word, "("));
+        if (i == absl::string_view::npos)
+          return Malformed(shown, absl::StrCat("unterminated ", word, "("));
       } else if (!call && !Keywords().count(word) && !GroupingWords().count(word)) {
         refs.selectors.push_back({word, {}});
         last_selector = static_cast<int>(refs.selectors.size()) - 1;
@@ -153,18 +159,21 @@ absl::StatusOr<ScrapeIndex> ParseScrape(absl::string_view text) {
     if (line.empty() || line[0] == '#') continue;
     const size_t end = ReadIdent(line, 0);
     if (end == 0 || end == line.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("scrape line ", line_no, " is not a sample: ", line));
+      return absl::InvalidArgumentError(
+          absl::StrCat("scrape line ", line_no, " is not a sample: ", line));
     }
     std::set<std::string>& labels = index[std::string(line.substr(0, end))];
     if (line[end] == '{' && ReadMatchers(line, end, &labels) == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("scrape line ", line_no, " has an unterminated {: ", line));
+      return absl::InvalidArgumentError(
+          absl::StrCat("scrape line ", line_no, " has an unterminated {: ", line));
     }
   }
   return index;
 }
 
 absl::StatusOr<QueryRefs> ParseQuery(absl::string_view expr) {
-  static const std::regex kLabelValues(R"(^\s*label_values\(\s*(.*\S)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*$)");
+  static const std::regex kLabelValues(
+      R"(^\s*label_values\(\s*(.*\S)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*$)");
   std::match_results<absl::string_view::const_iterator> m;
   if (std::regex_match(expr.begin(), expr.end(), m, kLabelValues)) {
     auto refs = ParsePromQl(absl::string_view(&*m[1].first, m[1].length()), expr);
@@ -193,7 +202,8 @@ void WalkStruct(const Struct& s, std::vector<std::string>* exprs, std::vector<st
   // A `query` template variable: its query is a string or {"query": "..."}.
   auto type = s.fields().find("type");
   auto query = s.fields().find("query");
-  if (type != s.fields().end() && type->second.string_value() == "query" && query != s.fields().end()) {
+  if (type != s.fields().end() && type->second.string_value() == "query" &&
+      query != s.fields().end()) {
     const Value& q = query->second;
     if (q.has_string_value()) exprs->push_back(q.string_value());
     if (q.has_struct_value()) {
@@ -212,7 +222,9 @@ void Walk(const Value& v, std::vector<std::string>* exprs, std::vector<std::stri
 
 absl::Status ParseJson(absl::string_view json, Struct* out) {
   auto s = google::protobuf::util::JsonStringToMessage(std::string(json), out);
-  if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("dashboard JSON does not parse: ", s.ToString()));
+  if (!s.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat("dashboard JSON does not parse: ", s.ToString()));
   return absl::OkStatus();
 }
 
@@ -234,7 +246,8 @@ std::vector<std::string> CheckDashboard(absl::string_view json, const ScrapeInde
   WalkStruct(root, &exprs, &uids);
   if (exprs.empty()) problems.push_back("the dashboard has no queries");
   for (const std::string& uid : uids) {
-    if (uid != "${datasource}") problems.push_back(absl::StrCat("datasource uid \"", uid, "\" is not \"${datasource}\""));
+    if (uid != "${datasource}")
+      problems.push_back(absl::StrCat("datasource uid \"", uid, "\" is not \"${datasource}\""));
   }
   for (const std::string& expr : exprs) {
     auto refs = ParseQuery(expr);
@@ -242,26 +255,30 @@ std::vector<std::string> CheckDashboard(absl::string_view json, const ScrapeInde
       problems.push_back(std::string(refs.status().message()));
       continue;
     }
-    if (refs->selectors.empty()) problems.push_back(absl::StrCat("query `", expr, "` selects no metric"));
+    if (refs->selectors.empty())
+      problems.push_back(absl::StrCat("query `", expr, "` selects no metric"));
     std::set<std::string> known = TargetLabels();
     bool all_found = true;  // grouping labels are checked only when every metric was found
     for (const QueryRefs::Selector& sel : refs->selectors) {
       auto series = scrape.find(sel.metric);
       if (series == scrape.end()) {
-        problems.push_back(absl::StrCat("metric ", sel.metric, " (query `", expr, "`) is not in the scrape"));
+        problems.push_back(
+            absl::StrCat("metric ", sel.metric, " (query `", expr, "`) is not in the scrape"));
         all_found = false;
         continue;
       }
       known.insert(series->second.begin(), series->second.end());
       for (const std::string& label : sel.labels) {
         if (!series->second.count(label) && !TargetLabels().count(label)) {
-          problems.push_back(absl::StrCat("label ", label, " is not a label of ", sel.metric, " (query `", expr, "`)"));
+          problems.push_back(absl::StrCat("label ", label, " is not a label of ", sel.metric,
+                                          " (query `", expr, "`)"));
         }
       }
     }
     for (const std::string& label : refs->grouping_labels) {
       if (all_found && !known.count(label)) {
-        problems.push_back(absl::StrCat("grouping label ", label, " is on none of the query's metrics (query `", expr, "`)"));
+        problems.push_back(absl::StrCat("grouping label ", label,
+                                        " is on none of the query's metrics (query `", expr, "`)"));
       }
     }
   }

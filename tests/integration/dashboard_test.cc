@@ -71,13 +71,16 @@ TEST(DashboardQueryTest, GrafanaLabelValuesIsReadAsItsSelectorGroupedByTheLabel)
 }
 
 TEST(DashboardQueryTest, MalformedQueriesAreErrorsNamingTheProblem) {
-  EXPECT_NE(ParseQuery(R"(x{a="b)").status().message().find("unterminated"), absl::string_view::npos);
+  EXPECT_NE(ParseQuery(R"(x{a="b)").status().message().find("unterminated"),
+            absl::string_view::npos);
   EXPECT_NE(ParseQuery(R"({__name__="x"})").status().message().find("without a metric name"),
             absl::string_view::npos);
 }
 
 TEST(DashboardQueryTest, ScrapeParsingKeepsEachSeriesLabelNames) {
-  auto index = ParseScrape("# TYPE h histogram\nh_bucket{le=\"0.1\",method=\"Get\"} 1\nh_count{method=\"Get\"} 1\nc 3\n");
+  auto index = ParseScrape(
+      "# TYPE h histogram\nh_bucket{le=\"0.1\",method=\"Get\"} 1\nh_count{method=\"Get\"} 1\nc "
+      "3\n");
   ASSERT_TRUE(index.ok()) << index.status();
   EXPECT_EQ((*index)["h_bucket"], (std::set<std::string>{"le", "method"}));
   EXPECT_EQ((*index)["h_count"], (std::set<std::string>{"method"}));
@@ -107,7 +110,8 @@ class DashboardLiveTest : public ::testing::Test {
     auto index = ParseScrape(FetchMetrics(metrics_ports_[0]));
     ASSERT_TRUE(index.ok()) << index.status();
     scrape_ = *std::move(index);
-    ASSERT_TRUE(scrape_.count("gryadka_calls_total")) << "no scrape from proposer 0\n" << cluster_->Logs();
+    ASSERT_TRUE(scrape_.count("gryadka_calls_total")) << "no scrape from proposer 0\n"
+                                                      << cluster_->Logs();
   }
 
   void DriveCalls() {
@@ -141,18 +145,22 @@ TEST_F(DashboardLiveTest, EveryMetricAndLabelTheDashboardQueriesIsInALiveScrape)
 TEST_F(DashboardLiveTest, AMisspelledMetricOrLabelInTheDashboardIsReported) {
   const std::string json = ReadDashboard();
   ASSERT_TRUE(CheckDashboard(json, scrape_).empty());
-  const std::string bad_metric = absl::StrReplaceAll(json, {{"gryadka_conflicts_total", "gryadka_conflict_total"}});
+  const std::string bad_metric =
+      absl::StrReplaceAll(json, {{"gryadka_conflicts_total", "gryadka_conflict_total"}});
   const std::vector<std::string> p1 = CheckDashboard(bad_metric, scrape_);
   ASSERT_EQ(p1.size(), 1u) << absl::StrJoin(p1, "\n");
   EXPECT_NE(p1[0].find("metric gryadka_conflict_total"), std::string::npos) << p1[0];
 
   // In the JSON text the matcher's quotes are escaped: path=\"one_rtt\".
-  const std::string bad_label = absl::StrReplaceAll(json, {{R"(path=\"one_rtt)", R"(rtt=\"one_rtt)"}});
+  const std::string bad_label =
+      absl::StrReplaceAll(json, {{R"(path=\"one_rtt)", R"(rtt=\"one_rtt)"}});
   const std::vector<std::string> p2 = CheckDashboard(bad_label, scrape_);
   ASSERT_EQ(p2.size(), 1u) << absl::StrJoin(p2, "\n");
-  EXPECT_NE(p2[0].find("label rtt is not a label of gryadka_rounds_total"), std::string::npos) << p2[0];
+  EXPECT_NE(p2[0].find("label rtt is not a label of gryadka_rounds_total"), std::string::npos)
+      << p2[0];
 
-  const std::string bare_histogram = absl::StrReplaceAll(json, {{"gryadka_call_duration_seconds_sum", "gryadka_call_duration_seconds"}});
+  const std::string bare_histogram = absl::StrReplaceAll(
+      json, {{"gryadka_call_duration_seconds_sum", "gryadka_call_duration_seconds"}});
   EXPECT_FALSE(CheckDashboard(bare_histogram, scrape_).empty());
 }
 
