@@ -62,4 +62,8 @@ class Cluster {
   std::vector<int> proposer_ports_;
 };
 
+// The body of http://127.0.0.1:PORT/metrics, a proposer's --metrics_listen ("" when it cannot be
+// fetched; 5 s receive timeout).
+std::string FetchMetrics(int port);
+
 }  // namespace gryadka::integration

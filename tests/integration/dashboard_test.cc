@@ -2,11 +2,6 @@
 // cluster (3 Redis, 2 proposers with --metrics_listen) serves a few calls of every kind, and
 // every metric and label the dashboard's PromQL names must be in its /metrics. Also pins that
 // the check fails on a misspelled metric or label, and the PromQL reading it relies on.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <sstream>
 
@@ -20,6 +15,8 @@
 namespace gryadka::dashboard {
 namespace {
 
+using integration::FetchMetrics;
+
 std::string ReadDashboard() {
   std::ifstream in(GRYADKA_DASHBOARD_JSON);
   std::stringstream ss;
@@ -27,29 +24,6 @@ std::string ReadDashboard() {
   return ss.str();
 }
 
-// The body of http://127.0.0.1:port/metrics ("" if it cannot be fetched; 5 s receive timeout).
-std::string FetchMetrics(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return "";
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string out;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    const std::string req = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
-      char buf[4096];
-      ssize_t n;
-      while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-    }
-  }
-  close(fd);
-  const size_t body = out.find("\r\n\r\n");
-  return body == std::string::npos ? "" : out.substr(body + 4);
-}
 
 TEST(DashboardQueryTest, SelectorsMatchersAndGroupingLabelsAreReadVariablesAndFunctionsSkipped) {
   auto refs = ParseQuery(

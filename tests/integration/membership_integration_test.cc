@@ -4,10 +4,7 @@
 // acceptors' membership; Rescan copying every key to a new, empty acceptor, resumed from a
 // cursor, and again after its reads failed. Cost: ~30-45 s in total on 2 cores (the rescan test
 // writes 20,000 keys and rescans them twice: two of the three old acceptors are SCANned).
-#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -206,28 +203,6 @@ TEST(MembershipIntegrationTest, SetMembershipIsACompareAndSetOnTheEpoch) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
-// The body of http://127.0.0.1:port/metrics ("" if it cannot be fetched).
-std::string FetchMetrics(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return "";
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string out;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    const std::string req = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
-      char buf[4096];
-      ssize_t n;
-      while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-    }
-  }
-  close(fd);
-  return out;
-}
 
 TEST(MembershipIntegrationTest, AProposerAtAnOldEpochIsFencedAndAdoptsTheAcceptorsMembership) {
   auto c = Cluster::Start();

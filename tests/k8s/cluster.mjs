@@ -15,12 +15,13 @@
 // Every process it starts is stopped by PID; its temp dir is removed.
 // Usage: node cluster.mjs RENDERED_DIR PROPOSER_BINARY GRYADKACTL_BINARY
 // Exit 0 all passed, 1 a check failed, 64 usage. Needs redis-server and redis-cli on PATH.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort, loadRendered, localProposerArgs, Report, usage } from "./lib.mjs";
+import { freePort, ProcessGroup } from "../support/processes.mjs";
+import { loadRendered, localProposerArgs, Report, usage } from "./lib.mjs";
 
 if (process.argv.length !== 5) usage("cluster.mjs", "RENDERED_DIR PROPOSER_BINARY GRYADKACTL_BINARY");
 const [dir, proposerBinary, ctlBinary] = process.argv.slice(2);
@@ -29,39 +30,9 @@ const STOP_TIMEOUT_MS = 15000;
 const CTL_TIMEOUT_MS = 10000;
 const VARIANTS = ["dev", "production"];
 const report = new Report("cluster");
-const children = new Set();  // every process started and not yet exited, stopped on the way out
-
-function start(command, args, logFile, env = process.env) {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env });
-  child.output = "";
-  const keep = (d) => { child.output += d; };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  child.exited = new Promise((resolve) => {
-    child.on("error", (e) => { child.output += e.message; children.delete(child); resolve(null); });
-    child.on("exit", (code, signal) => {
-      children.delete(child);
-      try {
-        writeFileSync(logFile, child.output);
-      } catch {
-        // the temp dir is already gone (stopped on the way out)
-      }
-      resolve(code ?? signal);
-    });
-  });
-  children.add(child);
-  return child;
-}
-
-// SIGTERM, then SIGKILL after STOP_TIMEOUT_MS; resolves to the exit status (or signal name).
-async function stop(child) {
-  if (!children.has(child)) return child.exited;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
-  const status = await child.exited;
-  clearTimeout(timer);
-  return status;
-}
+const group = new ProcessGroup();  // every process started, stopped by PID on the way out
+const start = (command, args, logFile, env = process.env) => group.start(command, args, { env, logFile });
+const stop = (child) => group.stop(child, STOP_TIMEOUT_MS);
 
 function run(command, args, env = process.env) {
   const r = spawnSync(command, args, { encoding: "utf8", env, timeout: CTL_TIMEOUT_MS });
@@ -209,10 +180,10 @@ try {
     const variantDir = join(work, variant);
     mkdirSync(variantDir);
     await checkVariant(variant, objects, variantDir);
-    for (const child of [...children]) await stop(child);
+    await group.stopAll(STOP_TIMEOUT_MS);
   }
 } finally {
-  for (const child of children) child.kill("SIGKILL");
+  group.killAll();
   rmSync(work, { recursive: true, force: true });
 }
 report.finish();

@@ -1,8 +1,8 @@
 // Shared by the manifest checks (tests/k8s/*.mjs): reading rendered manifests and reporting.
 import { readFileSync, readdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { basename, join } from "node:path";
 import { parseAllDocuments } from "yaml";
+import { freePort } from "../support/processes.mjs";
 
 // Every object of every OUT_DIR/*.yaml that tests/k8s/render.sh wrote, as
 // { variant, index, obj, name } where name = "variant: Kind/name" for messages.
@@ -45,18 +45,6 @@ export class Report {
 export function usage(script, args) {
   console.error(`usage: node ${script} ${args}`);
   process.exit(64);
-}
-
-// A loopback TCP port that was free a moment ago.
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 // The args of a rendered proposer container, rewritten for a test machine: every *_listen flag

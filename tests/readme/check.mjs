@@ -12,14 +12,14 @@
 // Usage: node check.mjs static README KV_PROTO
 //        node check.mjs live README KV_PROTO PROPOSER_BINARY
 // Exit 0 all passed, 1 a check failed (each failure is printed), 64 usage. Needs redis-server.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort, ProcessGroup } from "../support/processes.mjs";
 import { HEALTH_METHOD, loadReadme, README_ADDRESS } from "./readme.mjs";
 
 const READY_TIMEOUT_MS = 20000;   // until a proposer reports SERVING
@@ -43,40 +43,9 @@ function fail(message) {
   console.log(`FAIL ${message}`);
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const children = new Set();  // started and not yet exited
-function start(command, args) {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
-  child.output = "";
-  const keep = (d) => { child.output = (child.output + d).slice(-20000); };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  child.exited = new Promise((resolve) => {
-    child.on("error", (e) => { child.output += e.message; children.delete(child); resolve(null); });
-    child.on("exit", (code, signal) => { children.delete(child); resolve(code ?? signal); });
-  });
-  children.add(child);
-  return child;
-}
-
-async function stop(child) {
-  if (!children.has(child)) return child.exited;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
-  const status = await child.exited;
-  clearTimeout(timer);
-  return status;
-}
+const group = new ProcessGroup();
+const start = (command, args) => group.start(command, args);
+const stop = (child) => group.stop(child, STOP_TIMEOUT_MS);
 
 function tail(child) {
   return child.output.trim().split("\n").slice(-LOG_TAIL_LINES).join("\n");
@@ -114,7 +83,7 @@ async function untilServing(address, env, proposer) {
   for (;;) {
     const r = shell(probe, env);
     if (r.status === 0 && parseJson(r.stdout).value?.status === "SERVING") return true;
-    if (!children.has(proposer) || Date.now() > deadline) {
+    if (!group.children.has(proposer) || Date.now() > deadline) {
       fail(`proposer ${address} did not report SERVING within ${READY_TIMEOUT_MS} ms ` +
         `(last answer: ${r.stdout}${r.stderr}); its log:\n${tail(proposer)}`);
       return false;
@@ -179,7 +148,7 @@ if (mode === "live" && errors.length === 0) {
   try {
     await live(commands, work);
   } finally {
-    for (const child of [...children]) await stop(child);
+    await group.stopAll(STOP_TIMEOUT_MS);
     rmSync(work, { recursive: true, force: true });
   }
 }
