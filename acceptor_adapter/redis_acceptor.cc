@@ -37,6 +37,21 @@ timeval UntilToTimeval(std::chrono::steady_clock::time_point deadline) {
 }
 
 void* SeqToPrivdata(uint64_t seq) { return reinterpret_cast<void*>(static_cast<uintptr_t>(seq)); }
+
+// Queues `args` (std::string or std::string_view elements; binary-safe) as one command on `ac`.
+// Returns hiredis's REDIS_OK or REDIS_ERR.
+template <typename Strings>
+int QueueArgv(redisAsyncContext* ac, redisCallbackFn* callback, void* privdata,
+              const Strings& args) {
+  std::vector<const char*> argv(args.size());
+  std::vector<size_t> argvlen(args.size());
+  for (size_t i = 0; i < args.size(); ++i) {
+    argv[i] = args[i].data();
+    argvlen[i] = args[i].size();
+  }
+  return redisAsyncCommandArgv(ac, callback, privdata, static_cast<int>(args.size()), argv.data(),
+                               argvlen.data());
+}
 uint64_t PrivdataToSeq(void* p) { return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)); }
 
 std::string_view ScriptBody(int index) {
@@ -214,14 +229,7 @@ bool RedisAcceptor::IssueBatch(uint64_t batch_id, Batch& batch) {
     args.push_back(owned.emplace_back(r.next.Encode()));
     args.push_back(owned.emplace_back(EncodeEpoch(r.epoch)));
   }
-  std::vector<const char*> argv(args.size());
-  std::vector<size_t> argvlen(args.size());
-  for (size_t i = 0; i < args.size(); ++i) {
-    argv[i] = args[i].data();
-    argvlen[i] = args[i].size();
-  }
-  if (redisAsyncCommandArgv(ctx_, &BatchReplyCallback, SeqToPrivdata(batch_id),
-                            static_cast<int>(args.size()), argv.data(), argvlen.data()) != REDIS_OK) {
+  if (QueueArgv(ctx_, &BatchReplyCallback, SeqToPrivdata(batch_id), args) != REDIS_OK) {
     return false;
   }
   batch.issue_order = ++issue_counter_;
@@ -244,15 +252,7 @@ void RedisAcceptor::LoadScripts() {
 
 // Queues AUTH on ctx_. False: it could not, and the connection was dropped.
 bool RedisAcceptor::SendAuth(const RedisCredentials& credentials) {
-  const std::vector<std::string> args = AuthArgv(credentials);
-  std::vector<const char*> argv(args.size());
-  std::vector<size_t> argvlen(args.size());
-  for (size_t i = 0; i < args.size(); ++i) {
-    argv[i] = args[i].data();
-    argvlen[i] = args[i].size();
-  }
-  if (redisAsyncCommandArgv(ctx_, &AuthReplyCallback, nullptr, static_cast<int>(args.size()),
-                            argv.data(), argvlen.data()) != REDIS_OK) {
+  if (QueueArgv(ctx_, &AuthReplyCallback, nullptr, AuthArgv(credentials)) != REDIS_OK) {
     DropConnection(absl::StrCat("cannot send AUTH to ", describe_, ": ", ConnectionError(ctx_)));
     return false;
   }
