@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "client/shared/json_string.h"  // AppendJsonString: every string of a line
 #include "google/protobuf/stubs/logging.h"
 
 namespace gryadka::server {
@@ -23,28 +24,6 @@ const char* LevelName(LogLevel l) {
     case LogLevel::kError: return "error";
   }
   return "info";
-}
-
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out->append(buf);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
 }
 
 std::string FileAndLine(const char* file, int line) {
