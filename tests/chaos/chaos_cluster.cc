@@ -55,15 +55,15 @@ absl::Status ChaosCluster::StartProposer(int i) {
   for (const auto& proxy : proxies_[i]) acceptors.push_back(absl::StrCat("127.0.0.1:", proxy->port()));
   std::string last_log;  // of the last attempt that exited: a bad flag shows here
   for (int attempt = 0; attempt < kProposerStartAttemptsMax; ++attempt) {
-    auto port = test_support::FreeLoopbackPort();
+    auto port = process::FreeLoopbackPort();
     if (!port.ok()) return port.status();
-    test_support::ProcessSpec spec;
+    process::ProcessSpec spec;
     spec.binary = options_.proposer_binary;
     spec.name = absl::StrCat("proposer", i);
     spec.args = {absl::StrCat("--listen=127.0.0.1:", *port),
                  "--acceptors=" + absl::StrJoin(acceptors, ","), "--drain_timeout_ms=2000"};
     spec.args.insert(spec.args.end(), options_.proposer_flags.begin(), options_.proposer_flags.end());
-    auto p = test_support::ProcessHandle::Start(spec);
+    auto p = process::ProcessHandle::Start(spec);
     if (!p.ok()) return p.status();
     // A port taken between probing and binding makes the proposer exit at once: retry.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
