@@ -4,6 +4,7 @@
 // with its type and labels must have a row, and no row may name what no longer exists. Each
 // check is also shown to fail when a row of the real page is removed.
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -20,7 +21,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kDoc[] = GRYADKA_SOURCE_DIR "/docs/operations.md";
+// The source tree read: GRYADKA_SOURCE_DIR, or a copy named by $GRYADKA_DOCS_SOURCE_DIR (for
+// tests/docs/mutations.sh, which breaks copies of the page and the sources).
+std::string SourceDir() {
+  const char* dir = std::getenv("GRYADKA_DOCS_SOURCE_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : GRYADKA_SOURCE_DIR;
+}
+std::string DocPath() { return SourceDir() + "/docs/operations.md"; }
 // Section titles of docs/operations.md.
 constexpr char kFlagsSection[] = "Flags of gryadka-proposer";
 constexpr char kMetricsSection[] = "Metrics";
@@ -58,12 +65,12 @@ std::string Capture(const std::string& command) {
 std::vector<std::pair<std::string, std::string>> Sources(const std::vector<std::string>& dirs) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const std::string& dir : dirs) {
-    const fs::path root = fs::path(GRYADKA_SOURCE_DIR) / dir;
+    const fs::path root = fs::path(SourceDir()) / dir;
     if (!fs::is_directory(root)) continue;
     for (const auto& e : fs::recursive_directory_iterator(root)) {
       const std::string ext = e.path().extension().string();
       if (!e.is_regular_file() || (ext != ".cc" && ext != ".h")) continue;
-      const std::string rel = fs::relative(e.path(), GRYADKA_SOURCE_DIR).string();
+      const std::string rel = fs::relative(e.path(), SourceDir()).string();
       if (rel.find("/node_modules/") != std::string::npos) continue;
       out.emplace_back(rel, ReadFile(e.path().string()));
     }
@@ -198,8 +205,8 @@ TEST(OperationsDocParsingTest, UsageFlagsAreWholeNamesFromTheFlagsPartOnly) {
 class OperationsDocTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    doc_ = ReadFile(kDoc);
-    ASSERT_FALSE(doc_.empty()) << "cannot read " << kDoc;
+    doc_ = ReadFile(DocPath());
+    ASSERT_FALSE(doc_.empty()) << "cannot read " << DocPath();
   }
   std::string doc_;
 };
