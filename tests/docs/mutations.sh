@@ -88,7 +88,8 @@ mutate "$logs" 'stale log event: row `an event nobody logs`' $doc \
   '| `stopped` |' $'| `an event nobody logs` | info | | |\n| `stopped` |'
 mutate "$logs" 'missing log event: no row | `an undocumented event`' proposer/server/shard.cc \
   'void Shard::Start() {' \
-  $'void Undocumented() { Log(LogLevel::kWarning,\n    "an undocumented" " event", {}); }\nvoid Shard::Start() {'
+  $'void Undocumented() {\n  Log(LogLevel::kWarning, "an undocumented" " event", {});\n'\
+$'}\nvoid Shard::Start() {'
 mutate "$logs" 'proposer/server/rescan.cc:' proposer/server/rescan.cc \
   'Log(LogLevel::kInfo, "rescan done",' 'Log(LogLevel::kInfo, done_message,'
 mutate "$ctl" 'missing gryadkactl flag: no row | `--deadline_ms`' $doc \

@@ -344,7 +344,9 @@ std::vector<std::string> CheckRowsPresent(absl::string_view section, absl::strin
   const std::map<std::string, std::string> rows = CodeRows(section);
   std::vector<std::string> problems;
   for (const std::string& n : names) {
-    if (!rows.count(n)) problems.push_back(absl::StrCat("missing ", what, ": no row | `", n, "` |"));
+    if (!rows.count(n)) {
+      problems.push_back(absl::StrCat("missing ", what, ": no row | `", n, "` |"));
+    }
   }
   return problems;
 }

@@ -24,8 +24,8 @@ namespace gryadka::docs {
 
 // ---- The page ----
 
-// The text of the section headed "## " + title, up to the next "## " heading (subsections included);
-// empty if there is no such section.
+// The text of the section headed "## " + title, up to the next "## " heading (subsections
+// included); empty if there is no such section.
 std::string Section(absl::string_view doc, absl::string_view title);
 
 // The table rows of `text` whose first cell is a code span, keyed by the span's content

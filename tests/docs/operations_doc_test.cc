@@ -171,8 +171,8 @@ TEST(OperationsDocParsingTest, LogRowsMissingOrStaleAreReported) {
 
 TEST(OperationsDocParsingTest, ScrapeFamiliesHaveTheirTypeAndLabelsWithoutLeAndQuantile) {
   const auto f = ParseScrape(
-      "# HELP h x\n# TYPE h histogram\nh_bucket{method=\"Get\",le=\"0.1\"} 1\nh_sum{method=\"Get\"} "
-      "1\n# TYPE s summary\ns{quantile=\"0.5\"} 1\n# TYPE c counter\nc 3\n");
+      "# HELP h x\n# TYPE h histogram\nh_bucket{method=\"Get\",le=\"0.1\"} 1\n"
+      "h_sum{method=\"Get\"} 1\n# TYPE s summary\ns{quantile=\"0.5\"} 1\n# TYPE c counter\nc 3\n");
   ASSERT_EQ(f.size(), 3u);
   EXPECT_EQ(f.at("h").type, "histogram");
   EXPECT_EQ(f.at("h").labels, std::set<std::string>{"method"});
