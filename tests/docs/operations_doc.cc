@@ -112,6 +112,48 @@ std::vector<std::string> Literals(absl::string_view expr) {
   return out;
 }
 
+// The text from `from` to the next ';' outside strings and brackets.
+std::string UpToSemicolon(absl::string_view s, size_t from) {
+  int depth = 0;
+  for (size_t i = from; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '"' || c == '\'') {
+      for (++i; i < s.size() && s[i] != c; ++i) {
+        if (s[i] == '\\') ++i;
+      }
+    } else if (c == '(' || c == '{' || c == '[') {
+      ++depth;
+    } else if (c == ')' || c == '}' || c == ']') {
+      --depth;
+    } else if (c == ';' && depth <= 0) {
+      return std::string(s.substr(from, i - from));
+    }
+  }
+  return "";
+}
+
+// The message of a call whose message argument is `arg`: its literals; for a plain variable
+// without any, the literals of its last assignment or initialisation before `at`
+// ("const char* msg = ok ? "a" : "b";").
+std::vector<std::string> MessageLiterals(const std::string& s, size_t at, absl::string_view arg) {
+  std::vector<std::string> literals = Literals(arg);
+  const std::string name(absl::StripAsciiWhitespace(arg));
+  if (!literals.empty() || name.empty() ||
+      !std::all_of(name.begin(), name.end(), IsIdentChar)) {
+    return literals;
+  }
+  const std::regex assignment("\\b" + name + "\\s*=[^=]");
+  const std::string before = s.substr(0, at);
+  size_t last = std::string::npos, length = 0;
+  for (auto it = std::sregex_iterator(before.begin(), before.end(), assignment);
+       it != std::sregex_iterator(); ++it) {
+    last = static_cast<size_t>(it->position());
+    length = static_cast<size_t>(it->length()) - 1;  // up to and including '='
+  }
+  if (last == std::string::npos) return literals;
+  return Literals(UpToSemicolon(s, last + length));
+}
+
 }  // namespace
 
 std::string Section(absl::string_view doc, absl::string_view title) {
@@ -241,7 +283,7 @@ std::vector<LogCall> ExtractLogCalls(absl::string_view file, absl::string_view s
     LogCall call;
     call.file = std::string(file);
     call.line = 1 + static_cast<int>(std::count(s.begin(), s.begin() + at, '\n'));
-    call.messages = Literals(args[1]);
+    call.messages = MessageLiterals(s, at, args[1]);
     calls.push_back(std::move(call));
   }
   return calls;

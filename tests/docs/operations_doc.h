@@ -64,7 +64,9 @@ struct LogCall {
 
 // Every Log(...) call in a C++ source text (comments ignored; declarations "void Log(" are not
 // calls): its line and the non-empty string literals of its second argument, adjacent literals
-// joined. A call whose message has no literal (a variable) has no messages.
+// joined. When that argument is a plain variable, the literals of its last assignment before
+// the call ("const char* msg = ok ? "a" : "b";"). A call whose message has no literal found
+// either way (a parameter, a computed string) has no messages.
 std::vector<LogCall> ExtractLogCalls(absl::string_view file, absl::string_view source);
 
 // For each message: a row in `section` (missing); and each row of `section` whose first cell is

@@ -142,7 +142,7 @@ TEST(OperationsDocParsingTest, FlagRowsMissingWithAWrongDefaultOrStaleAreEachRep
   EXPECT_NE(p[2].find("stale flag: row `--gone`"), std::string::npos) << p[2];
 }
 
-TEST(OperationsDocParsingTest, LogCallsYieldBothBranchesOfATernaryJoinedLiteralsAndNoComments) {
+TEST(OperationsDocParsingTest, LogCallsYieldTernaryBranchesJoinedLiteralsAndAVariablesLiterals) {
   const std::vector<LogCall> calls = ExtractLogCalls(
       "x.cc",
       "// Log(LogLevel::kInfo, \"in a comment\");\n"
@@ -152,13 +152,17 @@ TEST(OperationsDocParsingTest, LogCallsYieldBothBranchesOfATernaryJoinedLiterals
       "  Log(ok ? LogLevel::kInfo : LogLevel::kWarning,\n"
       "      ok ? \"quorum, \\\"up\\\"\" : \"no \" \"quorum\",\n      {});\n"
       "Log(level, message, {{\"source\", \"grpc\"}});\n"
+      "const char* msg = up ? \"acceptor up\" : \"acceptor \" \"down\";\n"
+      "if (msg == nullptr) return;\nLog(level, msg, {});\n"
       "/* Log(LogLevel::kError, \"block comment\"); */ LogLimiter limiter(5);\n");
-  ASSERT_EQ(calls.size(), 3u);
+  ASSERT_EQ(calls.size(), 4u);
   EXPECT_EQ(calls[0].line, 4);
   EXPECT_EQ(calls[0].messages, std::vector<std::string>{"listening"});
   EXPECT_EQ(calls[1].line, 5);
   EXPECT_EQ(calls[1].messages, (std::vector<std::string>{"quorum, \"up\"", "no quorum"}));
   EXPECT_TRUE(calls[2].messages.empty());  // not a literal
+  EXPECT_EQ(calls[3].line, 11);
+  EXPECT_EQ(calls[3].messages, (std::vector<std::string>{"acceptor up", "acceptor down"}));
 }
 
 TEST(OperationsDocParsingTest, LogRowsMissingOrStaleAreReported) {
