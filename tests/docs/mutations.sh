@@ -3,7 +3,7 @@
 # proposer's sources) in one place at a time — a flag, metric, label, log event or gryadkactl row
 # removed, a wrong default or type, a stale row, a new undocumented Log call, a Log call whose
 # message is not a literal — and expects the test to fail naming it. The unbroken copy must
-# pass. ctest runs it as OperationsDocMutations.* (label docs, ~20 s: 12 runs of the test
+# pass. ctest runs it as OperationsDocMutations.* (label docs, ~20 s: 13 runs of the test
 # binary, 4 of them with a live cluster).
 #
 # Usage: tests/docs/mutations.sh OPERATIONS_DOC_TEST_BINARY
@@ -94,6 +94,7 @@ mutate "$logs" 'proposer/server/rescan.cc:' proposer/server/rescan.cc \
   'Log(LogLevel::kInfo, "rescan done",' 'Log(LogLevel::kInfo, done_message,'
 mutate "$ctl" 'missing gryadkactl flag: no row | `--deadline_ms`' $doc \
   '| `--deadline_ms` |' '| deadline |'
+mutate "$ctl" 'missing gryadkactl exit code: no row | `3`' $doc '| `3` |' '| three |'
 
 echo "caught $caught, missed $missed"
 ((missed == 0))

@@ -381,6 +381,20 @@ std::set<std::string> UsageFlags(absl::string_view usage) {
   return out;
 }
 
+std::set<std::string> UsageExitCodes(absl::string_view usage) {
+  static const std::regex kCode(R"((?:Exit codes:|;)\s*(\d+)\s)");
+  const size_t from = usage.find("Exit codes:");
+  if (from == absl::string_view::npos) return {};
+  const size_t to = usage.find("\n\n", from);
+  const std::string part(usage.substr(from, to == absl::string_view::npos ? to : to - from));
+  std::set<std::string> out;
+  for (auto it = std::sregex_iterator(part.begin(), part.end(), kCode);
+       it != std::sregex_iterator(); ++it) {
+    out.insert((*it)[1].str());
+  }
+  return out;
+}
+
 std::vector<std::string> CheckRowsPresent(absl::string_view section, absl::string_view what,
                                           const std::set<std::string>& names) {
   const std::map<std::string, std::string> rows = CodeRows(section);

@@ -95,6 +95,9 @@ std::vector<std::string> CheckMetricRows(absl::string_view section,
 // The flags ("--name") in the "Flags" part of gryadkactl's usage text, up to "Exit codes:".
 std::set<std::string> UsageFlags(absl::string_view usage);
 
+// The exit codes listed in the usage text's "Exit codes:" paragraph ("0 success; 2 error ...").
+std::set<std::string> UsageExitCodes(absl::string_view usage);
+
 // Rows in `section` for each of `names` (already with their "--" or other prefix): missing.
 std::vector<std::string> CheckRowsPresent(absl::string_view section, absl::string_view what,
                                           const std::set<std::string>& names);

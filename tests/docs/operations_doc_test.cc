@@ -204,6 +204,12 @@ TEST(OperationsDocParsingTest, UsageFlagsAreWholeNamesFromTheFlagsPartOnly) {
             (std::set<std::string>{"--target", "--tls_cert", "--help", "--dry-run"}));
 }
 
+TEST(OperationsDocParsingTest, UsageExitCodesAreTheNumbersStartingEachItemOfTheParagraph) {
+  EXPECT_EQ(UsageExitCodes("Flags:\n  --x=3 y\n\nExit codes: 0 success; 2 error (code 14);\n3 "
+                           "not applied; 64 usage error.\n\nExamples:\n  5 x; 6 y\n"),
+            (std::set<std::string>{"0", "2", "3", "64"}));
+}
+
 // ---- The real page ----
 
 class OperationsDocTest : public ::testing::Test {
@@ -275,17 +281,27 @@ TEST_F(OperationsDocTest, EveryLogEventInTheProposerSourcesHasARowAndNoRowIsStal
       << absl::StrJoin(p, "\n");
 }
 
-TEST_F(OperationsDocTest, EveryGryadkactlFlagOfItsHelpHasARow) {
-  const std::set<std::string> flags = UsageFlags(Capture(absl::StrCat(GRYADKACTL_BIN, " --help")));
+TEST_F(OperationsDocTest, EveryGryadkactlFlagAndExitCodeOfItsHelpHasARow) {
+  const std::string usage = Capture(absl::StrCat(GRYADKACTL_BIN, " --help"));
+  const std::set<std::string> flags = UsageFlags(usage);
   ASSERT_GE(flags.size(), 10u) << "too few flags read from gryadkactl --help";
+  const std::set<std::string> codes = UsageExitCodes(usage);
+  ASSERT_GE(codes.size(), 3u) << "too few exit codes read from gryadkactl --help:\n" << usage;
   const std::string section = Section(doc_, kCtlSection);
-  const std::vector<std::string> problems = CheckRowsPresent(section, "gryadkactl flag", flags);
-  EXPECT_TRUE(problems.empty()) << "docs/operations.md, section \"" << kCtlSection << "\":\n"
-                                << absl::StrJoin(problems, "\n");
-  EXPECT_EQ(CheckRowsPresent(Section(WithoutRowOf(doc_, "--deadline_ms"), kCtlSection),
-                             "gryadkactl flag", flags)
-                .size(),
-            problems.size() + 1);
+  const std::vector<std::string> flag_problems =
+      CheckRowsPresent(section, "gryadkactl flag", flags);
+  const std::vector<std::string> code_problems =
+      CheckRowsPresent(section, "gryadkactl exit code", codes);
+  EXPECT_TRUE(flag_problems.empty() && code_problems.empty())
+      << "docs/operations.md, section \"" << kCtlSection << "\":\n"
+      << absl::StrJoin(flag_problems, "\n") << "\n" << absl::StrJoin(code_problems, "\n");
+
+  const std::string without = WithoutRowOf(WithoutRowOf(doc_, "--deadline_ms"), "3");
+  ASSERT_NE(without, doc_);
+  EXPECT_EQ(CheckRowsPresent(Section(without, kCtlSection), "gryadkactl flag", flags).size(),
+            flag_problems.size() + 1);
+  EXPECT_EQ(CheckRowsPresent(Section(without, kCtlSection), "gryadkactl exit code", codes).size(),
+            code_problems.size() + 1);
 }
 
 class OperationsDocLiveTest : public OperationsDocTest {
