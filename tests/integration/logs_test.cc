@@ -268,11 +268,11 @@ TEST_F(LogsTest, AtInfoLevelFailedRequestsAreNotLogged) {
 }
 
 TEST(LogsBadFlagTest, AnUnknownFlagIsReportedAsAJsonLine) {
-  test_support::ProcessSpec spec;
+  process::ProcessSpec spec;
   spec.binary = GRYADKA_PROPOSER_BIN;
   spec.name = "proposer";
   spec.args = {"--no_such_flag=1"};
-  auto p = test_support::ProcessHandle::Start(spec);
+  auto p = process::ProcessHandle::Start(spec);
   ASSERT_TRUE(p.ok()) << p.status();
   const auto deadline = Clock::now() + std::chrono::milliseconds(kWaitMs);
   while ((*p)->Running() && Clock::now() < deadline) {
