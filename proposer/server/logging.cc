@@ -109,13 +109,11 @@ void ReadCapturedStderr(int fd) {
   g_capture->cv.notify_all();
 }
 
-// atexit: points fd 2 at /dev/null (closing the pipe's only write end) and waits for the
-// reader to log what was left in the pipe.
+// atexit: points fd 2 back at the original stderr (closing the pipe's only write end) and
+// waits for the reader to log what was left in the pipe. What is written later in the exit
+// (e.g. a leak checker's report) goes to stderr as it is rather than nowhere.
 void FlushCapturedStderr() {
-  const int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-  if (devnull < 0) return;
-  ::dup2(devnull, STDERR_FILENO);
-  ::close(devnull);
+  if (::dup2(g_out_fd.load(), STDERR_FILENO) < 0) return;
   std::unique_lock<std::mutex> lock(g_capture->mu);
   g_capture->cv.wait_for(lock, std::chrono::milliseconds(kStderrFlushWaitMs),
                          [] { return g_capture->drained; });
