@@ -1,0 +1,79 @@
+// The systems gryadka-compare starts side by side on loopback, each in its own temp dir, and
+// stops by PID (then removes the dir):
+//   Gryadka  bench/load/local_cluster.h: 3 redis-server (appendonly, appendfsync always) and
+//            N gryadka-proposer.
+//   etcd     EtcdCluster: a 3-member etcd (Debian's etcd-server), each member with its own
+//            data dir and etcd's default fsync (every raft entry is fsynced before it is
+//            acknowledged), peers and clients on free loopback ports.
+//   Redis    FloorRedis: one redis-server, no persistence, no replication: the floor.
+// Children get SIGKILL if the starting thread dies (tests/support/process_handle.h): start
+// them from the main thread.
+//
+// Thread-compatible.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace gryadka::test_support {
+class ProcessHandle;
+}  // namespace gryadka::test_support
+
+namespace gryadka::bench::compare {
+
+inline constexpr int kEtcdMembers = 3;
+inline constexpr int64_t kEtcdReadyTimeoutMs = 30000;  // until every member answers a Range
+inline constexpr int64_t kRedisReadyTimeoutMs = 10000;  // until PING answers
+inline constexpr int64_t kSystemStopGraceMs = 5000;     // SIGTERM, then SIGKILL
+
+// Named processes ("etcd-0", ...) for CPU accounting.
+using NamedPids = std::vector<std::pair<std::string, pid_t>>;
+
+class EtcdCluster {
+ public:
+  // Starts the members and waits until each answers a linearizable Range. On failure whatever
+  // was started is stopped and the status carries the members' log tails.
+  static absl::StatusOr<std::unique_ptr<EtcdCluster>> Start(const std::string& etcd_bin);
+  ~EtcdCluster();  // Stop()
+  EtcdCluster(const EtcdCluster&) = delete;
+  EtcdCluster& operator=(const EtcdCluster&) = delete;
+
+  void Stop();  // by PID; removes the dir. Idempotent.
+  const std::vector<std::string>& client_targets() const { return client_targets_; }  // "127.0.0.1:P"
+  NamedPids processes() const;
+
+ private:
+  explicit EtcdCluster(std::string dir) : dir_(std::move(dir)) {}
+  std::string Logs() const;
+
+  const std::string dir_;
+  std::vector<std::string> client_targets_;
+  std::vector<std::unique_ptr<test_support::ProcessHandle>> members_;
+};
+
+class FloorRedis {
+ public:
+  static absl::StatusOr<std::unique_ptr<FloorRedis>> Start(const std::string& redis_server);
+  ~FloorRedis();  // Stop()
+  FloorRedis(const FloorRedis&) = delete;
+  FloorRedis& operator=(const FloorRedis&) = delete;
+
+  void Stop();  // by PID; removes the dir. Idempotent.
+  int port() const { return port_; }
+  NamedPids processes() const;
+
+ private:
+  FloorRedis(std::string dir, int port) : dir_(std::move(dir)), port_(port) {}
+  const std::string dir_;
+  const int port_;
+  std::unique_ptr<test_support::ProcessHandle> process_;
+};
+
+}  // namespace gryadka::bench::compare
