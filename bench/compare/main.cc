@@ -321,7 +321,8 @@ int Run(const Options& o) {
                  "pass --systems without etcd)\n";
     return kExitSkipped;
   }
-  std::cerr << "gryadka-compare: load average before: " << LoadAverage() << "\n";
+  const std::string load_before = LoadAverage();
+  std::cerr << "gryadka-compare: load average before: " << load_before << "\n";
   Started s;
   if (absl::Status st = StartSystems(o, &s); !st.ok()) {
     std::cerr << "gryadka-compare: " << st.message() << "\n";
@@ -347,8 +348,10 @@ int Run(const Options& o) {
     }
   }
   s.Stop();
-  std::cerr << "gryadka-compare: load average after: " << LoadAverage() << "\n";
-  std::cout << FormatTables(runs) << "\n";
+  const std::string load_after = LoadAverage();
+  std::cout << "Load average (1, 5, 15 min) before: " << load_before << "; after: " << load_after
+            << "\n\n"
+            << FormatTables(runs) << "\n";
   for (const RunResult& r : runs) std::cout << FormatJsonLine(r) << "\n";
   if (g_interrupted) return 130;
   return absl::GetFlag(FLAGS_require_clean) && !Clean(runs, prefill_errors) ? 1 : 0;

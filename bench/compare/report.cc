@@ -2,6 +2,7 @@
 
 #include <map>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -31,7 +32,9 @@ std::string FormatTables(const std::vector<RunResult>& runs) {
       "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   // (keys, clients) -> system -> run
   std::map<std::pair<uint64_t, int>, std::map<std::string, const RunResult*>> cases;
+  std::vector<std::pair<uint64_t, int>> order;  // cases in the order they ran
   for (const RunResult& r : runs) {
+    if (cases.find({r.keys, r.clients}) == cases.end()) order.emplace_back(r.keys, r.clients);
     cases[{r.keys, r.clients}][r.system] = &r;
     const double retries = r.stats.ops == 0 ? 0 : static_cast<double>(r.stats.retries) / r.stats.ops;
     absl::StrAppendFormat(&out,
@@ -45,7 +48,8 @@ std::string FormatTables(const std::vector<RunResult>& runs) {
                   "\n| keys | clients | Gryadka ÷ etcd ops/s | Gryadka ÷ etcd p50 | "
                   "Gryadka ÷ etcd p99 | etcd ÷ Gryadka CPU µs/op | Gryadka ÷ Redis ops/s |\n"
                   "|---:|---:|---:|---:|---:|---:|---:|\n");
-  for (const auto& [key, systems] : cases) {
+  for (const auto& key : order) {
+    const std::map<std::string, const RunResult*>& systems = cases[key];
     auto find = [&systems](const char* name) -> const RunResult* {
       auto it = systems.find(name);
       return it == systems.end() ? nullptr : it->second;
