@@ -292,7 +292,11 @@ RunResult Measure(const Options& o, const Started& s, const std::string& system,
   for (size_t i = 0; i + 1 < all.size(); ++i) {
     const double cores = (after[i] - before[i]) / r.window_s;
     ours += cores;
-    if (i < own.size()) r.system_cores += cores;
+    if (i < own.size()) {
+      r.system_cores += cores;
+    } else if (i + 2 < all.size()) {
+      r.idle_systems_cores += cores;
+    }
   }
   r.bench_cores = (after[all.size() - 2] - before[all.size() - 2]) / r.window_s;
   r.others_cores = std::max(0.0, (after.back() - before.back()) / r.window_s - ours);

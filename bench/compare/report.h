@@ -23,10 +23,11 @@ struct RunResult {
   LoopStats stats;
   double window_s = 0;
   // CPU over the window, in cores (CPU seconds / window seconds): the system's own processes
-  // summed, this load generator, and everything else on the machine (including the idle
-  // systems started for the other runs).
+  // summed, this load generator, the systems started for the other runs (idle meanwhile), and
+  // everything else on the machine.
   double system_cores = 0;
   double bench_cores = 0;
+  double idle_systems_cores = 0;
   double others_cores = 0;
 
   double ops_per_s() const { return window_s > 0 ? stats.ops / window_s : 0; }
@@ -42,7 +43,7 @@ std::string FormatTables(const std::vector<RunResult>& runs);
 
 // {"system":..,"keys":..,"clients":..,"ops_per_s":..,"p50_ms":..,"p99_ms":..,"p999_ms":..,
 //  "errors":..,"retries":..,"first_error":..,"system_cores":..,"bench_cores":..,
-//  "others_cores":..,"system_us_per_op":..}, one line, no newline.
+//  "idle_systems_cores":..,"others_cores":..,"system_us_per_op":..}, one line, no newline.
 std::string FormatJsonLine(const RunResult& r);
 
 }  // namespace gryadka::bench::compare
