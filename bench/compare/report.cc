@@ -12,7 +12,9 @@ namespace gryadka::bench::compare {
 namespace {
 
 std::string Ratio(double num, double den) {
-  return den > 0 && num > 0 ? absl::StrFormat("%.2f×", num / den) : "–";
+  if (!(den > 0 && num > 0)) return "–";
+  const double r = num / den;
+  return absl::StrFormat(r < 0.1 ? "%.3f×" : "%.2f×", r);  // small ratios keep 3 digits
 }
 
 }  // namespace
