@@ -7,7 +7,7 @@
 //            Txn(if mod_revision(key) == the revision read: Put(key, value + 1)); a failed compare
 //            starts again from the Range (at most kEtcdCompareRetriesMax times, then the
 //            operation fails) and the whole counts as one operation; kRead = Range (linearizable,
-//            the default); kPrefill = Put "0". Operations go to the members in turn (round
+//            the default); kPrefill = Put "0". Operations go to the `targets` in turn (round
 //            robin per operation, as etcd's own client balancer does).
 //   Redis    hiredis async on a libevent base, one TCP connection per worker (commands of its
 //            slots are pipelined on it): kIncrement = INCR; kRead = GET; kPrefill = SET key 0.

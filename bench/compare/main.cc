@@ -42,6 +42,9 @@ ABSL_FLAG(int, proposer_io_threads, 1, "the proposers' --io_threads");
 ABSL_FLAG(std::string, proposer_flags, "", "extra flags for every proposer, space-separated");
 ABSL_FLAG(std::string, proposer_bin, "", "gryadka-proposer (default: next to this binary)");
 ABSL_FLAG(std::string, etcd_bin, "etcd", "etcd server binary (Debian: etcd-server)");
+ABSL_FLAG(std::string, etcd_members, "all",
+          "all: etcd operations go to the members in turn (as etcd's client balancer does); "
+          "leader: all go to the leader (no forwarding from followers)");
 ABSL_FLAG(std::string, redis_server, "redis-server", "redis-server binary");
 ABSL_FLAG(bool, require_clean, false,
           "exit 1 if a run had no successful operation, any error or a failed prefill (ctest)");
@@ -72,6 +75,7 @@ struct Options {
   double warmup_s = 1;
   int threads = 1;
   int64_t deadline_ms = 5000;
+  bool etcd_leader_only = false;  // --etcd_members=leader
 };
 
 template <typename T>
@@ -124,6 +128,12 @@ absl::StatusOr<Options> OptionsFromFlags() {
   if (o.threads < 1 || o.threads > kThreadsMax) {
     return absl::InvalidArgumentError(absl::StrCat("--threads: must be in 1..", kThreadsMax));
   }
+  const std::string members = absl::GetFlag(FLAGS_etcd_members);
+  if (members != "all" && members != "leader") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--etcd_members: '", members, "' is not all or leader"));
+  }
+  o.etcd_leader_only = members == "leader";
   o.deadline_ms = absl::GetFlag(FLAGS_deadline_ms);
   if (o.deadline_ms < 1) return absl::InvalidArgumentError("--deadline_ms: must be >= 1");
   return o;
@@ -164,6 +174,7 @@ struct Started {
   std::unique_ptr<LocalCluster> gryadka;
   std::unique_ptr<EtcdCluster> etcd;
   std::unique_ptr<FloorRedis> redis;
+  std::vector<std::string> etcd_targets;  // the members the load goes to
 
   void Stop() {
     if (gryadka) gryadka->Stop();
@@ -182,7 +193,7 @@ struct Started {
       };
     }
     if (system == kEtcd) {
-      return [t = etcd->client_targets(), deadline_ms](int worker, int slots) {
+      return [t = etcd_targets, deadline_ms](int worker, int slots) {
         return NewEtcdConnection(t, worker, slots, deadline_ms);
       };
     }
@@ -200,6 +211,13 @@ absl::Status StartSystems(const Options& o, Started* s) {
     auto e = EtcdCluster::Start(absl::GetFlag(FLAGS_etcd_bin));
     if (!e.ok()) return absl::Status(e.status().code(), absl::StrCat("etcd: ", e.status().message()));
     s->etcd = *std::move(e);
+    s->etcd_targets = s->etcd->client_targets();
+    if (o.etcd_leader_only) {
+      auto leader = s->etcd->LeaderTarget();
+      if (!leader.ok()) return leader.status();
+      s->etcd_targets = {*leader};
+      std::cerr << "gryadka-compare: etcd load goes to the leader, " << *leader << "\n";
+    }
   }
   if (Wants(o, kGryadka)) {
     LocalClusterOptions co;

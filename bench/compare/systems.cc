@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
@@ -63,6 +64,12 @@ absl::Status WaitRedis(ProcessHandle& p, int port) {
                                                   kRedisReadyTimeoutMs, " ms (last: ", last, ")"));
 }
 
+// A free port was taken by another process between our probe and the server's bind.
+bool PortTaken(const absl::Status& s) {
+  return absl::StrContains(s.message(), "address already in use") ||
+         absl::StrContains(s.message(), "Address already in use");
+}
+
 void RemoveDir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
@@ -71,6 +78,15 @@ void RemoveDir(const std::string& dir) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(const std::string& etcd_bin) {
+  absl::StatusOr<std::unique_ptr<EtcdCluster>> c = absl::UnavailableError("no attempt");
+  for (int attempt = 0; attempt < kSystemStartAttemptsMax; ++attempt) {
+    c = StartOnce(etcd_bin);
+    if (c.ok() || !PortTaken(c.status())) break;
+  }
+  return c;
+}
+
+absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::StartOnce(const std::string& etcd_bin) {
   auto dir = test_support::MakeTempDir("gryadka-compare-etcd-");
   if (!dir.ok()) return dir.status();
   std::unique_ptr<EtcdCluster> c(new EtcdCluster(*std::move(dir)));
@@ -124,6 +140,25 @@ void EtcdCluster::Stop() {
   RemoveDir(dir_);
 }
 
+absl::StatusOr<std::string> EtcdCluster::LeaderTarget() const {
+  std::vector<uint64_t> ids;  // member id per client target, 0 if it did not answer
+  uint64_t leader = 0;
+  for (const std::string& target : client_targets_) {
+    auto stub = etcdserverpb::Maintenance::NewStub(
+        grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(kProbeTimeoutMs));
+    etcdserverpb::StatusResponse resp;
+    const grpc::Status st = stub->Status(&ctx, etcdserverpb::StatusRequest(), &resp);
+    ids.push_back(st.ok() ? resp.header().member_id() : 0);
+    if (st.ok() && resp.leader() != 0) leader = resp.leader();
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (leader != 0 && ids[i] == leader) return client_targets_[i];
+  }
+  return absl::UnavailableError("etcd: no member names a leader among the members");
+}
+
 NamedPids EtcdCluster::processes() const {
   NamedPids out;
   for (size_t i = 0; i < members_.size(); ++i) out.emplace_back(absl::StrCat("etcd-", i), members_[i]->pid());
@@ -137,6 +172,15 @@ std::string EtcdCluster::Logs() const {
 }
 
 absl::StatusOr<std::unique_ptr<FloorRedis>> FloorRedis::Start(const std::string& redis_server) {
+  absl::StatusOr<std::unique_ptr<FloorRedis>> r = absl::UnavailableError("no attempt");
+  for (int attempt = 0; attempt < kSystemStartAttemptsMax; ++attempt) {
+    r = StartOnce(redis_server);
+    if (r.ok() || !PortTaken(r.status())) break;
+  }
+  return r;
+}
+
+absl::StatusOr<std::unique_ptr<FloorRedis>> FloorRedis::StartOnce(const std::string& redis_server) {
   auto dir = test_support::MakeTempDir("gryadka-compare-redis-");
   if (!dir.ok()) return dir.status();
   auto port = test_support::FreeLoopbackPort();

@@ -29,6 +29,8 @@ class ProcessHandle;
 namespace gryadka::bench::compare {
 
 inline constexpr int kEtcdMembers = 3;
+// Fresh ports (and a fresh dir) tried when another process took a port before a server bound it.
+inline constexpr int kSystemStartAttemptsMax = 3;
 inline constexpr int64_t kEtcdReadyTimeoutMs = 30000;  // until every member answers a Range
 inline constexpr int64_t kRedisReadyTimeoutMs = 10000;  // until PING answers
 inline constexpr int64_t kSystemStopGraceMs = 5000;     // SIGTERM, then SIGKILL
@@ -38,8 +40,9 @@ using NamedPids = std::vector<std::pair<std::string, pid_t>>;
 
 class EtcdCluster {
  public:
-  // Starts the members and waits until each answers a linearizable Range. On failure whatever
-  // was started is stopped and the status carries the members' log tails.
+  // Starts the members and waits until each answers a linearizable Range (again on fresh ports,
+  // up to kSystemStartAttemptsMax times, if a port was taken). On failure whatever was started is
+  // stopped and the status carries the members' log tails.
   static absl::StatusOr<std::unique_ptr<EtcdCluster>> Start(const std::string& etcd_bin);
   ~EtcdCluster();  // Stop()
   EtcdCluster(const EtcdCluster&) = delete;
@@ -47,10 +50,14 @@ class EtcdCluster {
 
   void Stop();  // by PID; removes the dir. Idempotent.
   const std::vector<std::string>& client_targets() const { return client_targets_; }  // "127.0.0.1:P"
+  // The client target of the current leader (asked of every member with Maintenance.Status);
+  // UNAVAILABLE if no member names a leader that is one of them.
+  absl::StatusOr<std::string> LeaderTarget() const;
   NamedPids processes() const;
 
  private:
   explicit EtcdCluster(std::string dir) : dir_(std::move(dir)) {}
+  static absl::StatusOr<std::unique_ptr<EtcdCluster>> StartOnce(const std::string& etcd_bin);
   std::string Logs() const;
 
   const std::string dir_;
@@ -60,6 +67,7 @@ class EtcdCluster {
 
 class FloorRedis {
  public:
+  // Starts it and waits until it answers PING (fresh ports on a taken one, as EtcdCluster).
   static absl::StatusOr<std::unique_ptr<FloorRedis>> Start(const std::string& redis_server);
   ~FloorRedis();  // Stop()
   FloorRedis(const FloorRedis&) = delete;
@@ -71,6 +79,7 @@ class FloorRedis {
 
  private:
   FloorRedis(std::string dir, int port) : dir_(std::move(dir)), port_(port) {}
+  static absl::StatusOr<std::unique_ptr<FloorRedis>> StartOnce(const std::string& redis_server);
   const std::string dir_;
   const int port_;
   std::unique_ptr<test_support::ProcessHandle> process_;
