@@ -50,24 +50,34 @@ class ClosedLoop::Worker : public SlotListener {
     if (!ok) {
       if (stats_.first_error.empty()) stats_.first_error = error;
       switch (p) {
-        case Phase::kPrefill: ++stats_.prefill_errors; break;
-        case Phase::kWarmup: break;
+        case Phase::kPrefill:
+          ++stats_.prefill_errors;
+          break;
+        case Phase::kWarmup:
+          break;
         case Phase::kMeasure:
-        case Phase::kDrain: ++stats_.errors; break;
+        case Phase::kDrain:
+          ++stats_.errors;
+          break;
       }
       if (loop_->stopping_.load(std::memory_order_relaxed)) return Retire();
       // A prefill write that failed is not retried: it counts as a prefill error.
       return connection_->Backoff(slot, kErrorBackoffMs);
     }
     switch (p) {
-      case Phase::kPrefill: ++stats_.prefill_ops; break;
-      case Phase::kWarmup: ++stats_.warmup_ops; break;
+      case Phase::kPrefill:
+        ++stats_.prefill_ops;
+        break;
+      case Phase::kWarmup:
+        ++stats_.warmup_ops;
+        break;
       case Phase::kMeasure:
         ++stats_.ops;
         stats_.retries += static_cast<uint64_t>(retries);
         stats_.latency.Record(NowNs() - slots_[static_cast<size_t>(slot)].start_ns);
         break;
-      case Phase::kDrain: break;
+      case Phase::kDrain:
+        break;
     }
     Next(slot);
   }

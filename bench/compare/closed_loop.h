@@ -75,7 +75,7 @@ struct LoopStats {
   uint64_t prefill_ops = 0;
   uint64_t prefill_errors = 0;
   uint64_t warmup_ops = 0;
-  std::string first_error;   // the first failure's reason, "" if none
+  std::string first_error;  // the first failure's reason, "" if none
   void Merge(const LoopStats& other);
 };
 

@@ -109,7 +109,10 @@ TEST(ClosedLoopTest, OnlyOperationsCompletingInTheMeasuredPhaseCountWithTheirLat
   spec.concurrency = 4;
   spec.keys = 1;
   loop.Start(spec, Phase::kWarmup);
-  WaitFor([&] { std::lock_guard<std::mutex> l(seen.mu); return seen.ops[Op::kIncrement] > 100; });
+  WaitFor([&] {
+    std::lock_guard<std::mutex> l(seen.mu);
+    return seen.ops[Op::kIncrement] > 100;
+  });
   loop.SetPhase(Phase::kMeasure);
   int begun = 0;
   {
@@ -137,7 +140,10 @@ TEST(ClosedLoopTest, AFailedOperationCountsAsAnErrorAndItsSlotBacksOffThenGoesOn
   spec.concurrency = 2;
   spec.keys = 5;
   loop.Start(spec, Phase::kMeasure);
-  WaitFor([&] { std::lock_guard<std::mutex> l(seen.mu); return seen.backoffs > 50; });
+  WaitFor([&] {
+    std::lock_guard<std::mutex> l(seen.mu);
+    return seen.backoffs > 50;
+  });
   const LoopStats stats = loop.StopAndJoin();
   EXPECT_GT(stats.errors, 0u);
   EXPECT_GT(stats.ops, stats.errors);  // two of every three succeed

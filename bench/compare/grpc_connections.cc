@@ -85,7 +85,8 @@ class GryadkaConnection : public CqConnection {
                     int64_t deadline_ms)
       : CqConnection(slots, deadline_ms), rendezvous_(targets), calls_(static_cast<size_t>(slots)) {
     for (size_t i = 0; i < targets.size(); ++i) {
-      stubs_.push_back(v1::KV::NewStub(NewChannel(targets[i], worker * 1000 + static_cast<int>(i))));
+      stubs_.push_back(
+          v1::KV::NewStub(NewChannel(targets[i], worker * 1000 + static_cast<int>(i))));
     }
   }
 
@@ -245,7 +246,8 @@ class EtcdConnection : public CqConnection {
           return listener_->OnDone(slot, false, "etcd compare retries exhausted", c.retries);
         }
         return Range(slot, c.range_req.key());
-      case Stage::kPut: return listener_->OnDone(slot, true, "", 0);
+      case Stage::kPut:
+        return listener_->OnDone(slot, true, "", 0);
     }
   }
 

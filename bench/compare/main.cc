@@ -53,7 +53,7 @@ namespace gryadka::bench::compare {
 namespace {
 
 constexpr int kExitUsage = 64;
-constexpr int kExitSkipped = 77;   // a requested system is not installed (ctest: skipped)
+constexpr int kExitSkipped = 77;  // a requested system is not installed (ctest: skipped)
 constexpr int kPrefillConcurrency = 32;
 constexpr int kConcurrencyMax = 4096;
 constexpr uint64_t kKeysMax = 10000000;
@@ -84,8 +84,8 @@ absl::StatusOr<std::vector<T>> ParseList(const char* flag, const std::string& va
   for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
     T v{};
     if (!absl::SimpleAtoi(part, &v) || v < lo || v > hi) {
-      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": '", part,
-                                                     "' is not a number in ", lo, "..", hi));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": '", part, "' is not a number in ", lo, "..", hi));
     }
     out.push_back(v);
   }
@@ -95,7 +95,8 @@ absl::StatusOr<std::vector<T>> ParseList(const char* flag, const std::string& va
 
 absl::StatusOr<Options> OptionsFromFlags() {
   Options o;
-  for (absl::string_view s : absl::StrSplit(absl::GetFlag(FLAGS_systems), ',', absl::SkipWhitespace())) {
+  for (absl::string_view s :
+       absl::StrSplit(absl::GetFlag(FLAGS_systems), ',', absl::SkipWhitespace())) {
     if (s != kGryadka && s != kEtcd && s != kRedis) {
       return absl::InvalidArgumentError(
           absl::StrCat("--systems: '", s, "' is not one of gryadka, etcd, redis"));
@@ -204,12 +205,14 @@ struct Started {
 absl::Status StartSystems(const Options& o, Started* s) {
   if (Wants(o, kRedis)) {
     auto r = FloorRedis::Start(absl::GetFlag(FLAGS_redis_server));
-    if (!r.ok()) return absl::Status(r.status().code(), absl::StrCat("redis: ", r.status().message()));
+    if (!r.ok())
+      return absl::Status(r.status().code(), absl::StrCat("redis: ", r.status().message()));
     s->redis = *std::move(r);
   }
   if (Wants(o, kEtcd)) {
     auto e = EtcdCluster::Start(absl::GetFlag(FLAGS_etcd_bin));
-    if (!e.ok()) return absl::Status(e.status().code(), absl::StrCat("etcd: ", e.status().message()));
+    if (!e.ok())
+      return absl::Status(e.status().code(), absl::StrCat("etcd: ", e.status().message()));
     s->etcd = *std::move(e);
     s->etcd_targets = s->etcd->client_targets();
     if (o.etcd_leader_only) {
@@ -223,14 +226,16 @@ absl::Status StartSystems(const Options& o, Started* s) {
     LocalClusterOptions co;
     co.proposers = absl::GetFlag(FLAGS_proposers);
     co.proposer_io_threads = absl::GetFlag(FLAGS_proposer_io_threads);
-    for (absl::string_view f : absl::StrSplit(absl::GetFlag(FLAGS_proposer_flags), ' ', absl::SkipEmpty())) {
+    for (absl::string_view f :
+         absl::StrSplit(absl::GetFlag(FLAGS_proposer_flags), ' ', absl::SkipEmpty())) {
       co.proposer_flags.emplace_back(f);
     }
     co.proposer_bin = absl::GetFlag(FLAGS_proposer_bin);
     if (co.proposer_bin.empty()) co.proposer_bin = SiblingProposer();
     co.redis_server = absl::GetFlag(FLAGS_redis_server);
     auto g = LocalCluster::Start(co);
-    if (!g.ok()) return absl::Status(g.status().code(), absl::StrCat("gryadka: ", g.status().message()));
+    if (!g.ok())
+      return absl::Status(g.status().code(), absl::StrCat("gryadka: ", g.status().message()));
     s->gryadka = *std::move(g);
   }
   return absl::OkStatus();

@@ -15,7 +15,8 @@ namespace {
 
 class RedisConnection : public Connection {
  public:
-  RedisConnection(int port, int slots) : base_(event_base_new()), slots_(static_cast<size_t>(slots)) {
+  RedisConnection(int port, int slots)
+      : base_(event_base_new()), slots_(static_cast<size_t>(slots)) {
     for (size_t i = 0; i < slots_.size(); ++i) {
       slots_[i].connection = this;
       slots_[i].index = static_cast<int>(i);
@@ -108,7 +109,8 @@ class RedisConnection : public Connection {
       c.Lost(ac->errstr[0] != '\0' ? ac->errstr : "disconnected");
       return c.listener_->OnDone(s.index, false, "redis connection lost", 0);
     }
-    if (r->type == REDIS_REPLY_ERROR) return c.listener_->OnDone(s.index, false, "redis error reply", 0);
+    if (r->type == REDIS_REPLY_ERROR)
+      return c.listener_->OnDone(s.index, false, "redis error reply", 0);
     c.listener_->OnDone(s.index, true, "", 0);
   }
 

@@ -38,7 +38,8 @@ std::string FormatTables(const std::vector<RunResult>& runs) {
   for (const RunResult& r : runs) {
     if (cases.find({r.keys, r.clients}) == cases.end()) order.emplace_back(r.keys, r.clients);
     cases[{r.keys, r.clients}][r.system] = &r;
-    const double retries = r.stats.ops == 0 ? 0 : static_cast<double>(r.stats.retries) / r.stats.ops;
+    const double retries =
+        r.stats.ops == 0 ? 0 : static_cast<double>(r.stats.retries) / r.stats.ops;
     absl::StrAppendFormat(&out,
                           "| %d | %d | %s | %.0f | %.3f | %.3f | %.3f | %d | %.3f | %.2f | %.1f | "
                           "%.2f | %.2f |\n",
@@ -75,12 +76,12 @@ std::string FormatJsonLine(const RunResult& r) {
       "{\"system\":%s,\"keys\":%d,\"clients\":%d,\"ops_per_s\":%.1f,\"ops\":%d,\"window_s\":%.3f,"
       "\"p50_ms\":%.4f,\"p99_ms\":%.4f,\"p999_ms\":%.4f,\"errors\":%d,\"retries\":%d,"
       "\"first_error\":%s,\"prefill_ops\":%d,\"prefill_errors\":%d,\"system_cores\":%.3f,"
-      "\"bench_cores\":%.3f,\"idle_systems_cores\":%.3f,\"others_cores\":%.3f,\"system_us_per_op\":%.2f}",
+      "\"bench_cores\":%.3f,\"idle_systems_cores\":%.3f,\"others_cores\":%.3f,\"system_us_per_op\":"
+      "%.2f}",
       JsonString(r.system), r.keys, r.clients, r.ops_per_s(), r.stats.ops, r.window_s, r.ms(0.5),
       r.ms(0.99), r.ms(0.999), r.stats.errors, r.stats.retries, JsonString(r.stats.first_error),
       r.stats.prefill_ops, r.stats.prefill_errors, r.system_cores, r.bench_cores,
-      r.idle_systems_cores, r.others_cores,
-      r.system_us_per_op());
+      r.idle_systems_cores, r.others_cores, r.system_us_per_op());
 }
 
 }  // namespace gryadka::bench::compare

@@ -19,7 +19,7 @@ inline constexpr char kRedis[] = "redis";
 struct RunResult {
   std::string system;  // kGryadka, kEtcd or kRedis
   uint64_t keys = 0;
-  int clients = 0;     // concurrency
+  int clients = 0;  // concurrency
   LoopStats stats;
   double window_s = 0;
   // CPU over the window, in cores (CPU seconds / window seconds): the system's own processes

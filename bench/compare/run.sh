@@ -7,17 +7,18 @@
 # PID; increments at 1, 32 and 128 concurrent clients on 1,000 keys and on 1 hot key. Prints the
 # runs, the ratios, and one JSON line per run. ~2.5 minutes (~1 with --quick).
 #
-# Usage: bench/compare/run.sh [--quick] [--duration_s N] [--build_dir DIR] [-- GRYADKA_COMPARE_FLAGS...]
+# Usage: bench/compare/run.sh [--quick] [--duration_s N] [--build_dir DIR] [-- FLAGS...]
 #   --quick         1 s per run (0.5 s warm-up) instead of 5 s (1 s warm-up)
 #   --duration_s N  measured seconds per run
 #   --build_dir DIR the CMake build dir (default: build)
-#   -- FLAGS        passed to gryadka-compare (e.g. --concurrency=32 --keys=1000 --systems=gryadka,etcd)
+#   -- FLAGS        passed to gryadka-compare, e.g. --concurrency=32 --keys=1000
+#                   --systems=gryadka,etcd --etcd_members=leader (docs/performance.md lists them)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 # shellcheck source=../../deploy/local/lib/deps.sh
 source deploy/local/lib/deps.sh
 
-usage() { sed -n '2,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 duration=(--duration_s=5 --warmup_s=1)
 build_dir=build
 extra=()

@@ -46,8 +46,8 @@ absl::Status WaitEtcd(ProcessHandle& p, const std::string& target) {
     std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
   }
   return absl::DeadlineExceededError(absl::StrCat(p.Describe(), " did not answer a Range within ",
-                                                  kEtcdReadyTimeoutMs, " ms (last: ",
-                                                  last.error_message(), ")"));
+                                                  kEtcdReadyTimeoutMs,
+                                                  " ms (last: ", last.error_message(), ")"));
 }
 
 absl::Status WaitRedis(ProcessHandle& p, int port) {
@@ -116,12 +116,28 @@ absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::StartOnce(const std::s
     ProcessSpec spec;
     spec.binary = etcd_bin;
     spec.name = absl::StrCat("etcd-", i);
-    spec.args = {"--name", absl::StrCat("m", i), "--data-dir", member_dir + "/data",
-                 "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
-                 "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
-                 "--initial-cluster", absl::StrJoin(peers, ","),
-                 "--initial-cluster-token", "gryadka-compare", "--initial-cluster-state", "new",
-                 "--logger", "zap", "--log-level", "warn"};
+    spec.args = {"--name",
+                 absl::StrCat("m", i),
+                 "--data-dir",
+                 member_dir + "/data",
+                 "--listen-client-urls",
+                 client_url,
+                 "--advertise-client-urls",
+                 client_url,
+                 "--listen-peer-urls",
+                 peer_url,
+                 "--initial-advertise-peer-urls",
+                 peer_url,
+                 "--initial-cluster",
+                 absl::StrJoin(peers, ","),
+                 "--initial-cluster-token",
+                 "gryadka-compare",
+                 "--initial-cluster-state",
+                 "new",
+                 "--logger",
+                 "zap",
+                 "--log-level",
+                 "warn"};
     auto p = ProcessHandle::Start(spec, member_dir, /*adopt_dir=*/false);
     if (!p.ok()) return fail(p.status());
     c->members_.push_back(*std::move(p));
@@ -161,13 +177,15 @@ absl::StatusOr<std::string> EtcdCluster::LeaderTarget() const {
 
 NamedPids EtcdCluster::processes() const {
   NamedPids out;
-  for (size_t i = 0; i < members_.size(); ++i) out.emplace_back(absl::StrCat("etcd-", i), members_[i]->pid());
+  for (size_t i = 0; i < members_.size(); ++i)
+    out.emplace_back(absl::StrCat("etcd-", i), members_[i]->pid());
   return out;
 }
 
 std::string EtcdCluster::Logs() const {
   std::string out;
-  for (const auto& m : members_) absl::StrAppend(&out, "--- ", m->Describe(), ":\n", m->LogTail(2048));
+  for (const auto& m : members_)
+    absl::StrAppend(&out, "--- ", m->Describe(), ":\n", m->LogTail(2048));
   return out;
 }
 
@@ -192,8 +210,8 @@ absl::StatusOr<std::unique_ptr<FloorRedis>> FloorRedis::StartOnce(const std::str
   ProcessSpec spec;
   spec.binary = redis_server;
   spec.name = "redis-floor";
-  spec.args = {"--port", absl::StrCat(*port), "--bind", "127.0.0.1", "--dir", *dir, "--save", "",
-               "--appendonly", "no", "--daemonize", "no"};
+  spec.args = {"--port", absl::StrCat(*port), "--bind", "127.0.0.1",   "--dir", *dir, "--save",
+               "",       "--appendonly",      "no",     "--daemonize", "no"};
   auto p = ProcessHandle::Start(spec, *dir, /*adopt_dir=*/false);
   if (!p.ok()) return p.status();
   r->process_ = *std::move(p);

@@ -31,7 +31,7 @@ namespace gryadka::bench::compare {
 inline constexpr int kEtcdMembers = 3;
 // Fresh ports (and a fresh dir) tried when another process took a port before a server bound it.
 inline constexpr int kSystemStartAttemptsMax = 3;
-inline constexpr int64_t kEtcdReadyTimeoutMs = 30000;  // until every member answers a Range
+inline constexpr int64_t kEtcdReadyTimeoutMs = 30000;   // until every member answers a Range
 inline constexpr int64_t kRedisReadyTimeoutMs = 10000;  // until PING answers
 inline constexpr int64_t kSystemStopGraceMs = 5000;     // SIGTERM, then SIGKILL
 
@@ -49,7 +49,9 @@ class EtcdCluster {
   EtcdCluster& operator=(const EtcdCluster&) = delete;
 
   void Stop();  // by PID; removes the dir. Idempotent.
-  const std::vector<std::string>& client_targets() const { return client_targets_; }  // "127.0.0.1:P"
+  const std::vector<std::string>& client_targets() const {
+    return client_targets_;
+  }  // "127.0.0.1:P"
   // The client target of the current leader (asked of every member with Maintenance.Status);
   // UNAVAILABLE if no member names a leader that is one of them.
   absl::StatusOr<std::string> LeaderTarget() const;
