@@ -14,6 +14,8 @@ test_binary=$1
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# shellcheck source=tests/support/mutations.sh
+source "$root/tests/support/mutations.sh"
 
 # A fresh copy of what the test reads: the page and the sources it scans.
 fresh_copy() {
@@ -24,42 +26,22 @@ fresh_copy() {
     xargs -0 cp --parents -t "$work/src")
 }
 
-# run FILTER: the test binary on the copy; its exit status and output in $status, $output.
-run() {
-  status=0
-  output=$(GRYADKA_DOCS_SOURCE_DIR=$work/src "$test_binary" --gtest_filter="$1" 2>&1) || status=$?
-}
+# run_test FILTER: the test binary on the copy.
+run_test() { GRYADKA_DOCS_SOURCE_DIR=$work/src "$test_binary" --gtest_filter="$1"; }
 
-caught=0
-missed=0
 # mutate FILTER EXPECTED FILE OLD NEW: replaces the first OLD in FILE (of the copy) by NEW, runs
 # the tests matching FILTER and expects them to fail with output containing EXPECTED.
 mutate() {
   local filter=$1 expected=$2 file=$3 old=$4 new=$5
   fresh_copy
-  if ! OLD=$old NEW=$new perl -e '
-      my $f = shift; open(my $h, "<", $f) or exit 1; local $/; my $s = <$h>; close $h;
-      my $i = index($s, $ENV{OLD}); exit 1 if $i < 0;
-      substr($s, $i, length $ENV{OLD}) = $ENV{NEW};
-      open($h, ">", $f) or exit 1; print $h $s; close $h;' "$work/src/$file"; then
-    echo "MUTATION DID NOT APPLY ($file): ${old%%$'\n'*}"
-    missed=$((missed + 1))
-    return
-  fi
-  run "$filter"
-  if ((status != 0)) && [[ $output == *"$expected"* ]]; then
-    echo "caught: $file: '${old%%$'\n'*}' -> '${new%%$'\n'*}'"
-    grep -m1 -F -- "$expected" <<<"$output" | sed 's/^/    /' | cut -c1-160
-    caught=$((caught + 1))
-  else
-    echo "NOT CAUGHT (exit $status, expected '$expected'): $file: ${old%%$'\n'*}"
-    sed 's/^/    /' <<<"$output" | tail -8
-    missed=$((missed + 1))
-  fi
+  mutation_apply "$work/src" "$file" "$old" "$new" || return 0
+  mutation_run "$file: '$(mutation_first_line "$old")' -> '$(mutation_first_line "$new")'" \
+    "$expected" run_test "$filter"
 }
 
 fresh_copy
-run 'OperationsDoc*'
+status=0
+output=$(run_test 'OperationsDoc*' 2>&1) || status=$?
 if ((status != 0)); then
   echo "the unbroken copy fails; fix that first:"
   sed 's/^/    /' <<<"$output" | tail -20
@@ -96,5 +78,4 @@ mutate "$ctl" 'missing gryadkactl flag: no row | `--deadline_ms`' $doc \
   '| `--deadline_ms` |' '| deadline |'
 mutate "$ctl" 'missing gryadkactl exit code: no row | `3`' $doc '| `3` |' '| three |'
 
-echo "caught $caught, missed $missed"
-((missed == 0))
+mutation_summary

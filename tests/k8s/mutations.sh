@@ -14,10 +14,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 command -v "${KUBECTL:-kubectl}" >/dev/null 2>&1 || { echo "SKIPPED: kubectl not found"; exit 77; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# shellcheck source=tests/support/mutations.sh
+source "$here/../support/mutations.sh"
+MUTATION_TAIL_LINES=5
+export GRYADKA_K8S_DIR=$work/k8s  # what the checks read: the broken copy
 
-# mutate CHECK EXPECTED FILE OLD NEW: replaces the first OLD in deploy/k8s/FILE (a copy) by NEW,
-# runs CHECK on it and expects it to fail with output containing EXPECTED.
-# Runs CHECK on GRYADKA_K8S_DIR, rendering it first when CHECK reads a rendering.
+# run_check CHECK: runs CHECK on GRYADKA_K8S_DIR, rendering it first when CHECK reads a rendering.
 run_check() {
   case $1 in
     yamllint) "$here/check.sh" yamllint ;;
@@ -31,31 +33,16 @@ run_check() {
   esac
 }
 
-caught=0
-missed=0
+# mutate CHECK EXPECTED FILE OLD NEW: replaces the first OLD in deploy/k8s/FILE (a copy) by NEW,
+# runs CHECK on it and expects it to fail with output containing EXPECTED.
 mutate() {
   local check=$1 expected=$2 file=$3 old=$4 new=$5
   rm -rf "$work/k8s" "$work/rendered"
   cp -r "$here/../../deploy/k8s" "$work/k8s"
-  if ! OLD=$old NEW=$new node -e '
-      const fs = require("fs"); const f = process.argv[1]; const s = fs.readFileSync(f, "utf8");
-      if (!s.includes(process.env.OLD)) process.exit(1);
-      fs.writeFileSync(f, s.replace(process.env.OLD, process.env.NEW));' "$work/k8s/$file"; then
-    echo "MUTATION DID NOT APPLY ($file): ${old%%$'\n'*}"
-    missed=$((missed + 1))
-    return
-  fi
-  local output status=0
-  output=$(GRYADKA_K8S_DIR=$work/k8s run_check "$check" 2>&1) || status=$?
-  if ((status != 0)) && [[ $output == *"$expected"* ]]; then
-    echo "caught by $check: $file: '${old%%$'\n'*}' -> '${new%%$'\n'*}'"
-    grep -m1 -F -- "$expected" <<<"$output" | sed 's/^/    /' | cut -c1-160
-    caught=$((caught + 1))
-  else
-    echo "NOT CAUGHT by $check (exit $status, expected '$expected'): $file: ${old%%$'\n'*} -> ${new%%$'\n'*}"
-    sed 's/^/    /' <<<"$output" | tail -5
-    missed=$((missed + 1))
-  fi
+  mutation_apply "$work/k8s" "$file" "$old" "$new" || return 0
+  local label
+  label="by $check: $file: '$(mutation_first_line "$old")' -> '$(mutation_first_line "$new")'"
+  mutation_run "$label" "$expected" run_check "$check"
 }
 
 S=base/redis-statefulset.yaml
@@ -99,5 +86,4 @@ mutate cluster "readiness probe of the Redis" $S \
 # shellcheck disable=SC2016  # OLD is the manifests' shell text, literally
 mutate cluster "starts gryadka-redis-1 although" base/redis-acl.sh 'grep -qx "$POD_NAME"' \
   'grep -qx "nobody"'
-echo "mutations: $caught caught, $missed not caught"
-((missed == 0))
+mutation_summary

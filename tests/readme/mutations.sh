@@ -11,50 +11,47 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-missed=0
+# shellcheck source=tests/support/mutations.sh
+source "$root/tests/support/mutations.sh"
+MUTATION_MATCH=regex  # the expected output is an extended regex
+MUTATION_EXIT_WANTED=1
 
-# mutate NAME MODE SED_EXPRESSION EXPECTED_OUTPUT_REGEX
+# mutate NAME MODE OLD NEW EXPECTED_OUTPUT_REGEX: replaces the first OLD in a copy of README.md by
+# NEW, runs check.mjs MODE on the copy and requires exit 1 with output matching the regex.
 mutate() {
-  local name=$1 mode=$2 expr=$3 want=$4 out status=0
-  sed -e "$expr" "$root/README.md" >"$work/README.md"
-  if cmp -s "$root/README.md" "$work/README.md"; then
-    echo "NOT CAUGHT $name: the sed expression changed nothing"
-    missed=$((missed + 1))
-    return
-  fi
+  local name=$1 mode=$2 old=$3 new=$4 want=$5
+  cp "$root/README.md" "$work/README.md"
+  mutation_apply "$work" README.md "$old" "$new" || return 0
   local args=("$mode" "$work/README.md" "$root/proto/gryadka/v1/kv.proto")
   [[ $mode == live ]] && args+=("$proposer")
-  out=$(node "$here/check.mjs" "${args[@]}" 2>&1) || status=$?
-  if ((status == 1)) && grep -qE -- "$want" <<<"$out"; then
-    echo "caught     $name"
-  else
-    echo "NOT CAUGHT $name (exit $status):"
-    echo "$out" | tail -n 8
-    missed=$((missed + 1))
-  fi
+  mutation_run "$name" "$want" node "$here/check.mjs" "${args[@]}"
 }
 
+buf_curl='$ buf curl --protocol grpc --http2-prior-knowledge'  # how the README's twins start
 mutate "buf curl body differs from its grpcurl twin" static \
-  '0,/-d .{"key":"n","delta":5}. \\$/s//-d '"'"'{"key":"n","delta":6}'"'"' \\/' \
+  "\"delta\":5}' \\" "\"delta\":6}' \\" \
   'the buf curl twin of line'
 mutate "a grpcurl command without a buf curl twin" static \
-  '0,/^\$ buf curl .*--list-services.*$/{/^\$ buf curl .*--list-services.*$/d}' \
+  "$buf_curl --list-services http://127.0.0.1:8080"$'\n' '' \
   'has no buf curl twin'
 mutate "no example of Increment" static \
-  '/KV\/Increment/s/Increment/ChangeQuery/' \
+  $'KV/Increment\n'"$buf_curl"$' -d \'{"key":"n","delta":5}\' \\\n    http://127.0.0.1:8080/gryadka.v1.KV/Increment\n' \
+  $'KV/ChangeQuery\n'"$buf_curl"$' -d \'{"key":"n","delta":5}\' \\\n    http://127.0.0.1:8080/gryadka.v1.KV/ChangeQuery\n' \
   'no buf curl command calls gryadka.v1.KV/Increment'
 mutate "grpcurl command outside the checked block" static \
-  '/^## API/i grpcurl -plaintext 127.0.0.1:8080 list\n' \
+  $'\n## API' $'\ngrpcurl -plaintext 127.0.0.1:8080 list\n\n## API' \
   'grpcurl command outside a readme-check block'
 mutate "a wrong answer (CAS version)" live \
-  's/{"applied":true,"record":{"value":"aGVsbG8gYWdhaW4=","version":"2"}}/{"applied":true,"record":{"value":"aGVsbG8gYWdhaW4=","version":"3"}}/' \
+  '{"applied":true,"record":{"value":"aGVsbG8gYWdhaW4=","version":"2"}}' \
+  '{"applied":true,"record":{"value":"aGVsbG8gYWdhaW4=","version":"3"}}' \
   'README answer'
 mutate "a wrong request body in both forms (stale expected_version that applies)" live \
-  's/"expected_version":3}/"expected_version":2}/g' \
+  $'"expected_version":3}\' 127.0.0.1:8080 gryadka.v1.KV/Delete\n'"$buf_curl"$' -d \'{"key":"greeting","expected_version":3}' \
+  $'"expected_version":2}\' 127.0.0.1:8080 gryadka.v1.KV/Delete\n'"$buf_curl"$' -d \'{"key":"greeting","expected_version":2}' \
   'README answer'
 mutate "a method the server does not have, in both forms" live \
-  '/-d .{"key":"n"}. 127/,/KV\/Delete$/s#KV/Delete$#KV/Remove#' \
+  $'{"key":"n"}\' 127.0.0.1:8080 gryadka.v1.KV/Delete\n'"$buf_curl"$' -d \'{"key":"n"}\' \\\n    http://127.0.0.1:8080/gryadka.v1.KV/Delete\n' \
+  $'{"key":"n"}\' 127.0.0.1:8080 gryadka.v1.KV/Remove\n'"$buf_curl"$' -d \'{"key":"n"}\' \\\n    http://127.0.0.1:8080/gryadka.v1.KV/Remove\n' \
   'through 127.0.0.1:[0-9]+: exit [1-9]'
 
-((missed == 0)) && echo "all mutations caught" || echo "$missed mutation(s) NOT CAUGHT"
-((missed == 0))
+mutation_summary
