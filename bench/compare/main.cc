@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -28,6 +27,7 @@
 #include "bench/compare/systems.h"
 #include "bench/load/local_cluster.h"
 #include "bench/load/metrics_scrape.h"
+#include "bench/load/stop_signals.h"
 
 ABSL_FLAG(std::string, systems, "gryadka,etcd,redis", "systems to drive, comma-separated");
 ABSL_FLAG(std::string, concurrency, "1,32,128", "concurrent clients (closed-loop slots) per case");
@@ -60,9 +60,6 @@ constexpr uint64_t kKeysMax = 10000000;
 constexpr double kDurationSecondsMax = 3600;
 constexpr int kThreadsMax = 16;
 constexpr int64_t kWaitStepMs = 20;
-
-volatile std::sig_atomic_t g_interrupted = 0;
-void OnSignal(int) { g_interrupted = 1; }
 
 using Clock = std::chrono::steady_clock;
 
@@ -252,7 +249,7 @@ std::vector<double> ReadCpu(const NamedPids& processes) {
 }
 
 void SleepUntil(Clock::time_point until, const ClosedLoop& loop) {
-  while (Clock::now() < until && !loop.Finished() && !g_interrupted) {
+  while (Clock::now() < until && !loop.Finished() && !StopRequested()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(kWaitStepMs));
   }
 }
@@ -368,7 +365,7 @@ int Run(const Options& o) {
     }
     for (int clients : o.concurrency) {
       for (const std::string& system : o.systems) {
-        if (g_interrupted) break;
+        if (StopRequested()) break;
         runs.push_back(Measure(o, s, system, keys, clients));
         std::cerr << "gryadka-compare: " << FormatJsonLine(runs.back()) << "\n";
       }
@@ -380,7 +377,7 @@ int Run(const Options& o) {
             << "\n\n"
             << FormatTables(runs) << "\n";
   for (const RunResult& r : runs) std::cout << FormatJsonLine(r) << "\n";
-  if (g_interrupted) return 130;
+  if (StopRequested()) return 130;
   return absl::GetFlag(FLAGS_require_clean) && !Clean(runs, prefill_errors) ? 1 : 0;
 }
 
@@ -401,11 +398,10 @@ int Main(int argc, char** argv) {
     std::cerr << "gryadka-compare: " << o.status().message() << "\n";
     return kExitUsage;
   }
-  struct sigaction sa {};
-  sa.sa_handler = &OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  if (!InstallStopSignalHandlers()) {
+    std::cerr << "gryadka-compare: cannot install the SIGINT/SIGTERM handlers\n";
+    return 1;
+  }
   return Run(*o);
 }
 

@@ -1,10 +1,8 @@
 // gryadka-bench: an asynchronous closed-loop load generator for gryadka.v1.KV. Flags and signal
 // handling are set up here only; see driver.h for the loop and local_cluster.h for --spawn.
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <csignal>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -23,6 +21,7 @@
 #include "bench/load/metrics_scrape.h"
 #include "bench/load/options.h"
 #include "bench/load/report.h"
+#include "bench/load/stop_signals.h"
 
 ABSL_FLAG(std::string, target, "",
           "proposers HOST:PORT[,HOST:PORT...]; keys are routed by rendezvous hashing");
@@ -81,9 +80,6 @@ constexpr int64_t kProgressEveryMs = 5000;        // progress lines on long phas
 constexpr int64_t kProposerSnapshotWaitMs = 300;  // proposers refresh their stats every 200 ms
 constexpr int kExitUsage = 64;
 constexpr int kExitInterrupted = 130;
-
-volatile std::sig_atomic_t g_interrupted = 0;
-void OnSignal(int) { g_interrupted = 1; }
 
 using Clock = std::chrono::steady_clock;
 double SecondsSince(Clock::time_point t) {
@@ -167,7 +163,7 @@ void WaitUntil(Clock::time_point until, const Driver& driver, const char* what,
   const auto start = Clock::now();
   auto next_progress = start + std::chrono::milliseconds(kProgressEveryMs);
   uint64_t last_completed = driver.completed();
-  while (Clock::now() < until && !done() && !g_interrupted) {
+  while (Clock::now() < until && !done() && !StopRequested()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(kWaitStepMs));
     if (Clock::now() >= next_progress) {
       const uint64_t c = driver.completed();
@@ -271,7 +267,7 @@ void RunFault(const BenchOptions& o, Clock::time_point t0, const Driver& driver,
   const FaultSchedule& f = o.fault;
   auto never = [] { return false; };
   WaitUntil(After(t0, f.at_s), driver, "measure", never);
-  if (g_interrupted) return;
+  if (StopRequested()) return;
   const bool freeze = f.kind == FaultKind::kFreezeAcceptor;
   absl::Status s = freeze ? cluster.FreezeAcceptor(f.acceptor) : cluster.KillAcceptor(f.acceptor);
   result->fault_started_ms = MsSince(t0);
@@ -358,12 +354,12 @@ int Run(BenchOptions o) {
   }
   Driver driver(o, *endpoints);
   if (o.prefill) Prefill(o, driver, &result);
-  if (g_interrupted) {
+  if (StopRequested()) {
     std::cerr << "gryadka-bench: interrupted during the prefill\n";
     return kExitInterrupted;
   }
   Measure(o, driver, cluster.get(), &result);
-  result.interrupted = g_interrupted != 0;
+  result.interrupted = StopRequested();
   if (o.report_rss && cluster) ReadFinalMemory(o, *cluster, &result);
   if (cluster) cluster->Stop();
   std::cout << FormatTable(o, result) << FormatJson(o, result) << std::endl;
@@ -393,11 +389,10 @@ int Main(int argc, char** argv) {
     std::cerr << "gryadka-bench: " << options.status().message() << "\n";
     return kExitUsage;
   }
-  struct sigaction sa {};
-  sa.sa_handler = &OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  if (!InstallStopSignalHandlers()) {
+    std::cerr << "gryadka-bench: cannot install the SIGINT/SIGTERM handlers\n";
+    return 1;
+  }
   return Run(*std::move(options));
 }
 
