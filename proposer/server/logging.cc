@@ -1,6 +1,8 @@
 #include "proposer/server/logging.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <grpc/support/log.h>
 #include <unistd.h>
 
@@ -141,7 +143,14 @@ void CaptureStderrAsJson() {
   ::close(fds[1]);
   g_out_fd.store(original);
   g_capture = new StderrCapture();
+  // The reader thread takes no signal: it starts before main blocks SIGTERM/SIGINT for its
+  // sigwait, and a stop signal delivered to a thread that has it unblocked would kill the process
+  // instead of draining it.
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
   std::thread(ReadCapturedStderr, fds[0]).detach();
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   std::atexit(FlushCapturedStderr);
   absl::raw_logging_internal::RegisterAbortHook(&AbseilAbortHook);
 }

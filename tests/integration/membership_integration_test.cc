@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <set>
+#include <mutex>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -309,20 +310,32 @@ TEST(MembershipIntegrationTest, AnAcceptorThatLeavesIsDisconnectedAndReconnected
   for (int i = 0; i < 20; ++i) EXPECT_TRUE(client->Put(absl::StrCat("k", i), "three").ok());
 }
 
-// Writes `n` keys "key-I" through `client` from kWriterThreads threads.
+// Deadline of each bulk write: generous, since these tests check where keys land, not latency,
+// and a CI machine under load can stall every call in flight for seconds at once.
+constexpr int64_t kBulkWriteDeadlineMs = 30000;
+
+// Writes `n` keys "key-I" through `client` from kWriterThreads threads; reports how many failed
+// and the first failure.
 void WriteKeys(const Client& client, int n) {
   constexpr int kWriterThreads = 32;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
+  std::mutex mu;
+  std::string first_failure;
   for (int t = 0; t < kWriterThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = t; i < n; i += kWriterThreads) {
-        if (!client.Put(absl::StrCat("key-", i), absl::StrCat("value-", i)).ok()) ++failures;
+        const auto r = client.Put(absl::StrCat("key-", i), absl::StrCat("value-", i));
+        if (r.ok()) continue;
+        if (failures++ == 0) {
+          std::lock_guard<std::mutex> lock(mu);
+          first_failure = absl::StrCat("key-", i, ": ", r.status().ToString());
+        }
       }
     });
   }
   for (auto& th : threads) th.join();
-  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(failures.load(), 0) << "first failure: " << first_failure;
 }
 
 // The user keys of every register on `redis` (prefix "gryadka:", the meta key excluded).
@@ -366,7 +379,7 @@ TEST(MembershipIntegrationTest, RescanCopiesEveryKeyToANewAcceptorAndResumesFrom
                                 "--prepare_acceptors=" + absl::StrJoin(old_set, ",")})
                   .ok());
   ASSERT_TRUE(cluster.WaitHealth(0, true).ok()) << cluster.Logs();
-  auto client = cluster.NewClient(0);
+  auto client = cluster.NewClient(0, kBulkWriteDeadlineMs);
   WriteKeys(*client, kKeys);
   ASSERT_TRUE(RegistersOn(cluster.redis(3)).empty());
 
@@ -480,7 +493,7 @@ TEST(MembershipIntegrationTest, ARescanWhoseReadsFailEndsUnavailableWithACursorT
                                            ",", Addr(cluster.redis(2)));
   ASSERT_TRUE(cluster.AddProposer({"--accept_acceptors=" + old_set, "--prepare_acceptors=" + old_set}).ok());
   ASSERT_TRUE(cluster.WaitHealth(0, true).ok()) << cluster.Logs();
-  WriteKeys(*cluster.NewClient(0), kKeys);
+  WriteKeys(*cluster.NewClient(0, kBulkWriteDeadlineMs), kKeys);
   auto admin = AdminStub(cluster, 0);
   ASSERT_EQ(GrowAcceptSetToFour(cluster, *admin), 1u);
 

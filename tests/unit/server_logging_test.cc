@@ -2,6 +2,8 @@
 // KeyForLog's escaping and bound, CountingLogLimiter's suppressed counts, HealthLog's
 // transitions fed with synthetic health samples, and CaptureStderrAsJson in a child process
 // (plain text from std::cerr, fprintf and Abseil's raw logging becomes JSON lines).
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -181,6 +183,42 @@ TEST(CaptureStderrAsJsonTest, PlainTextFromCerrFprintfAndAbseilRawLogBecomesJson
       << out;
   EXPECT_TRUE(absl::StrContains(out, "\"msg\":\"from \\\"fprintf\\\"\",\"source\":\"stderr\"")) << out;
   EXPECT_TRUE(absl::StrContains(out, "from raw log 7")) << out;
+}
+
+// Regression: the stderr reader thread started before main blocked SIGTERM for its sigwait, so a
+// SIGTERM arriving before main reached sigwait went to that thread and killed the proposer
+// instead of draining it (seen as "exit status after SIGTERM is SIGTERM" in the k8s start test).
+TEST(CaptureStderrAsJsonTest, TheReaderThreadTakesNoStopSignalSoMainsSigwaitGetsIt) {
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int fds[2];
+    if (pipe(fds) != 0 || dup2(fds[1], STDERR_FILENO) < 0) _exit(4);
+    CaptureStderrAsJson();  // first in main, as gryadka-proposer does
+    // Wait until the reader thread has run (it logged this line), so its signal mask is its own
+    // and not the all-blocked one a thread has while it starts.
+    std::fprintf(stderr, "started\n");
+    std::string seen;
+    char buf[512];
+    pollfd pfd{fds[0], POLLIN, 0};
+    while (seen.find("started") == std::string::npos) {
+      if (poll(&pfd, 1, 5000) != 1) _exit(5);
+      const ssize_t n = read(fds[0], buf, sizeof(buf));
+      if (n <= 0) _exit(6);
+      seen.append(buf, static_cast<size_t>(n));
+    }
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    kill(getpid(), SIGTERM);  // before any sigwait: only a thread not blocking it can take it
+    const timespec wait{5, 0};
+    _exit(sigtimedwait(&stop, nullptr, &wait) == SIGTERM ? 0 : 3);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_FALSE(WIFSIGNALED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 }  // namespace
