@@ -28,6 +28,8 @@
 #include "proposer/core/quorum.h"
 #include "proposer/server/admin_service.h"
 #include "proposer/server/health_port.h"
+#include "proposer/server/forwarder.h"
+#include "proposer/server/forwarding_kv_service.h"
 #include "proposer/server/kv_service.h"
 #include "proposer/server/membership_feeds.h"
 #include "proposer/server/membership_source.h"
@@ -96,6 +98,27 @@ ABSL_FLAG(std::string, redis_password_file, "",
           "file holding the Redis password (one trailing newline is stripped); re-read on every "
           "new Redis connection, so a rotated secret is picked up without restart. The password "
           "itself is never a flag; GRYADKA_REDIS_PASSWORD is the alternative");
+ABSL_FLAG(std::string, peers, "",
+          "all proposers, this one included: HOST:PORT,... or dns:///NAME:PORT (e.g. a "
+          "Kubernetes headless Service; re-resolved every --peers_refresh_ms); a call whose key "
+          "another peer owns (rendezvous hashing, as clients route) is forwarded to it in one hop "
+          "(docs/performance.md); empty = serve every key here");
+ABSL_FLAG(std::string, advertise, "",
+          "this proposer's HOST:PORT as --peers (after dns: expansion) and clients name it; "
+          "required with --peers");
+ABSL_FLAG(bool, forward, true, "forward calls to the key's owner among --peers (false = off)");
+ABSL_FLAG(uint64_t, forward_inflight_max, 4096,
+          "forwarded calls waiting for their owner at once; more are served here");
+ABSL_FLAG(int64_t, peers_refresh_ms, 5000, "period of re-resolving dns: names in --peers, in ms");
+ABSL_FLAG(std::string, peer_tls_ca_file, "",
+          "PEM CA bundle checking the peers' certificates when forwarding (empty with no other "
+          "--peer_tls_* flag = plaintext to peers)");
+ABSL_FLAG(std::string, peer_tls_cert_file, "",
+          "PEM client certificate for forwarding to peers that require mutual TLS");
+ABSL_FLAG(std::string, peer_tls_key_file, "", "PEM private key of --peer_tls_cert_file");
+ABSL_FLAG(std::string, peer_tls_server_name, "",
+          "name checked in the peers' certificates instead of their address (e.g. the "
+          "Service's DNS name)");
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warning|error");
 ABSL_FLAG(std::string, metrics_listen, "",
           "serve Prometheus metrics at http://HOST:PORT/metrics (empty = off)");
@@ -129,6 +152,32 @@ absl::StatusOr<TlsServerOptions> TlsOptionsFromFlags() {
   tls.reload_interval_s = absl::GetFlag(FLAGS_tls_reload_interval_s);
   if (absl::Status s = CheckTlsOptions(tls); !s.ok()) return s;
   return tls;
+}
+
+absl::StatusOr<ForwardOptions> ForwardOptionsFromFlags(const ServerOptions& server) {
+  ForwardOptions f;
+  f.enabled = absl::GetFlag(FLAGS_forward);
+  if (const std::string peers = absl::GetFlag(FLAGS_peers); !peers.empty()) {
+    auto list = ParsePeerList(peers);
+    if (!list.ok()) return list.status();
+    f.peers = *std::move(list);
+  }
+  f.advertise = absl::GetFlag(FLAGS_advertise);
+  f.inflight_max = absl::GetFlag(FLAGS_forward_inflight_max);
+  f.peers_refresh_ms = absl::GetFlag(FLAGS_peers_refresh_ms);
+  TlsOptions tls;
+  tls.ca_file = absl::GetFlag(FLAGS_peer_tls_ca_file);
+  tls.cert_file = absl::GetFlag(FLAGS_peer_tls_cert_file);
+  tls.key_file = absl::GetFlag(FLAGS_peer_tls_key_file);
+  tls.server_name = absl::GetFlag(FLAGS_peer_tls_server_name);
+  if (!tls.ca_file.empty() || !tls.cert_file.empty() || !tls.key_file.empty() ||
+      !tls.server_name.empty()) {
+    f.tls = tls;
+  }
+  f.default_deadline_ms = server.default_deadline_ms;
+  f.max_deadline_ms = server.max_deadline_ms;
+  if (absl::Status s = CheckForwardOptions(f); !s.ok()) return s;
+  return f;
 }
 
 absl::StatusOr<ServerOptions> OptionsFromFlags() {
@@ -304,6 +353,11 @@ int Main(int argc, char** argv) {
     std::cerr << "gryadka-proposer: " << options.status().message() << "\n";
     return 64;
   }
+  auto forward_options = ForwardOptionsFromFlags(*options);
+  if (!forward_options.ok()) {
+    std::cerr << "gryadka-proposer: " << forward_options.status().message() << "\n";
+    return 64;
+  }
   auto tls = TlsOptionsFromFlags();
   if (!tls.ok()) {
     std::cerr << "gryadka-proposer: " << tls.status().message() << "\n";
@@ -359,7 +413,21 @@ int Main(int argc, char** argv) {
     }
     Log(LogLevel::kInfo, "serving metrics", {{"address", addr}});
   }
-  KvService service(*options, shards, &metrics);
+  KvService local_service(*options, shards, &metrics);
+  auto forwarder = Forwarder::Create(
+      *forward_options, client::ResolveWithGetaddrinfo,
+      [&local_service](Method method, grpc::CallbackServerContext* ctx,
+                       const grpc::ByteBuffer* req, grpc::ByteBuffer* resp,
+                       grpc::ServerUnaryReactor* reactor) {
+        local_service.ServeWith(reactor, method, ctx, req, resp);
+      },
+      metrics.registry());
+  if (!forwarder.ok()) {
+    std::cerr << "gryadka-proposer: " << forwarder.status().message() << "\n";
+    for (auto& sh : shards) sh->Stop();
+    return 64;
+  }
+  ForwardingKvService service(&local_service, forwarder->get());
   AdminService admin(*options, shards, &membership, &metrics);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -430,6 +498,7 @@ int Main(int argc, char** argv) {
   });
   drained.get_future().wait_until(drain_deadline);
   file_poller.reset();
+  (*forwarder)->Stop();
   for (auto& s : shards) s->Stop();
   shutdown.join();
   server->Wait();
