@@ -23,8 +23,8 @@ const std::string& MethodPath(Method method) {
   return kPaths[static_cast<int>(method)];
 }
 
-constexpr client::TlsFileNames kPeerTlsNames = {"--peer_tls_ca_file", "--peer_tls_cert_file",
-                                                "--peer_tls_key_file"};
+constexpr client::TlsFileNames kPeerTlsNames = {"--tls_peer_ca_file", "--tls_peer_cert_file",
+                                                "--tls_peer_key_file"};
 
 bool IsDnsTarget(const std::string& target) { return absl::StartsWith(target, "dns:"); }
 
@@ -154,11 +154,15 @@ absl::StatusOr<std::unique_ptr<Forwarder>> Forwarder::Create(ForwardOptions opti
   std::unique_ptr<Forwarder> f(new Forwarder(std::move(options), std::move(resolve),
                                              std::move(local), registry, *std::move(creds),
                                              std::move(args)));
-  f->Refresh();
   const bool has_dns =
       std::any_of(f->options_.peers.begin(), f->options_.peers.end(), IsDnsTarget);
   if (f->options_.enabled && has_dns) {
+    // Until the first resolution (on the thread: getaddrinfo may block for seconds), the list
+    // is the unresolved names, which do not name this proposer: every key is served here.
+    f->Install(f->options_.peers);
     f->refresh_thread_ = std::thread([p = f.get()] { p->RefreshLoop(); });
+  } else {
+    f->Install(f->options_.peers);
   }
   return f;
 }
@@ -235,8 +239,9 @@ std::vector<std::string> Forwarder::Peers() const {
   return s ? s->ring.peers() : std::vector<std::string>{};
 }
 
-void Forwarder::Refresh() {
-  std::vector<std::string> peers = client::ExpandDnsTargets(options_.peers, resolve_);
+void Forwarder::Refresh() { Install(client::ExpandDnsTargets(options_.peers, resolve_)); }
+
+void Forwarder::Install(std::vector<std::string> peers) {
   std::shared_ptr<const PeerState> old = State();
   if (old && old->ring.peers() == peers) return;
   if (peers.size() > kPeersMax) {
@@ -247,7 +252,7 @@ void Forwarder::Refresh() {
   auto next = std::make_shared<PeerState>(peers, options_.advertise);
   for (size_t i = 0; i < peers.size(); ++i) {
     std::shared_ptr<grpc::Channel> channel;
-    if (!next->ring.IsSelf(i)) {
+    if (!next->ring.IsSelf(i) && !IsDnsTarget(peers[i])) {
       for (size_t j = 0; old && j < old->ring.peers().size(); ++j) {
         if (old->ring.peers()[j] == peers[i]) channel = old->channels[j];
       }
@@ -258,12 +263,14 @@ void Forwarder::Refresh() {
   }
   const bool usable = options_.enabled && next->ring.usable();
   peers_gauge_->Set(usable ? static_cast<double>(peers.size()) : 0);
-  Log(usable ? LogLevel::kInfo : LogLevel::kWarning,
-      usable ? "forwarding to key owners" : "not forwarding: serving every key locally",
-      {{"peers", absl::StrJoin(peers, ",")},
-       {"advertise", options_.advertise},
-       {"forward", options_.enabled ? "on" : "off"},
-       {"self_listed", next->ring.self_listed() ? "yes" : "no"}});
+  if (!options_.peers.empty()) {
+    Log(usable ? LogLevel::kInfo : LogLevel::kWarning,
+        usable ? "forwarding to key owners" : "not forwarding: serving every key locally",
+        {{"peers", absl::StrJoin(peers, ",")},
+         {"advertise", options_.advertise},
+         {"forward", options_.enabled ? "on" : "off"},
+         {"self_listed", next->ring.self_listed() ? "yes" : "no"}});
+  }
   std::lock_guard<std::mutex> lock(mu_);
   state_ = std::move(next);
 }
@@ -271,12 +278,11 @@ void Forwarder::Refresh() {
 void Forwarder::RefreshLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_refresh_) {
-    refresh_cv_.wait_for(lock, std::chrono::milliseconds(options_.peers_refresh_ms),
-                         [this] { return stop_refresh_; });
-    if (stop_refresh_) return;
     lock.unlock();
     Refresh();  // resolves without the lock: getaddrinfo blocks
     lock.lock();
+    refresh_cv_.wait_for(lock, std::chrono::milliseconds(options_.peers_refresh_ms),
+                         [this] { return stop_refresh_; });
   }
 }
 
@@ -307,7 +313,8 @@ grpc::ServerUnaryReactor* Forwarder::MaybeForward(Method method, grpc::CallbackS
       RequestKey(absl::string_view(reinterpret_cast<const char*>(slice.begin()), slice.size())));
   if (!target.has_value()) return nullptr;
   const size_t owner = *target;
-  if (state->channels[owner]->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY) {
+  if (state->channels[owner] == nullptr ||  // an unresolved dns: name
+      state->channels[owner]->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY) {
     skipped_not_connected_->Increment();
     return nullptr;
   }

@@ -63,7 +63,7 @@ struct ForwardOptions {
   std::string advertise;             // --advertise: this proposer as named in the peer list
   size_t inflight_max = 4096;        // --forward_inflight_max: forwarded calls in flight
   int64_t peers_refresh_ms = 5000;   // --peers_refresh_ms: period of re-resolving dns: peers
-  std::optional<TlsOptions> tls;     // --peer_tls_*: credentials of the channels to peers
+  std::optional<TlsOptions> tls;     // --tls_peer_*: credentials of the channels to peers
   int64_t default_deadline_ms = 5000;  // ServerOptions: a call without a deadline gets this
   int64_t max_deadline_ms = 60000;     // ServerOptions: longer deadlines are cut to this
 };
@@ -82,8 +82,9 @@ class Forwarder {
                          grpc::ServerUnaryReactor* reactor)>;
 
   // REQUIRES: CheckForwardOptions(options).ok(). `registry` (may be null) must outlive the
-  // Forwarder. Resolves dns: peers once with `resolve` before returning. Errors: the peer TLS
-  // files (INVALID_ARGUMENT naming the --peer_tls_* flag).
+  // Forwarder. dns: peers are resolved with `resolve` on the refresh thread, first right away
+  // (every key is served locally until then). Errors: the peer TLS files (INVALID_ARGUMENT
+  // naming the --tls_peer_* flag).
   static absl::StatusOr<std::unique_ptr<Forwarder>> Create(ForwardOptions options,
                                                            client::Resolver resolve,
                                                            LocalServe local,
@@ -113,8 +114,11 @@ class Forwarder {
             prometheus::Registry* registry, std::shared_ptr<grpc::ChannelCredentials> creds,
             grpc::ChannelArguments args);
   std::shared_ptr<const PeerState> State() const;
-  // Re-resolves the peer list and installs it if it changed.
+  // Re-resolves the peer list and installs it.
   void Refresh();
+  // Makes `peers` the list in use if it differs from the current one (channels to peers that
+  // stay are kept); a dns: element left unresolved gets no channel.
+  void Install(std::vector<std::string> peers);
   void RefreshLoop();
   void Done(Call* call, const grpc::Status& status);
   void ServeLocally(Call* call);

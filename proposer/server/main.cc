@@ -110,13 +110,13 @@ ABSL_FLAG(bool, forward, true, "forward calls to the key's owner among --peers (
 ABSL_FLAG(uint64_t, forward_inflight_max, 4096,
           "forwarded calls waiting for their owner at once; more are served here");
 ABSL_FLAG(int64_t, peers_refresh_ms, 5000, "period of re-resolving dns: names in --peers, in ms");
-ABSL_FLAG(std::string, peer_tls_ca_file, "",
+ABSL_FLAG(std::string, tls_peer_ca_file, "",
           "PEM CA bundle checking the peers' certificates when forwarding (empty with no other "
-          "--peer_tls_* flag = plaintext to peers)");
-ABSL_FLAG(std::string, peer_tls_cert_file, "",
+          "--tls_peer_* flag = plaintext to peers)");
+ABSL_FLAG(std::string, tls_peer_cert_file, "",
           "PEM client certificate for forwarding to peers that require mutual TLS");
-ABSL_FLAG(std::string, peer_tls_key_file, "", "PEM private key of --peer_tls_cert_file");
-ABSL_FLAG(std::string, peer_tls_server_name, "",
+ABSL_FLAG(std::string, tls_peer_key_file, "", "PEM private key of --tls_peer_cert_file");
+ABSL_FLAG(std::string, tls_peer_server_name, "",
           "name checked in the peers' certificates instead of their address (e.g. the "
           "Service's DNS name)");
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warning|error");
@@ -166,10 +166,10 @@ absl::StatusOr<ForwardOptions> ForwardOptionsFromFlags(const ServerOptions& serv
   f.inflight_max = absl::GetFlag(FLAGS_forward_inflight_max);
   f.peers_refresh_ms = absl::GetFlag(FLAGS_peers_refresh_ms);
   TlsOptions tls;
-  tls.ca_file = absl::GetFlag(FLAGS_peer_tls_ca_file);
-  tls.cert_file = absl::GetFlag(FLAGS_peer_tls_cert_file);
-  tls.key_file = absl::GetFlag(FLAGS_peer_tls_key_file);
-  tls.server_name = absl::GetFlag(FLAGS_peer_tls_server_name);
+  tls.ca_file = absl::GetFlag(FLAGS_tls_peer_ca_file);
+  tls.cert_file = absl::GetFlag(FLAGS_tls_peer_cert_file);
+  tls.key_file = absl::GetFlag(FLAGS_tls_peer_key_file);
+  tls.server_name = absl::GetFlag(FLAGS_tls_peer_server_name);
   if (!tls.ca_file.empty() || !tls.cert_file.empty() || !tls.key_file.empty() ||
       !tls.server_name.empty()) {
     f.tls = tls;
