@@ -149,6 +149,10 @@ absl::StatusOr<std::unique_ptr<Forwarder>> Forwarder::Create(ForwardOptions opti
                                                              prometheus::Registry* registry) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);  // the owner's answers are bounded by what it stored
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(kForwardKeepaliveMs));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(kForwardKeepaliveMs));
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);  // pings while a call waits
   auto creds = client::MakeChannelCredentials(options.tls, &args, kPeerTlsNames);
   if (!creds.ok()) return creds.status();
   std::unique_ptr<Forwarder> f(new Forwarder(std::move(options), std::move(resolve),

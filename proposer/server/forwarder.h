@@ -16,7 +16,10 @@
 //     marker, "outcome unknown" — exactly what the client sees when its own connection to a
 //     proposer breaks mid-call; serving it again here could apply it twice;
 //   - the forward's deadline is the caller's remaining deadline (cut to --max_deadline_ms,
-//     --default_deadline_ms when absent), and a cancelled call cancels its forward.
+//     --default_deadline_ms when absent), and a cancelled call cancels its forward;
+//   - an owner that stops answering (frozen, partitioned) is dropped by keepalive within about
+//     2 * kForwardKeepaliveMs; its forwards in flight then fail as above (a Get is served
+//     here, a change answers "outcome unknown"), later calls are served here.
 //
 // Peers given as dns: names are resolved again every peers_refresh_ms on a thread of its own.
 // Metrics (registered in the process's registry): gryadka_forward_calls_total{result},
@@ -51,6 +54,12 @@
 #include "proposer/server/metrics.h"
 
 namespace gryadka::server {
+
+// Keepalive of the channels to peers while forwarded calls are in flight: a ping every
+// kForwardKeepaliveMs, and a peer that does not answer one within kForwardKeepaliveMs (frozen,
+// partitioned) loses its connection, so its in-flight forwards fail UNAVAILABLE and later calls
+// for its keys are served locally. Proposers accept pings this often.
+inline constexpr int64_t kForwardKeepaliveMs = 1000;
 
 // Bounds of the forwarding flags.
 inline constexpr size_t kForwardInflightMaxMax = 1000000;

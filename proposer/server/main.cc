@@ -435,8 +435,10 @@ int Main(int argc, char** argv) {
   int bound_port = 0;
   builder.AddListeningPort(options->listen, MakeServerCredentials(*tls), &bound_port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  // Clients may keep connections alive with pings every 10 s.
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  // Clients may keep connections alive with pings every 10 s; peers forwarding calls here ping
+  // every kForwardKeepaliveMs while calls are in flight (a frozen owner is noticed in seconds).
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             static_cast<int>(kForwardKeepaliveMs));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   // Requests up to --max_request_bytes reach the service's own checks (INVALID_ARGUMENT naming
   // the limit); gRPC refuses larger ones itself, with RESOURCE_EXHAUSTED.
