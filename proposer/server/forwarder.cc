@@ -268,7 +268,9 @@ void Forwarder::Install(std::vector<std::string> peers) {
   const bool usable = options_.enabled && next->ring.usable();
   peers_gauge_->Set(usable ? static_cast<double>(peers.size()) : 0);
   if (!options_.peers.empty()) {
-    Log(usable ? LogLevel::kInfo : LogLevel::kWarning,
+    // A warning only when the list does not name this proposer (stale DNS or a wrong
+    // --advertise); forwarding turned off or a one-proposer list is a choice.
+    Log(!options_.enabled || next->ring.self_listed() ? LogLevel::kInfo : LogLevel::kWarning,
         usable ? "forwarding to key owners" : "not forwarding: serving every key locally",
         {{"peers", absl::StrJoin(peers, ",")},
          {"advertise", options_.advertise},
