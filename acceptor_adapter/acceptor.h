@@ -22,6 +22,12 @@ class Acceptor {
   virtual void Send(const core::AcceptorRequest& request) = 0;
   // True while a connection is established and the last health check answered in time.
   virtual bool Healthy() const = 0;
+  // Whether Healthy() is a verdict yet: false until the first connection attempt and health
+  // check have finished (answered, failed or timed out). The default: always a verdict.
+  virtual bool HealthKnown() const { return true; }
+  // Why the acceptor is not Healthy() (the last connection, PING or AUTH error, naming the
+  // cause); "" while healthy. For logs.
+  virtual std::string HealthError() const { return Healthy() ? "" : "unhealthy"; }
   // "redis 127.0.0.1:6379" — for logs and error messages.
   virtual std::string Describe() const = 0;
 };

@@ -280,6 +280,7 @@ void RedisAcceptor::Connect() {
   redisAsyncContext* ac = redisAsyncConnect(host_.c_str(), port_);
   if (ac == nullptr || ac->err != 0) {
     last_error_ = ac == nullptr ? "cannot allocate a hiredis context" : ac->errstr;
+    health_known_ = true;
     if (ac != nullptr) redisAsyncFree(ac);
     ScheduleReconnect();
     return;
@@ -303,6 +304,7 @@ void RedisAcceptor::Detach(const redisAsyncContext* ac, std::string reason) {
   ctx_ = nullptr;
   last_error_ = std::move(reason);
   healthy_ = false;
+  health_known_ = true;
   ping_outstanding_ = false;
   event_del(ping_timeout_timer_.get());
   ScheduleReconnect();
@@ -396,6 +398,7 @@ void RedisAcceptor::OnPingReply(redisAsyncContext* ac, void* r) {
   const redisReply& reply = *static_cast<const redisReply*>(r);
   if (reply.type == REDIS_REPLY_ERROR) {  // e.g. LOADING while Redis replays its AOF
     healthy_ = false;
+    health_known_ = true;
     last_error_ = std::string(reply.str, reply.len);
     return;
   }
@@ -431,6 +434,7 @@ void RedisAcceptor::OnAuthReply(redisAsyncContext* ac, void* r) {
 
 void RedisAcceptor::AuthFailed(std::string reason) {
   healthy_ = false;
+  health_known_ = true;
   last_error_ = reason;
   if (options_.on_auth_error) options_.on_auth_error(reason);
 }

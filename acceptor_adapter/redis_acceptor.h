@@ -23,6 +23,9 @@
 //     exponential backoff in [reconnect_backoff_min_ms, reconnect_backoff_max_ms].
 //   - A PING every health_ping_interval_ms; no answer within call_timeout_ms (e.g. a SIGSTOPped
 //     Redis) -> unhealthy, the connection is dropped (its calls fail with kError) and re-made.
+//   - HealthKnown() is false until the first PING answers or the first connection attempt,
+//     AUTH or PING fails (at most call_timeout_ms after the first connect: the PING is queued
+//     with the connection); HealthError() is then the reason it is not healthy.
 //   - Calls sent in one loop turn leave together at the end of the turn: up to batch_calls_max
 //     of them in one run of the batch script (a lone call: the single-key script), all in one
 //     write. A call's timeout covers its time in the batch.
@@ -85,6 +88,8 @@ class RedisAcceptor final : public Acceptor {
 
   void Send(const core::AcceptorRequest& request) override;
   bool Healthy() const override { return healthy_; }
+  bool HealthKnown() const override { return healthy_ || health_known_; }
+  std::string HealthError() const override { return healthy_ ? "" : last_error_; }
   std::string Describe() const override { return describe_; }
 
   // Calls sent to Redis and not yet answered or timed out (for metrics and tests).
@@ -164,6 +169,7 @@ class RedisAcceptor final : public Acceptor {
   redisAsyncContext* ctx_ = nullptr;  // null while disconnected (waiting to reconnect)
   std::string last_error_ = "not connected yet";
   bool healthy_ = false;
+  bool health_known_ = false;  // a connection attempt or health check has failed at least once
   bool ping_outstanding_ = false;
   bool closing_ = false;  // set by the destructor: callbacks no longer reach the sink
   int64_t backoff_ms_;

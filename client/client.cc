@@ -15,6 +15,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/grpc_status.h"
+#include "client/rendezvous.h"
+#include "client/resolve.h"
+#include "client/retry.h"
 #include "client/tls.h"
 #include "client/utf8.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -179,8 +182,8 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
 Client::Client(ClientOptions options, std::vector<std::unique_ptr<Endpoint>> endpoints)
     : options_(std::move(options)),
       endpoints_(std::move(endpoints)),
-      rendezvous_(options_.targets),
-      jitter_(JitterSeed()) {}
+      rendezvous_(std::make_unique<const client::Rendezvous>(options_.targets)),
+      jitter_(std::make_unique<client::Jitter>(JitterSeed())) {}
 
 Client::~Client() = default;
 
@@ -216,7 +219,7 @@ absl::Status Client::Run(absl::string_view key, CallKind kind, const CallOptions
   const absl::StatusOr<absl::Time> deadline_or = Deadline(call);
   if (!deadline_or.ok()) return deadline_or.status();
   const absl::Time deadline = *deadline_or;
-  const std::vector<size_t> ranking = rendezvous_.Rank(key);
+  const std::vector<size_t> ranking = rendezvous_->Rank(key);
   std::vector<bool> tried(ranking.size(), false);
   const int attempts_max = 1 + options_.retry_attempts_max;
   size_t position = 0;
@@ -239,7 +242,7 @@ absl::Status Client::Run(absl::string_view key, CallKind kind, const CallOptions
     if (tried[position]) {  // a target not tried yet in this call is sent to at once
       const absl::Duration pause = absl::Milliseconds(
           client::BackoffMs(pauses++, options_.retry_backoff_initial_ms,
-                            options_.retry_backoff_max_ms, jitter_.Next()));
+                            options_.retry_backoff_max_ms, jitter_->Next()));
       if (absl::Now() + pause >= deadline) {
         return Annotate(status, endpoint.target, attempt_number, attempts_max);
       }
@@ -413,7 +416,7 @@ absl::Status Client::Health(const CallOptions& call) const {
 
 std::vector<std::string> Client::RankTargets(absl::string_view key) const {
   std::vector<std::string> ranked;
-  for (size_t i : rendezvous_.Rank(key)) ranked.push_back(options_.targets[i]);
+  for (size_t i : rendezvous_->Rank(key)) ranked.push_back(options_.targets[i]);
   return ranked;
 }
 

@@ -28,6 +28,11 @@
 //
 // TLS: with ClientOptions::tls set, every channel speaks TLS (client/tls.h); the PEM files are
 // read once, in Create().
+//
+// Installed API: this header, client/resolver.h, client/tls_options.h and the generated
+// gryadka/v1/kv.pb.h are what `cmake --install` puts under <prefix>/include/gryadka (library
+// gryadka::client, pkg-config gryadka-client; docs/clients.md, "C++: install and link").
+// Nothing here includes the internal headers (retry.h, resolve.h, rendezvous.h, tls.h).
 #pragma once
 
 #include <cstdint>
@@ -40,13 +45,16 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "client/resolve.h"
-#include "client/rendezvous.h"
-#include "client/retry.h"
+#include "client/resolver.h"
 #include "client/tls_options.h"
 #include "gryadka/v1/kv.pb.h"
 
 namespace gryadka {
+namespace client {
+enum class CallKind;  // client/retry.h
+class Jitter;         // client/retry.h
+class Rendezvous;     // client/rendezvous.h
+}  // namespace client
 
 struct ClientOptions {
   // Proposers, each "host:port" ("[::1]:8080" for IPv6), or gRPC target URIs such as
@@ -193,8 +201,8 @@ class Client {
 
   const ClientOptions options_;
   const std::vector<std::unique_ptr<Endpoint>> endpoints_;  // parallel to options_.targets
-  const client::Rendezvous rendezvous_;
-  mutable client::Jitter jitter_;
+  const std::unique_ptr<const client::Rendezvous> rendezvous_;  // over options_.targets
+  const std::unique_ptr<client::Jitter> jitter_;  // thread-safe; backoff randomness
 };
 
 }  // namespace gryadka

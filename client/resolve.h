@@ -3,17 +3,13 @@
 // each key to one of them. Thread-safe (no state).
 #pragma once
 
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "client/resolver.h"
 
 namespace gryadka::client {
-
-// Resolves `host` to gRPC target URIs with `port`: "ipv4:10.0.0.7:8080", "ipv6:[fd00::7]:8080".
-using Resolver = std::function<absl::StatusOr<std::vector<std::string>>(const std::string& host,
-                                                                        const std::string& port)>;
 
 // The system resolver (getaddrinfo, blocking). Addresses are sorted and de-duplicated.
 absl::StatusOr<std::vector<std::string>> ResolveWithGetaddrinfo(const std::string& host,

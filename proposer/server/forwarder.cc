@@ -370,7 +370,7 @@ void Forwarder::ServeLocally(Call* call) {
   }
   call->ctx()->AddTrailingMetadata(v1::kNothingWrittenMetadataKey, "1");
   call->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                            "the proposer is shutting down; nothing was written"));
+                            "proposer is shutting down; nothing was written"));
 }
 
 }  // namespace gryadka::server

@@ -4,6 +4,10 @@
 
 #include <charconv>
 #include <chrono>
+#include <iterator>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 #include "gryadka/v1/wire.h"
 #include "proposer/server/request_wire.h"
@@ -31,7 +35,29 @@ absl::Status Decode(const grpc::ByteBuffer* buffer, Request* out) {
   return ParseRequest(WireBytes(*buffer, &slice), out);
 }
 
+const char* MethodName(Method m) {
+  static constexpr const char* kNames[] = {"ChangeQuery", "Get",       "Put",
+                                           "CompareAndSet", "Increment", "Delete"};
+  const size_t i = static_cast<size_t>(m);
+  return i < std::size(kNames) ? kNames[i] : "?";
+}
+
 }  // namespace
+
+void KvService::LogFailure(Method method, const std::string& key, const absl::Status& status,
+                           double seconds) {
+  if (status.ok() || !LogEnabled(LogLevel::kDebug)) return;
+  uint64_t suppressed = 0;
+  if (!failure_log_limiter_.Allow(&suppressed)) return;
+  Log(LogLevel::kDebug, "request failed",
+      {{"method", MethodName(method)},
+       {"key", KeyForLog(key, kLogKeyBytesMax)},
+       {"code", absl::StatusCodeToString(status.code())},
+       {"error", std::string(status.message())},
+       {"duration_ms", absl::StrFormat("%.3f", seconds * 1000)},
+       {"suppressed_since_last_line", absl::StrCat(suppressed)},
+       {"log_period_ms", absl::StrCat(kFailedRequestLogPeriodMs)}});
+}
 
 KvService::KvService(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards,
                      Metrics* metrics)
@@ -73,6 +99,7 @@ grpc::ServerUnaryReactor* KvService::Reject(grpc::CallbackServerContext* ctx, Me
   grpc::ServerUnaryReactor* reactor = ReactorFor(ctx);
   reactor->Finish(ToGrpcStatus(status));
   if (metrics_ != nullptr) metrics_->RecordCall(method, status.code(), 0);
+  LogFailure(method, "", status, 0);  // the request could not be decoded: no key
   return reactor;
 }
 
@@ -97,7 +124,8 @@ grpc::ServerUnaryReactor* KvService::Run(grpc::CallbackServerContext* ctx, Metho
   const auto start = std::chrono::steady_clock::now();
   shards_[ShardOf(key)]->Submit(
       std::move(request),
-      [ctx, reactor, out, fill, metrics = metrics_, method, start](core::Completion&& c) {
+      [this, ctx, reactor, out, fill, metrics = metrics_, method, start,
+       key_for_log = LogEnabled(LogLevel::kDebug) ? key : std::string()](core::Completion&& c) {
         absl::Status status = c.status;
         if (status.ok()) {
           Response response;
@@ -111,10 +139,10 @@ grpc::ServerUnaryReactor* KvService::Run(grpc::CallbackServerContext* ctx, Metho
           ctx->AddTrailingMetadata(v1::kNothingWrittenMetadataKey, "1");
         }
         reactor->Finish(ToGrpcStatus(status));
-        if (metrics != nullptr) {
-          metrics->RecordCall(method, status.code(),
-                              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        }
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (metrics != nullptr) metrics->RecordCall(method, status.code(), seconds);
+        LogFailure(method, key_for_log, status, seconds);
       });
   return reactor;
 }

@@ -2,7 +2,11 @@
 // the shard that owns its key; the reaction never blocks: the shard finishes the call when the
 // round completes. The caller's deadline (cut to --max_deadline_ms; --default_deadline_ms when
 // absent) bounds all work done for the call. A request that cannot be decoded, or fails
-// core::ValidateRequest, is answered INVALID_ARGUMENT before any round. Thread-safe.
+// core::ValidateRequest, is answered INVALID_ARGUMENT before any round. At --log_level=debug
+// every failed call (a non-OK status; a decline is not a failure) is logged as "request failed"
+// with its method, key (KeyForLog, kLogKeyBytesMax), gRPC code, message and duration, at most
+// one line per kFailedRequestLogPeriodMs; each line counts the failures suppressed since the
+// previous one. Thread-safe.
 #pragma once
 
 #include <grpcpp/support/byte_buffer.h>
@@ -12,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "gryadka/v1/kv.grpc.pb.h"
+#include "proposer/server/logging.h"
 #include "proposer/server/metrics.h"
 #include "proposer/server/options.h"
 #include "proposer/server/shard.h"
@@ -28,6 +33,9 @@ using KvRawService = v1::KV::WithRawCallbackMethod_ChangeQuery<
 
 class KvService final : public KvRawService {
  public:
+  static constexpr int64_t kFailedRequestLogPeriodMs = 1000;
+  static constexpr size_t kLogKeyBytesMax = 64;  // key bytes shown in a "request failed" line
+
   // `shards` and `metrics` (may be null) must outlive the service.
   KvService(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards,
             Metrics* metrics);
@@ -73,9 +81,14 @@ class KvService final : public KvRawService {
                                 grpc::ByteBuffer* out,
                                 void (*fill)(const v1::ChangeQueryResponse&, Response*));
 
+  // Logs a failed call at debug, rate-limited (see the file comment).
+  void LogFailure(Method method, const std::string& key, const absl::Status& status,
+                  double seconds);
+
   const ServerOptions options_;
   const std::vector<std::unique_ptr<Shard>>& shards_;
   Metrics* const metrics_;
+  CountingLogLimiter failure_log_limiter_{kFailedRequestLogPeriodMs};
 };
 
 }  // namespace gryadka::server

@@ -1,12 +1,22 @@
 #include "proposer/server/logging.h"
 
+#include <fcntl.h>
 #include <grpc/support/log.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <mutex>
+#include <thread>
+
+#include "absl/base/internal/raw_logging.h"
 
 #include "google/protobuf/stubs/logging.h"
 
@@ -14,6 +24,8 @@ namespace gryadka::server {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
+// Where Log() writes: stderr, or the original stderr once CaptureStderrAsJson() took fd 2.
+std::atomic<int> g_out_fd{STDERR_FILENO};
 
 const char* LevelName(LogLevel l) {
   switch (l) {
@@ -67,7 +79,95 @@ void GrpcLogHandler(gpr_log_func_args* args) {
       {{"source", "grpc"}, {"file", FileAndLine(args->file, args->line)}});
 }
 
+// ---- stderr capture ------------------------------------------------------------------------
+
+struct StderrCapture {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool drained = false;  // the reader saw EOF and logged every line
+};
+StderrCapture* g_capture = nullptr;  // set once, never freed (used until exit)
+
+bool LooksLikeError(std::string_view line) {
+  for (std::string_view marker : {"ERROR", "FATAL", "Check failed", "error:"}) {
+    if (line.find(marker) != std::string_view::npos) return true;
+  }
+  // glog/absl log prefix: E1129 or F1129 (severity letter, month, day).
+  return line.size() >= 5 && (line[0] == 'E' || line[0] == 'F') &&
+         std::isdigit(static_cast<unsigned char>(line[1])) &&
+         std::isdigit(static_cast<unsigned char>(line[4]));
+}
+
+void LogCapturedLine(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.empty()) return;
+  Log(LooksLikeError(line) ? LogLevel::kError : LogLevel::kWarning, line,
+      {{"source", "stderr"}});
+}
+
+void ReadCapturedStderr(int fd) {
+  std::string pending;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    pending.append(buf, static_cast<size_t>(n));
+    size_t start = 0;
+    for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+      LogCapturedLine(std::string_view(pending).substr(start, nl - start));
+    }
+    pending.erase(0, start);
+    while (pending.size() >= kCapturedLineBytesMax) {
+      LogCapturedLine(std::string_view(pending).substr(0, kCapturedLineBytesMax));
+      pending.erase(0, kCapturedLineBytesMax);
+    }
+  }
+  LogCapturedLine(pending);
+  ::close(fd);
+  std::lock_guard<std::mutex> lock(g_capture->mu);
+  g_capture->drained = true;
+  g_capture->cv.notify_all();
+}
+
+// atexit: points fd 2 at /dev/null (closing the pipe's only write end) and waits for the
+// reader to log what was left in the pipe.
+void FlushCapturedStderr() {
+  const int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (devnull < 0) return;
+  ::dup2(devnull, STDERR_FILENO);
+  ::close(devnull);
+  std::unique_lock<std::mutex> lock(g_capture->mu);
+  g_capture->cv.wait_for(lock, std::chrono::milliseconds(kStderrFlushWaitMs),
+                         [] { return g_capture->drained; });
+}
+
+void AbseilAbortHook(const char* file, int line, const char* /*buf_start*/,
+                     const char* prefix_end, const char* /*buf_end*/) {
+  Log(LogLevel::kError, prefix_end != nullptr ? prefix_end : "abseil fatal error",
+      {{"source", "abseil"}, {"file", FileAndLine(file, line)}});
+}
+
 }  // namespace
+
+void CaptureStderrAsJson() {
+  if (g_capture != nullptr) return;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return;
+  const int original = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+  if (original < 0 || ::dup2(fds[1], STDERR_FILENO) < 0) {
+    for (int fd : {fds[0], fds[1], original}) {
+      if (fd >= 0) ::close(fd);
+    }
+    return;
+  }
+  ::close(fds[1]);
+  g_out_fd.store(original);
+  g_capture = new StderrCapture();
+  std::thread(ReadCapturedStderr, fds[0]).detach();
+  std::atexit(FlushCapturedStderr);
+  absl::raw_logging_internal::RegisterAbortHook(&AbseilAbortHook);
+}
 
 void RouteLibraryLogsThroughLog() {
   google::protobuf::SetLogHandler(&ProtobufLogHandler);
@@ -111,8 +211,40 @@ void Log(LogLevel level, std::string_view msg,
     AppendJsonString(&line, v);
   }
   line += "}\n";
-  ssize_t unused = ::write(STDERR_FILENO, line.data(), line.size());
+  ssize_t unused = ::write(g_out_fd.load(std::memory_order_relaxed), line.data(), line.size());
   (void)unused;
+}
+
+bool LogEnabled(LogLevel level) {
+  return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+}
+
+std::string KeyForLog(std::string_view key, size_t bytes_max) {
+  std::string out;
+  const size_t shown = std::min(key.size(), bytes_max);
+  out.reserve(shown + 32);
+  for (unsigned char c : key.substr(0, shown)) {
+    if (c == '\\') {
+      out.append("\\\\");
+    } else if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+      out.append(buf);
+    }
+  }
+  if (shown < key.size()) out += "...(" + std::to_string(key.size()) + " bytes)";
+  return out;
+}
+
+bool CountingLogLimiter::Allow(uint64_t* suppressed) {
+  if (!limiter_.Allow()) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  *suppressed = refused_.exchange(0, std::memory_order_relaxed);
+  return true;
 }
 
 bool LogLimiter::Allow() {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -25,6 +26,27 @@ bool ParseLogLevel(std::string_view s, LogLevel* out);
 // so that stderr carries JSON lines only. Call from main before starting threads.
 void RouteLibraryLogsThroughLog();
 
+// Makes every line written to file descriptor 2 by anyone but Log() a JSON line too: fd 2
+// becomes a pipe read by a thread that logs each line (cut at kCapturedLineBytesMax) as
+// {"level":"error" or "warning","msg":LINE,"source":"stderr"} ("error" when the line looks like
+// one: ERROR, FATAL, "Check failed", or glog's E/F prefix); Log() writes to the original
+// stderr. Catches Abseil's flag errors and raw logging, std::cerr and fprintf(stderr). At exit
+// the lines still in the pipe are logged (waiting at most kStderrFlushWaitMs); a FATAL Abseil
+// raw log is also logged directly by an abort hook. Best effort after a crash: a process killed
+// by a signal may lose its last captured lines. Call first in main, before starting threads;
+// does nothing (stderr stays as it is) if the pipe or the thread cannot be made.
+inline constexpr size_t kCapturedLineBytesMax = 16384;
+inline constexpr int64_t kStderrFlushWaitMs = 1000;
+void CaptureStderrAsJson();
+
+// True when a line at `level` would be written (to skip building one that would be dropped).
+bool LogEnabled(LogLevel level);
+
+// `key` for a log field: printable ASCII kept (backslash doubled), every other byte as \xHH,
+// cut after `bytes_max` input bytes with "...(N bytes)" appended, N the key's full size. The
+// result is at most 4 * bytes_max + 32 bytes.
+std::string KeyForLog(std::string_view key, size_t bytes_max);
+
 void Log(LogLevel level, std::string_view msg,
          std::initializer_list<std::pair<std::string_view, std::string>> fields = {});
 
@@ -38,6 +60,19 @@ class LogLimiter {
  private:
   const int64_t period_ms_;
   std::atomic<int64_t> next_ms_{0};
+};
+
+// A LogLimiter that counts what it refuses: Allow() returns true at most once per period_ms
+// (the first call is allowed) and then sets *suppressed to the number of calls refused since
+// the previous allowed one. Thread-safe.
+class CountingLogLimiter {
+ public:
+  explicit CountingLogLimiter(int64_t period_ms) : limiter_(period_ms) {}
+  bool Allow(uint64_t* suppressed);
+
+ private:
+  LogLimiter limiter_;
+  std::atomic<uint64_t> refused_{0};
 };
 
 }  // namespace gryadka::server

@@ -11,7 +11,6 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <future>
-#include <iostream>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -22,11 +21,13 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "client/version.h"
 #include "proposer/core/membership.h"
 #include "proposer/core/quorum.h"
 #include "proposer/server/admin_service.h"
+#include "proposer/server/health_log.h"
 #include "proposer/server/health_port.h"
 #include "proposer/server/forwarder.h"
 #include "proposer/server/forwarding_kv_service.h"
@@ -140,6 +141,10 @@ namespace gryadka::server {
 namespace {
 
 constexpr int64_t kHealthPeriodMs = 250;
+// The first health verdict is logged once every acceptor has one, or at the latest this long
+// after --acceptor_timeout_ms (a first PING times out after --acceptor_timeout_ms; the shards
+// refresh their health every 200 ms).
+constexpr int64_t kFirstVerdictSlackMs = 1000;
 constexpr char kRedisPasswordEnv[] = "GRYADKA_REDIS_PASSWORD";
 // Bound on the health port's shutdown once the main port has drained.
 constexpr int64_t kHealthShutdownMs = 1000;
@@ -277,14 +282,15 @@ absl::StatusOr<StartMembership> LoadStartMembership(const ServerOptions& o) {
 }
 
 // Updates the readiness statuses of grpc.health.v1 on every server every kHealthPeriodMs until
-// stopped.
+// stopped, and logs acceptor and quorum transitions (HealthLog).
 class HealthUpdater {
  public:
   HealthUpdater(std::vector<grpc::HealthCheckServiceInterface*> health, const Shard& shard,
-                const RunningMembership& membership)
+                const RunningMembership& membership, int64_t first_verdict_wait_ms)
       : health_(std::move(health)),
         shard_(shard),
         membership_(membership),
+        log_(first_verdict_wait_ms),
         thread_([this] { Loop(); }) {}
   ~HealthUpdater() {
     {
@@ -300,22 +306,14 @@ class HealthUpdater {
     int last = -1;
     std::unique_lock<std::mutex> lock(mu_);
     while (!stop_) {
-      const std::vector<bool> healthy = shard_.TakeSnapshot().healthy;
+      const Shard::Snapshot snapshot = shard_.TakeSnapshot();
       std::shared_ptr<const AppliedMembership> m = membership_.Current();
-      const bool ok = QuorumHealthy(healthy, m->config);
+      const bool ok = QuorumHealthy(snapshot.healthy, m->config);
       if (static_cast<int>(ok) != last) {
         SetReadiness(health_, ok);
-        std::string up;
-        for (core::AcceptorId id : m->members) {
-          if (static_cast<size_t>(id) < healthy.size() && healthy[id]) {
-            absl::StrAppend(&up, up.empty() ? "" : ",", m->addresses[id]);
-          }
-        }
-        Log(ok ? LogLevel::kInfo : LogLevel::kWarning,
-            ok ? "acceptor quorum reachable: serving" : "no acceptor quorum reachable: not serving",
-            {{"healthy_acceptors", up}, {"epoch", absl::StrCat(m->membership.epoch())}});
         last = ok;
       }
+      log_.Observe(*m, snapshot, ok, NowMs());
       cv_.wait_for(lock, std::chrono::milliseconds(kHealthPeriodMs), [this] { return stop_; });
     }
   }
@@ -323,13 +321,23 @@ class HealthUpdater {
   const std::vector<grpc::HealthCheckServiceInterface*> health_;
   const Shard& shard_;
   const RunningMembership& membership_;
+  HealthLog log_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread thread_;
 };
 
+// A bad flag or option: logged (JSON, like every stderr line) and exit status 64.
+int UsageError(absl::string_view error) {
+  Log(LogLevel::kError, "invalid flags: not starting", {{"error", std::string(error)}});
+  return 64;
+}
+
 int Main(int argc, char** argv) {
+  // First, so that every stderr line is JSON: Abseil's flag errors included.
+  CaptureStderrAsJson();
+  RouteLibraryLogsThroughLog();
   absl::SetProgramUsageMessage(
       "gryadka-proposer --listen=HOST:PORT --acceptors=HOST:PORT,HOST:PORT,HOST:PORT [flags]\n"
       "Serves gryadka.v1.KV (with reflection and grpc.health.v1) as a stateless CASPaxos "
@@ -343,30 +351,24 @@ int Main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   LogLevel level;
   if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
-    std::cerr << "--log_level must be one of debug, info, warning, error\n";
-    return 64;
+    return UsageError("--log_level must be one of debug, info, warning, error");
   }
   SetLogLevel(level);
-  RouteLibraryLogsThroughLog();
   auto options = OptionsFromFlags();
   if (!options.ok()) {
-    std::cerr << "gryadka-proposer: " << options.status().message() << "\n";
-    return 64;
+    return UsageError(options.status().message());
   }
   auto forward_options = ForwardOptionsFromFlags(*options);
   if (!forward_options.ok()) {
-    std::cerr << "gryadka-proposer: " << forward_options.status().message() << "\n";
-    return 64;
+    return UsageError(forward_options.status().message());
   }
   auto tls = TlsOptionsFromFlags();
   if (!tls.ok()) {
-    std::cerr << "gryadka-proposer: " << tls.status().message() << "\n";
-    return 64;
+    return UsageError(tls.status().message());
   }
   auto start = LoadStartMembership(*options);
   if (!start.ok()) {
-    std::cerr << "gryadka-proposer: " << start.status().message() << "\n";
-    return 64;
+    return UsageError(start.status().message());
   }
   std::vector<std::string> known;
   for (const HostPort& hp : options->acceptors) known.push_back(hp.ToString());
@@ -407,7 +409,8 @@ int Main(int argc, char** argv) {
   Metrics metrics(*options, shards, &membership);
   if (const std::string addr = absl::GetFlag(FLAGS_metrics_listen); !addr.empty()) {
     if (absl::Status s = metrics.Serve(addr); !s.ok()) {
-      std::cerr << "gryadka-proposer: --metrics_listen: " << s.message() << "\n";
+      Log(LogLevel::kError, "cannot serve metrics: not starting",
+          {{"flag", "--metrics_listen"}, {"address", addr}, {"error", std::string(s.message())}});
       for (auto& sh : shards) sh->Stop();
       return 1;
     }
@@ -423,9 +426,8 @@ int Main(int argc, char** argv) {
       },
       metrics.registry());
   if (!forwarder.ok()) {
-    std::cerr << "gryadka-proposer: " << forwarder.status().message() << "\n";
     for (auto& sh : shards) sh->Stop();
-    return 64;
+    return UsageError(forwarder.status().message());
   }
   ForwardingKvService service(&local_service, forwarder->get());
   AdminService admin(*options, shards, &membership, &metrics);
@@ -450,8 +452,9 @@ int Main(int argc, char** argv) {
   builder.RegisterService(&admin);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
-    std::cerr << "gryadka-proposer: cannot listen on " << options->listen
-              << " (address in use or not local?)\n";
+    Log(LogLevel::kError, "cannot listen: not starting",
+        {{"flag", "--listen"}, {"address", options->listen},
+         {"error", "address in use or not local?"}});
     for (auto& s : shards) s->Stop();
     return 1;
   }
@@ -461,7 +464,9 @@ int Main(int argc, char** argv) {
   if (const std::string addr = absl::GetFlag(FLAGS_health_listen); !addr.empty()) {
     auto started = HealthServer::Start(addr);
     if (!started.ok()) {
-      std::cerr << "gryadka-proposer: --health_listen: " << started.status().message() << "\n";
+      Log(LogLevel::kError, "cannot serve health: not starting",
+          {{"flag", "--health_listen"}, {"address", addr},
+           {"error", std::string(started.status().message())}});
       server->Shutdown(std::chrono::system_clock::now());
       for (auto& s : shards) s->Stop();
       return 1;
@@ -483,7 +488,8 @@ int Main(int argc, char** argv) {
 
   int signal_number = 0;
   {
-    HealthUpdater updater(health, *shards[0], membership);
+    HealthUpdater updater(health, *shards[0], membership,
+                          options->acceptor_timeout_ms + kFirstVerdictSlackMs);
     sigwait(&stop_signals, &signal_number);
   }
   Log(LogLevel::kInfo, "draining",

@@ -6,6 +6,7 @@
 #include "prometheus/exposer.h"
 #include "prometheus/gauge.h"
 #include "prometheus/metric_family.h"
+#include "proposer/server/process_metrics.h"
 
 namespace gryadka::server {
 namespace {
@@ -116,7 +117,8 @@ class Metrics::ShardCollector : public prometheus::Collectable {
 Metrics::Metrics(const ServerOptions& options, const std::vector<std::unique_ptr<Shard>>& shards,
                  const RunningMembership* membership)
     : registry_(std::make_shared<prometheus::Registry>()),
-      collector_(std::make_shared<ShardCollector>(options, shards, membership)) {
+      collector_(std::make_shared<ShardCollector>(options, shards, membership)),
+      process_collector_(std::make_shared<ProcessCollector>()) {
   prometheus::BuildGauge()
       .Name("gryadka_build_info")
       .Help("Always 1; the labels say which build of gryadka-proposer this is.")
@@ -160,6 +162,7 @@ absl::Status Metrics::Serve(const std::string& address) {
   }
   exposer_->RegisterCollectable(registry_);
   exposer_->RegisterCollectable(collector_);
+  exposer_->RegisterCollectable(process_collector_);
   return absl::OkStatus();
 }
 

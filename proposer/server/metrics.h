@@ -3,7 +3,8 @@
 // Per-call metrics (requests by method and status code, latency histogram) are recorded by the
 // gRPC service as calls finish; protocol counters (rounds by path, conflicts, timeouts, cache)
 // and acceptor health are read from the shards' snapshots at scrape time; the membership epoch
-// from the running membership; rescan progress is recorded by the Admin service.
+// from the running membership; rescan progress is recorded by the Admin service; the standard
+// process_* metrics (CPU, memory, descriptors) are read from /proc at scrape time.
 // Thread-safe: RecordCall() and RecordRescanKeys() may be called from any thread.
 #pragma once
 
@@ -52,6 +53,7 @@ class Metrics {
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<ShardCollector> collector_;
+  std::shared_ptr<prometheus::Collectable> process_collector_;  // process_* (process_metrics.h)
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::array<std::array<prometheus::Counter*, kCodes>, static_cast<int>(Method::kCount)> calls_{};
   std::array<prometheus::Histogram*, static_cast<int>(Method::kCount)> latency_{};

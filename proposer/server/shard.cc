@@ -286,7 +286,14 @@ void Shard::OnPeriodic() {
 size_t Shard::RefreshSnapshot() {
   const size_t older = RoundsInOlderEpochs();
   std::vector<bool> healthy(acceptors_.size());
-  for (size_t i = 0; i < acceptors_.size(); ++i) healthy[i] = acceptors_[i] && acceptors_[i]->Healthy();
+  std::vector<bool> known(acceptors_.size(), true);
+  std::vector<std::string> errors(acceptors_.size());
+  for (size_t i = 0; i < acceptors_.size(); ++i) {
+    const acceptor::Acceptor* a = acceptors_[i].get();
+    healthy[i] = a != nullptr && a->Healthy();
+    known[i] = a == nullptr || a->HealthKnown();
+    errors[i] = a == nullptr ? "not connected (not in the membership)" : a->HealthError();
+  }
   std::lock_guard<std::mutex> lock(stats_mu_);
   snapshot_.stats = core_.stats();
   snapshot_.requests_in_flight = core_.requests_in_flight();
@@ -294,6 +301,8 @@ size_t Shard::RefreshSnapshot() {
   snapshot_.epoch = membership_->membership.epoch();
   snapshot_.rounds_in_older_epochs = older;
   snapshot_.healthy = std::move(healthy);
+  snapshot_.health_known = std::move(known);
+  snapshot_.health_errors = std::move(errors);
   return older;
 }
 

@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -87,6 +88,10 @@ class Shard {
     uint64_t epoch = 0;                  // of the membership the shard runs
     uint64_t rounds_in_older_epochs = 0;
     std::vector<bool> healthy;           // by AcceptorId; absent/closed = false
+    // By AcceptorId: whether healthy[id] is a verdict yet (Acceptor::HealthKnown(); absent or
+    // closed = true), and why an unhealthy acceptor is down (Acceptor::HealthError()).
+    std::vector<bool> health_known;
+    std::vector<std::string> health_errors;
   };
   Snapshot TakeSnapshot() const;
   uint64_t ballot_proposer_id() const { return core_.proposer_id(); }

@@ -339,7 +339,8 @@ TEST_F(TlsIntegrationTest, BadTlsFlagsExit64NamingTheFlagAndFile) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"--tls_cert_file=" + server1_.cert}, "--tls_cert_file is set without --tls_key_file"},
       {{"--tls_cert_file=" + dir_ + "/absent.crt", "--tls_key_file=" + server1_.key},
-       "--tls_cert_file: file \"" + dir_ + "/absent.crt\" cannot be opened"},
+       // (JSON-escaped: the proposer logs usage errors as JSON lines)
+       "--tls_cert_file: file \\\"" + dir_ + "/absent.crt\\\" cannot be opened"},
       {{"--tls_client_ca_file=" + ca1_.cert}, "--tls_client_ca_file needs --tls_cert_file"},
   };
   for (const auto& [flags, message] : cases) {
