@@ -335,6 +335,16 @@ int UsageError(absl::string_view error) {
 }
 
 int Main(int argc, char** argv) {
+  // Signals: SIGPIPE ignored (hiredis writes to sockets); SIGTERM/SIGINT handled by sigwait in
+  // this thread, so they are blocked before any other thread starts — the stderr capture thread
+  // included: a SIGTERM arriving before the sigwait would otherwise go to a thread that does not
+  // block it and kill the process without a drain.
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   // First, so that every stderr line is JSON: Abseil's flag errors included.
   CaptureStderrAsJson();
   RouteLibraryLogsThroughLog();
@@ -374,14 +384,6 @@ int Main(int argc, char** argv) {
   for (const HostPort& hp : options->acceptors) known.push_back(hp.ToString());
   RunningMembership membership(start->base, known, start->membership, start->source);
 
-  // Signals: SIGPIPE ignored (hiredis writes to sockets); SIGTERM/SIGINT handled by sigwait in
-  // this thread, so they are blocked before any other thread starts.
-  signal(SIGPIPE, SIG_IGN);
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   evthread_use_pthreads();
 
   std::random_device rd;
