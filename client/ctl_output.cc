@@ -1,29 +1,28 @@
 #include "client/ctl_output.h"
 
 #include <cstdint>
+#include <string_view>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "client/shared/json_string.h"
 #include "client/utf8.h"
 
 namespace gryadka::ctl {
 namespace {
 
-// Code points that are valid UTF-8 but must not reach a terminal as they are.
-bool IsUnsafeCodePoint(uint32_t cp) {
-  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) ||  // C0, DEL, C1 controls
-         cp == 0x2028 || cp == 0x2029 ||                           // line/paragraph separators
-         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||  // bidi controls
-         cp == 0xFEFF;                                                        // BOM
+// A JSON string literal of `bytes` (client/shared/json_string.h takes a std::string_view).
+std::string Json(absl::string_view bytes) {
+  return JsonString(std::string_view(bytes.data(), bytes.size()));
 }
 
 // The fields every record-bearing JSON answer carries: value (when UTF-8), value_base64, version.
 std::string JsonRecordFields(const Record& record) {
   std::string out;
   if (client::IsValidUtf8(record.value)) {
-    absl::StrAppend(&out, ",\"value\":", JsonString(record.value));
+    absl::StrAppend(&out, ",\"value\":", Json(record.value));
   }
   absl::StrAppend(&out, ",\"value_base64\":\"", absl::Base64Escape(record.value),
                   "\",\"version\":", record.version);
@@ -47,7 +46,7 @@ std::string EscapeBytes(absl::string_view bytes) {
   while (!bytes.empty()) {
     uint32_t cp = 0;
     const size_t length = client::DecodeUtf8(bytes, &cp);
-    if (length > 0 && !IsUnsafeCodePoint(cp)) {
+    if (length > 0 && !IsTerminalUnsafeCodePoint(cp)) {
       if (cp == '"' || cp == '\\') out.push_back('\\');
       out.append(bytes.data(), length);
       bytes.remove_prefix(length);
@@ -82,31 +81,9 @@ std::string DisplayKey(absl::string_view key) {
   return plain ? std::string(key) : Quoted(key);
 }
 
-std::string JsonString(absl::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (u < 0x20 || u == 0x7F) {
-          absl::StrAppendFormat(&out, "\\u%04x", u);
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out += "\"";
-  return out;
-}
-
 std::string FormatGet(absl::string_view key, const GetResult& result, bool json) {
   if (json) {
-    return absl::StrCat("{\"key\":", JsonString(key), ",\"found\":",
+    return absl::StrCat("{\"key\":", Json(key), ",\"found\":",
                         result.found ? "true" : "false", JsonRecordFields(result.record), "}");
   }
   if (!result.found) return absl::StrCat(DisplayKey(key), ": not found");
@@ -117,7 +94,7 @@ std::string FormatChange(absl::string_view command, absl::string_view key,
                          std::optional<uint64_t> expected_version, const ChangeResult& result,
                          bool json) {
   if (json) {
-    std::string out = absl::StrCat("{\"key\":", JsonString(key), ",\"applied\":",
+    std::string out = absl::StrCat("{\"key\":", Json(key), ",\"applied\":",
                                    result.applied ? "true" : "false");
     if (expected_version.has_value()) {
       absl::StrAppend(&out, ",\"expected_version\":", *expected_version);
@@ -137,7 +114,7 @@ std::string FormatChange(absl::string_view command, absl::string_view key,
 std::string FormatIncrement(absl::string_view key, int64_t delta, const IncrementResult& result,
                             bool json) {
   if (json) {
-    std::string out = absl::StrCat("{\"key\":", JsonString(key), ",\"applied\":",
+    std::string out = absl::StrCat("{\"key\":", Json(key), ",\"applied\":",
                                    result.applied ? "true" : "false", ",\"delta\":", delta);
     if (result.applied) absl::StrAppend(&out, ",\"number\":", result.value);
     absl::StrAppend(&out, JsonRecordFields(result.record), "}");
@@ -158,11 +135,10 @@ std::string FormatHealth(const std::vector<TargetHealth>& targets, bool json) {
     healthy = healthy && t.status.ok();
     if (json) {
       parts.push_back(absl::StrCat(
-          "{\"target\":", JsonString(t.target), ",\"serving_status\":",
-          JsonString(t.serving_status), ",\"code\":",
-          JsonString(absl::StatusCodeToString(t.status.code())), ",\"message\":",
-          JsonString(client::IsValidUtf8(t.status.message()) ? t.status.message()
-                                                              : EscapeBytes(t.status.message())),
+          "{\"target\":", Json(t.target), ",\"serving_status\":",
+          Json(t.serving_status), ",\"code\":",
+          Json(absl::StatusCodeToString(t.status.code())), ",\"message\":",
+          Json(t.status.message()),
           "}"));
     } else if (t.status.ok()) {
       parts.push_back(absl::StrCat(t.target, ": ", t.serving_status));

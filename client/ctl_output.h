@@ -1,5 +1,6 @@
 // gryadkactl's output: human-readable lines and --json objects, with bytes escaped so that no
-// stored value can write control sequences to a terminal or break a JSON consumer.
+// stored value can write control sequences to a terminal or break a JSON consumer (JSON strings
+// come from client/shared/json_string.h).
 // Thread-safety: pure functions.
 #pragma once
 
@@ -13,8 +14,8 @@
 namespace gryadka::ctl {
 
 // `bytes` for a terminal: printable ASCII and printable non-ASCII UTF-8 as they are; \" \\ \n
-// \r \t; every other byte (control characters, invalid UTF-8, C1 controls, bidirectional
-// overrides) as \xNN.
+// \r \t; every other byte (control characters, invalid UTF-8, and the code points
+// IsTerminalUnsafeCodePoint names: C1 controls, bidirectional overrides, ...) as \xNN.
 std::string EscapeBytes(absl::string_view bytes);
 
 // "\"" + EscapeBytes(bytes) + "\"".
@@ -23,9 +24,6 @@ std::string Quoted(absl::string_view bytes);
 // A key as it is when that is unambiguous (non-empty, printable, no spaces, quotes, backslashes
 // or '='), otherwise Quoted(key).
 std::string DisplayKey(absl::string_view key);
-
-// A JSON string literal. REQUIRES: text is valid UTF-8.
-std::string JsonString(absl::string_view text);
 
 // One line (without the trailing newline) for each result; `json` selects a JSON object.
 std::string FormatGet(absl::string_view key, const GetResult& result, bool json);

@@ -23,6 +23,7 @@ _gryadka_sanitize_test_targets="core_test request_wire_test server_options_test 
 _gryadka_sanitize_test_targets+=" test_support_test kv_integration_test bad_input_test"
 _gryadka_sanitize_test_targets+=" redis_auth_test server_tls_test redis_auth_integration_test"
 _gryadka_sanitize_test_targets+=" tls_integration_test"
+_gryadka_sanitize_test_targets+=" json_string_test"  # the shared JSON escaper, on any bytes
 
 gryadka_sanitize_setup() {
   local root

@@ -335,9 +335,5 @@ TEST(MetricsScrapeTest, PrometheusTextGivesRoundsByPath) {
   EXPECT_EQ(m.count("garbage"), 0u);
 }
 
-TEST(ReportTest, JsonStringEscapes) {
-  EXPECT_EQ(JsonString("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
-}
-
 }  // namespace
 }  // namespace gryadka::bench

@@ -13,13 +13,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gryadka/v1/kv.grpc.pb.h"
-#include "tests/support/sync_redis.h"
+#include "client/shared/sync_redis.h"
 
 namespace gryadka::bench {
 namespace {
 
-using test_support::ProcessHandle;
-using test_support::ProcessSpec;
+using process::ProcessHandle;
+using process::ProcessSpec;
 
 constexpr int64_t kPollMs = 20;
 constexpr int64_t kProbeTimeoutMs = 500;    // one readiness probe (PING or Get)
@@ -38,13 +38,13 @@ absl::Status WaitRedis(ProcessHandle& p, int port) {
   std::string last = "no answer";
   while (ElapsedMs(start) < kReadyTimeoutMs) {
     if (!p.Running()) return absl::UnavailableError(absl::StrCat(p.Describe(), " exited"));
-    auto info = test_support::RunRedisCommand(port, {"INFO", "server"}, kProbeTimeoutMs);
-    if (info.ok() && info->type == test_support::RedisValue::Type::kString) {
-      if (test_support::ProcessIdFromInfo(info->str) != p.pid()) {
+    auto info = process::RunRedisCommand(port, {"INFO", "server"}, kProbeTimeoutMs);
+    if (info.ok() && info->type == process::RedisValue::Type::kString) {
+      if (process::ProcessIdFromInfo(info->str) != p.pid()) {
         return absl::UnavailableError(
             absl::StrCat("another redis-server answers on port ", port));
       }
-      auto pong = test_support::RunRedisCommand(port, {"PING"}, kProbeTimeoutMs);
+      auto pong = process::RunRedisCommand(port, {"PING"}, kProbeTimeoutMs);
       if (pong.ok() && pong->str == "PONG") return absl::OkStatus();
       last = pong.ok() ? pong->DebugString() : pong.status().ToString();
     } else {
@@ -80,7 +80,7 @@ absl::Status WaitProposer(ProcessHandle& p, const std::string& target) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(LocalClusterOptions options) {
-  auto dir = test_support::MakeTempDir("gryadka-bench-");
+  auto dir = process::MakeTempDir("gryadka-bench-");
   if (!dir.ok()) return dir.status();
   std::unique_ptr<LocalCluster> c(new LocalCluster(std::move(options), *std::move(dir)));
   auto fail = [&c](const absl::Status& s) {
@@ -109,7 +109,7 @@ absl::Status LocalCluster::StartRedis(int index) {
   if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
   absl::Status last = absl::UnavailableError("no attempt");
   for (int attempt = 0; attempt < kStartAttemptsMax; ++attempt) {
-    auto port = test_support::FreeLoopbackPort();
+    auto port = process::FreeLoopbackPort();
     if (!port.ok()) return port.status();
     ProcessSpec spec;
     spec.binary = options_.redis_server;
@@ -138,7 +138,7 @@ absl::Status LocalCluster::StartProposers() {
     // Every port first: each proposer gets the whole list as --peers.
     std::vector<int> ports, metrics_ports;
     for (int i = 0; i < 2 * options_.proposers; ++i) {
-      auto port = test_support::FreeLoopbackPort();
+      auto port = process::FreeLoopbackPort();
       if (!port.ok()) return port.status();
       if (std::find(ports.begin(), ports.end(), *port) != ports.end() ||
           std::find(metrics_ports.begin(), metrics_ports.end(), *port) != metrics_ports.end()) {

@@ -6,7 +6,7 @@
 // exactly the processes it started, by PID (proposers first), then removes the temp dir.
 // Faults (gryadka-bench --fault) signal one spawned acceptor by its PID: freeze/thaw (SIGSTOP/
 // SIGCONT) and kill/restart (SIGKILL, then the same port and dir, so Redis replays its AOF).
-// Children get SIGKILL if the starting thread dies (see tests/support/process_handle.h), so
+// Children get SIGKILL if the starting thread dies (see client/shared/process_handle.h), so
 // start it from the main thread.
 //
 // Thread-compatible.
@@ -23,7 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "bench/load/options.h"  // kSpawnedAcceptors
-#include "tests/support/process_handle.h"
+#include "client/shared/process_handle.h"
 
 namespace gryadka::bench {
 
@@ -85,9 +85,9 @@ class LocalCluster {
   const LocalClusterOptions options_;
   const std::string dir_;
   bool stopped_ = false;
-  std::vector<std::unique_ptr<test_support::ProcessHandle>> redis_;
+  std::vector<std::unique_ptr<process::ProcessHandle>> redis_;
   std::vector<int> redis_ports_;
-  std::vector<std::unique_ptr<test_support::ProcessHandle>> proposers_;
+  std::vector<std::unique_ptr<process::ProcessHandle>> proposers_;
   std::vector<int> proposer_ports_;
   std::vector<int> metrics_ports_;
 };

@@ -11,8 +11,6 @@
 #include "bench/load/metrics_scrape.h"
 #include "bench/load/options.h"
 
-#include "client/ctl_output.h"
-
 namespace gryadka::bench {
 
 struct BenchResult {
@@ -68,8 +66,5 @@ std::string FormatTable(const BenchOptions& o, const BenchResult& r);
 // healthy_longest_gap_ms, {healthy,fault,after}_{p50,p99,max}_ms, fault{kind, acceptor, at_s,
 // duration_s, started_ms, ended_ms, error}; and config{...}.
 std::string FormatJson(const BenchOptions& o, const BenchResult& r);
-
-// `s` as a JSON string literal (the one gryadkactl uses).
-using ctl::JsonString;
 
 }  // namespace gryadka::bench

@@ -5,7 +5,7 @@
 # protobuf-compiler-grpc), because python3-grpc-tools' bundled protoc is too old for kv.proto's
 # `optional` fields. Sources: proto/gryadka/v1/kv.proto of this repository, and grpc.health.v1
 # and grpc.reflection.v1alpha from the grpc-proto package (GRYADKA_GRPC_PROTO_DIR overrides
-# where they are; default /usr/share/grpc-proto).
+# where they are; default: <grpc++'s pkg-config prefix>/share/grpc-proto).
 #
 # The generated modules are flattened into gryadka/_gen/ (kv_pb2.py, health_pb2.py, ...) and
 # their cross-imports rewritten to `from gryadka._gen import ...`, so nothing is ever generated
@@ -17,7 +17,13 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-grpc_proto=${GRYADKA_GRPC_PROTO_DIR:-/usr/share/grpc-proto}
+# grpc-proto lives under the prefix gRPC was installed to (the CMake build passes the directory it
+# found as GRYADKA_GRPC_PROTO_DIR).
+grpc_proto=${GRYADKA_GRPC_PROTO_DIR:-$(pkg-config --variable=prefix grpc++ 2>/dev/null)/share/grpc-proto}
+[ -f "$grpc_proto/grpc/health/v1/health.proto" ] || {
+  echo "generate_stubs: grpc/health/v1/health.proto not found under \"$grpc_proto\" (apt-get install grpc-proto, or set GRYADKA_GRPC_PROTO_DIR)" >&2
+  exit 1
+}
 out="$here/gryadka/_gen"
 
 for tool in protoc grpc_python_plugin; do

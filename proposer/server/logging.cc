@@ -18,6 +18,7 @@
 
 #include "absl/base/internal/raw_logging.h"
 
+#include "client/shared/json_string.h"  // AppendJsonString: every string of a line
 #include "google/protobuf/stubs/logging.h"
 
 namespace gryadka::server {
@@ -35,28 +36,6 @@ const char* LevelName(LogLevel l) {
     case LogLevel::kError: return "error";
   }
   return "info";
-}
-
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out->append(buf);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
 }
 
 std::string FileAndLine(const char* file, int line) {
@@ -130,13 +109,11 @@ void ReadCapturedStderr(int fd) {
   g_capture->cv.notify_all();
 }
 
-// atexit: points fd 2 at /dev/null (closing the pipe's only write end) and waits for the
-// reader to log what was left in the pipe.
+// atexit: points fd 2 back at the original stderr (closing the pipe's only write end) and
+// waits for the reader to log what was left in the pipe. What is written later in the exit
+// (e.g. a leak checker's report) goes to stderr as it is rather than nowhere.
 void FlushCapturedStderr() {
-  const int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-  if (devnull < 0) return;
-  ::dup2(devnull, STDERR_FILENO);
-  ::close(devnull);
+  if (::dup2(g_out_fd.load(), STDERR_FILENO) < 0) return;
   std::unique_lock<std::mutex> lock(g_capture->mu);
   g_capture->cv.wait_for(lock, std::chrono::milliseconds(kStderrFlushWaitMs),
                          [] { return g_capture->drained; });

@@ -31,9 +31,11 @@ void RouteLibraryLogsThroughLog();
 // {"level":"error" or "warning","msg":LINE,"source":"stderr"} ("error" when the line looks like
 // one: ERROR, FATAL, "Check failed", or glog's E/F prefix); Log() writes to the original
 // stderr. Catches Abseil's flag errors and raw logging, std::cerr and fprintf(stderr). At exit
-// the lines still in the pipe are logged (waiting at most kStderrFlushWaitMs); a FATAL Abseil
-// raw log is also logged directly by an abort hook. Best effort after a crash: a process killed
-// by a signal may lose its last captured lines. Call first in main, before starting threads;
+// (std::exit or return from main) fd 2 is given back to the original stderr and the lines still
+// in the pipe are logged (waiting at most kStderrFlushWaitMs); what is written after that (a
+// leak checker's report) is plain text. A FATAL Abseil raw log is also logged directly by an
+// abort hook. Best effort after a crash: a process killed by a signal or _exit()ing (e.g. a
+// sanitizer report without log_path) may lose its last captured lines. Call first in main, before starting threads;
 // does nothing (stderr stays as it is) if the pipe or the thread cannot be made.
 inline constexpr size_t kCapturedLineBytesMax = 16384;
 inline constexpr int64_t kStderrFlushWaitMs = 1000;

@@ -140,7 +140,7 @@ void RedisAcceptorDifferentialTest::CompareFinalState(const std::string& prefix,
       continue;
     }
     ++stored;
-    const test_support::RedisValue all = Redis({"HGETALL", redis_key});
+    const process::RedisValue all = Redis({"HGETALL", redis_key});
     std::map<std::string, std::string> fields;
     for (size_t i = 0; i + 1 < all.elements.size(); i += 2) {
       fields[all.elements[i].str] = all.elements[i + 1].str;

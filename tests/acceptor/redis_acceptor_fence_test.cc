@@ -34,7 +34,7 @@ class RedisAcceptorFenceTest : public RedisAcceptorTest {
   // Every key and field in Redis, for "nothing changed" checks.
   std::string Dump() {
     std::string out;
-    for (const test_support::RedisValue& key : Redis({"KEYS", "*"}).elements) {
+    for (const process::RedisValue& key : Redis({"KEYS", "*"}).elements) {
       absl::StrAppend(&out, key.str, " ", Redis({"TYPE", key.str}).str, " ",
                       Redis({"HGETALL", key.str}).DebugString(), "\n");
     }

@@ -95,10 +95,10 @@ bool RedisAcceptorTest::WaitHealthy(bool healthy, int64_t timeout_ms) {
   return loop_.RunUntil([&] { return acceptor_->Healthy() == healthy; }, timeout_ms);
 }
 
-test_support::RedisValue RedisAcceptorTest::Redis(const std::vector<std::string>& argv) {
-  absl::StatusOr<test_support::RedisValue> v = test_support::RunRedisCommand(redis_->port(), argv);
+process::RedisValue RedisAcceptorTest::Redis(const std::vector<std::string>& argv) {
+  absl::StatusOr<process::RedisValue> v = process::RunRedisCommand(redis_->port(), argv);
   EXPECT_TRUE(v.ok()) << v.status();
-  return v.ok() ? *std::move(v) : test_support::RedisValue{};
+  return v.ok() ? *std::move(v) : process::RedisValue{};
 }
 
 }  // namespace gryadka::acceptor

@@ -13,7 +13,7 @@
 #include "acceptor_adapter/redis_acceptor.h"
 #include "proposer/core/messages.h"
 #include "tests/support/redis_process.h"
-#include "tests/support/sync_redis.h"
+#include "client/shared/sync_redis.h"
 #include "tests/support/test_event_loop.h"
 
 namespace gryadka::acceptor {
@@ -62,7 +62,7 @@ class RedisAcceptorTest : public ::testing::Test {
   bool WaitReplies(uint64_t first, uint64_t last, int64_t timeout_ms = kReplyWaitMs);
   bool WaitHealthy(bool healthy, int64_t timeout_ms = kHealthWaitMs);
   // Runs a command on redis_ through a blocking connection; fails the test on transport errors.
-  test_support::RedisValue Redis(const std::vector<std::string>& argv);
+  process::RedisValue Redis(const std::vector<std::string>& argv);
   uint64_t NextId() { return next_msg_id_++; }
 
   std::unique_ptr<test_support::RedisProcess> redis_;

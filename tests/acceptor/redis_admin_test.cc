@@ -16,12 +16,12 @@
 #include "absl/strings/str_cat.h"
 #include "acceptor_adapter/redis_reply.h"
 #include "tests/support/redis_process.h"
-#include "tests/support/sync_redis.h"
+#include "client/shared/sync_redis.h"
 
 namespace gryadka::acceptor {
 namespace {
 
-using test_support::RedisValue;
+using process::RedisValue;
 
 constexpr int64_t kAdminTimeoutMs = 300;
 constexpr char kPrefix[] = "gryadka:";
@@ -46,7 +46,7 @@ class RedisAdminTest : public ::testing::Test {
   }
 
   RedisValue Redis(const std::vector<std::string>& argv) {
-    absl::StatusOr<RedisValue> v = test_support::RunRedisCommand(redis_->port(), argv);
+    absl::StatusOr<RedisValue> v = process::RunRedisCommand(redis_->port(), argv);
     EXPECT_TRUE(v.ok()) << v.status();
     return v.ok() ? *v : RedisValue{};
   }
@@ -243,7 +243,7 @@ TEST_F(RedisAdminTest, ABusyServerIsUnavailableNotInternalAndServesAgainAfterwar
   ASSERT_FALSE(Redis({"CONFIG", "SET", "busy-reply-threshold", "10"}).IsError());
   // A script that never ends (no writes, so SCRIPT KILL can stop it) keeps the server busy.
   std::thread busy([port = redis_->port()] {
-    (void)test_support::RunRedisCommand(port, {"EVAL", "while true do end", "0"},
+    (void)process::RunRedisCommand(port, {"EVAL", "while true do end", "0"},
                                         kPausedCallBoundMs);
   });
   absl::StatusOr<FenceState> s;
@@ -258,7 +258,7 @@ TEST_F(RedisAdminTest, ABusyServerIsUnavailableNotInternalAndServesAgainAfterwar
   EXPECT_NE(s.status().message().find(admin->Describe()), std::string::npos) << s.status();
   for (int attempt = 0; attempt < 100; ++attempt) {  // NOTBUSY until the script started
     absl::StatusOr<RedisValue> kill =
-        test_support::RunRedisCommand(redis_->port(), {"SCRIPT", "KILL"});
+        process::RunRedisCommand(redis_->port(), {"SCRIPT", "KILL"});
     if (kill.ok() && !kill->IsError()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

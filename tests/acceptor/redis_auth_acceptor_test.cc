@@ -15,7 +15,7 @@
 #include "acceptor_adapter/redis_acceptor.h"
 #include "acceptor_adapter/redis_admin.h"
 #include "tests/acceptor/redis_acceptor_harness.h"
-#include "tests/support/process_handle.h"
+#include "client/shared/process_handle.h"
 #include "tests/support/redis_process.h"
 #include "tests/support/test_event_loop.h"
 
@@ -40,7 +40,7 @@ class RedisAuthAcceptorTest : public ::testing::Test {
     auto redis = test_support::RedisProcess::Start(o);
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
-    auto dir = test_support::MakeTempDir("gryadka_auth_acceptor_");
+    auto dir = process::MakeTempDir("gryadka_auth_acceptor_");
     ASSERT_TRUE(dir.ok()) << dir.status();
     dir_ = *dir;
   }

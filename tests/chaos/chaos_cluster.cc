@@ -26,7 +26,7 @@ absl::StatusOr<std::unique_ptr<ChaosCluster>> ChaosCluster::Start(ChaosClusterOp
   // Every proposer's port first: each gets all of them as --peers, so calls the workload's
   // pinned clients send to a non-owner are forwarded, under the same faults.
   for (int p = 0; p < options.proposers; ++p) {
-    auto port = test_support::FreeLoopbackPort();
+    auto port = process::FreeLoopbackPort();
     if (!port.ok()) return port.status();
     c->peer_ports_.push_back(*port);
   }
@@ -66,9 +66,9 @@ absl::Status ChaosCluster::StartProposer(int i) {
   for (int attempt = 0; attempt < kProposerStartAttemptsMax; ++attempt) {
     // The port in the peer list first; a fresh one if it was taken (the others' lists are then
     // stale for this proposer: they serve its keys themselves, which is always correct).
-    auto port = attempt == 0 ? absl::StatusOr<int>(peer_ports_[i]) : test_support::FreeLoopbackPort();
+    auto port = attempt == 0 ? absl::StatusOr<int>(peer_ports_[i]) : process::FreeLoopbackPort();
     if (!port.ok()) return port.status();
-    test_support::ProcessSpec spec;
+    process::ProcessSpec spec;
     spec.binary = options_.proposer_binary;
     spec.name = absl::StrCat("proposer", i);
     spec.args = {absl::StrCat("--listen=127.0.0.1:", *port),
@@ -76,7 +76,7 @@ absl::Status ChaosCluster::StartProposer(int i) {
                  "--peers=" + absl::StrJoin(peers, ","),
                  absl::StrCat("--advertise=127.0.0.1:", *port)};
     spec.args.insert(spec.args.end(), options_.proposer_flags.begin(), options_.proposer_flags.end());
-    auto p = test_support::ProcessHandle::Start(spec);
+    auto p = process::ProcessHandle::Start(spec);
     if (!p.ok()) return p.status();
     // A port taken between probing and binding makes the proposer exit at once: retry.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

@@ -7,7 +7,7 @@
 // cluster is destroyed.
 //
 // Thread-compatible, and must be driven from the thread that created it: the processes get
-// SIGKILL when their spawning thread exits (see tests/support/process_handle.h), and restarts
+// SIGKILL when their spawning thread exits (see client/shared/process_handle.h), and restarts
 // respawn them.
 #pragma once
 
@@ -20,7 +20,7 @@
 #include "absl/status/statusor.h"
 #include "tests/chaos/fault_proxy.h"
 #include "tests/chaos/schedule.h"
-#include "tests/support/process_handle.h"
+#include "client/shared/process_handle.h"
 #include "tests/support/redis_process.h"
 
 namespace gryadka::chaos {
@@ -66,7 +66,7 @@ class ChaosCluster {
   const ChaosClusterOptions options_;
   std::vector<std::unique_ptr<test_support::RedisProcess>> redis_;
   std::vector<std::vector<std::unique_ptr<FaultProxy>>> proxies_;  // [proposer][acceptor]
-  std::vector<std::unique_ptr<test_support::ProcessHandle>> proposers_;
+  std::vector<std::unique_ptr<process::ProcessHandle>> proposers_;
   std::vector<int> proposer_ports_;
   std::vector<int> peer_ports_;  // picked before any proposer starts: their --peers
 };

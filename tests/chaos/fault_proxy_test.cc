@@ -7,13 +7,13 @@
 #include <thread>
 
 #include "tests/support/redis_process.h"
-#include "tests/support/sync_redis.h"
+#include "client/shared/sync_redis.h"
 
 namespace gryadka::chaos {
 namespace {
 
 using test_support::RedisProcess;
-using test_support::SyncRedis;
+using process::SyncRedis;
 
 constexpr int64_t kShortTimeoutMs = 300;
 constexpr int64_t kApplyTimeoutMs = 10000;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "client/shared/json_string.h"
 #include "proposer/core/ops.h"
 #include "tests/sim/linearizability_checker.h"
 
@@ -126,19 +127,6 @@ LostWrites CountLostWrites(const RunRecord& run) {
 struct KindWindows {
   std::vector<int64_t> gaps_us;
 };
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    if (ch == '"' || ch == '\\') out += '\\';
-    if (static_cast<unsigned char>(ch) < 0x20) {
-      out += ' ';
-      continue;
-    }
-    out += ch;
-  }
-  return out + "\"";
-}
 
 // Where a section of the verdict writes: report lines, JSON members, checks.
 struct Out {
@@ -349,10 +337,10 @@ Verdict Judge(const RunRecord& run) {
   Verdict v;
   std::vector<std::string> json;
   Out out{&v.report, &json, &v.checks};
-  json.push_back(absl::StrFormat("\"seed\":%d,\"duration_s\":%d,\"run\":\"%s\",\"affinity\":\"%s\","
+  json.push_back(absl::StrFormat("\"seed\":%d,\"duration_s\":%d,\"run\":\"%s\",\"affinity\":%s,"
                                  "\"proposers\":%d,\"clients\":%d",
                                  run.seed, run.duration_s, run.majority_down ? "majority_down" : "safety",
-                                 run.affinity, run.proposers, run.workload_clients));
+                                 JsonString(run.affinity), run.proposers, run.workload_clients));
   JudgeCounts(run, out);
   JudgeLinearizability(run, out);
   JudgeLostWrites(run, out);

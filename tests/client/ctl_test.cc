@@ -35,9 +35,23 @@ TEST(DisplayKey, PlainWhenUnambiguousQuotedOtherwise) {
   EXPECT_EQ(DisplayKey("\x1b"), "\"\\x1b\"");
 }
 
-TEST(JsonString, EscapesQuotesBackslashesAndControls) {
-  EXPECT_EQ(JsonString("a\"b\\c\n\x01\x7f"), "\"a\\\"b\\\\c\\n\\u0001\\u007f\"");
-  EXPECT_EQ(JsonString("ключ"), "\"ключ\"");
+// JSON strings come from client/shared/json_string.h (tests/unit/json_string_test.cc); these pin
+// that gryadkactl's --json lines use it for keys, values and health messages.
+TEST(Format, JsonLinesEscapeKeysValuesAndMessagesWithTheSharedEscaper) {
+  EXPECT_EQ(FormatGet("k\"\x01", GetResult{true, Record{"a\nb\x7f\xc2\x85", 2}}, true),
+            "{\"key\":\"k\\\"\\u0001\",\"found\":true,\"value\":\"a\\nb\\u007f\\u0085\","
+            "\"value_base64\":\"YQpif8KF\",\"version\":2}");
+  ChangeResult put;
+  put.applied = true;
+  put.record = Record{"v", 1};
+  EXPECT_EQ(FormatChange("put", "ключ", std::nullopt, put, true),
+            "{\"key\":\"ключ\",\"applied\":true,\"value\":\"v\",\"value_base64\":\"dg==\","
+            "\"version\":1}");
+  const std::vector<TargetHealth> health = {
+      {"h:1", "", absl::UnavailableError("bad \xff byte\n")}};
+  EXPECT_EQ(FormatHealth(health, true),
+            "{\"healthy\":false,\"targets\":[{\"target\":\"h:1\",\"serving_status\":\"\","
+            "\"code\":\"UNAVAILABLE\",\"message\":\"bad \\ufffd byte\\n\"}]}");
 }
 
 TEST(Format, HumanAndJsonLines) {

@@ -309,7 +309,7 @@ class OperationsDocLiveTest : public OperationsDocTest {
   // One proposer with metrics over 3 Redis, after a few calls; `scrape_` is its /metrics.
   void SetUp() override {
     OperationsDocTest::SetUp();
-    auto port = test_support::FreeLoopbackPort();
+    auto port = process::FreeLoopbackPort();
     ASSERT_TRUE(port.ok()) << port.status();
     integration::ClusterOptions options;
     options.proposer_flags = {absl::StrCat("--metrics_listen=127.0.0.1:", *port)};

@@ -50,9 +50,9 @@ std::string Cluster::acceptor_list() const {
 absl::StatusOr<int> Cluster::AddProposer(const std::vector<std::string>& extra_flags,
                                          const std::vector<std::string>& extra_env) {
   for (int attempt = 0; attempt < 5; ++attempt) {
-    auto port = test_support::FreeLoopbackPort();
+    auto port = process::FreeLoopbackPort();
     if (!port.ok()) return port.status();
-    test_support::ProcessSpec spec;
+    process::ProcessSpec spec;
     spec.binary = GRYADKA_PROPOSER_BIN;
     spec.name = absl::StrCat("proposer", proposers_.size());
     spec.args = {absl::StrCat("--listen=127.0.0.1:", *port), "--acceptor_timeout_ms=300",
@@ -61,7 +61,7 @@ absl::StatusOr<int> Cluster::AddProposer(const std::vector<std::string>& extra_f
     spec.args.insert(spec.args.end(), extra_flags.begin(), extra_flags.end());
     spec.env = options_.proposer_env;
     spec.env.insert(spec.env.end(), extra_env.begin(), extra_env.end());
-    auto p = test_support::ProcessHandle::Start(spec);
+    auto p = process::ProcessHandle::Start(spec);
     if (!p.ok()) return p.status();
     // A port taken between probing and binding makes the proposer exit at once: retry.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

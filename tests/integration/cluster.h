@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "client/client.h"
 #include "gryadka/v1/kv.grpc.pb.h"
-#include "tests/support/process_handle.h"
+#include "client/shared/process_handle.h"
 #include "tests/support/redis_process.h"
 
 namespace gryadka::integration {
@@ -33,7 +33,7 @@ class Cluster {
   ~Cluster();
 
   test_support::RedisProcess& redis(int i) { return *redis_[i]; }
-  test_support::ProcessHandle& proposer(int i) { return *proposers_[i]; }
+  process::ProcessHandle& proposer(int i) { return *proposers_[i]; }
   std::string target(int i) const { return "127.0.0.1:" + std::to_string(proposer_ports_[i]); }
   std::string acceptor_list() const;
   int num_proposers() const { return static_cast<int>(proposers_.size()); }
@@ -58,7 +58,7 @@ class Cluster {
   explicit Cluster(ClusterOptions options) : options_(std::move(options)) {}
   ClusterOptions options_;
   std::vector<std::unique_ptr<test_support::RedisProcess>> redis_;
-  std::vector<std::unique_ptr<test_support::ProcessHandle>> proposers_;
+  std::vector<std::unique_ptr<process::ProcessHandle>> proposers_;
   std::vector<int> proposer_ports_;
 };
 

@@ -73,7 +73,7 @@ class DashboardLiveTest : public ::testing::Test {
     ASSERT_TRUE(c.ok()) << c.status();
     cluster_ = *std::move(c);
     for (int i = 0; i < 2; ++i) {
-      auto port = test_support::FreeLoopbackPort();
+      auto port = process::FreeLoopbackPort();
       ASSERT_TRUE(port.ok()) << port.status();
       metrics_ports_.push_back(*port);
       auto added = cluster_->AddProposer({absl::StrCat("--metrics_listen=127.0.0.1:", *port)});

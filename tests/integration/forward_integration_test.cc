@@ -19,7 +19,7 @@
 #include "client/rendezvous.h"
 #include "gryadka/v1/kv.grpc.pb.h"
 #include "tests/integration/cluster.h"
-#include "tests/support/process_handle.h"
+#include "client/shared/process_handle.h"
 
 namespace gryadka::integration {
 namespace {
@@ -70,8 +70,8 @@ class ForwardTest : public ::testing::Test {
       metrics_ports_.clear();
       targets_.clear();
       for (int i = 0; i < kProposers; ++i) {
-        auto port = test_support::FreeLoopbackPort();
-        auto metrics = test_support::FreeLoopbackPort();
+        auto port = process::FreeLoopbackPort();
+        auto metrics = process::FreeLoopbackPort();
         if (!port.ok() || !metrics.ok()) return absl::UnavailableError("no free port");
         ports_.push_back(*port);
         metrics_ports_.push_back(*metrics);
@@ -79,14 +79,14 @@ class ForwardTest : public ::testing::Test {
       }
       bool started = true;
       for (int i = 0; i < kProposers && started; ++i) {
-        test_support::ProcessSpec spec;
+        process::ProcessSpec spec;
         spec.binary = GRYADKA_PROPOSER_BIN;
         spec.name = absl::StrCat("proposer", i);
         spec.args = {"--listen=" + targets_[i], "--acceptors=" + cluster_->acceptor_list(),
                      absl::StrCat("--metrics_listen=127.0.0.1:", metrics_ports_[i]),
                      "--peers=" + absl::StrJoin(targets_, ","), "--advertise=" + targets_[i],
                      "--acceptor_timeout_ms=300", "--drain_timeout_ms=2000"};
-        auto p = test_support::ProcessHandle::Start(spec);
+        auto p = process::ProcessHandle::Start(spec);
         if (!p.ok()) return p.status();
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         started = (*p)->Running();
@@ -175,7 +175,7 @@ class ForwardTest : public ::testing::Test {
   }
 
   std::unique_ptr<Cluster> cluster_;
-  std::vector<std::unique_ptr<test_support::ProcessHandle>> proposers_;
+  std::vector<std::unique_ptr<process::ProcessHandle>> proposers_;
   std::vector<int> ports_, metrics_ports_;
   std::vector<std::string> targets_;
 };

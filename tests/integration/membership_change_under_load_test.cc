@@ -34,14 +34,14 @@
 #include "tests/chaos/recorder.h"
 #include "tests/chaos/workload.h"
 #include "tests/sim/linearizability_checker.h"
-#include "tests/support/process_handle.h"
+#include "client/shared/process_handle.h"
 #include "tests/support/redis_process.h"
 
 namespace gryadka::integration {
 namespace {
 
-using test_support::ProcessHandle;
-using test_support::ProcessSpec;
+using process::ProcessHandle;
+using process::ProcessSpec;
 using test_support::RedisProcess;
 
 constexpr int kProposers = 3;
@@ -150,7 +150,7 @@ class MembershipCluster {
  private:
   absl::Status StartProposer(const std::string& acceptors) {
     for (int attempt = 0; attempt < 5; ++attempt) {
-      auto port = test_support::FreeLoopbackPort();
+      auto port = process::FreeLoopbackPort();
       if (!port.ok()) return port.status();
       ProcessSpec spec;
       spec.binary = GRYADKA_PROPOSER_BIN;

@@ -76,7 +76,7 @@ std::string MembershipJson(const std::vector<std::string>& acceptors, uint64_t e
 class ConfigMapDir {
  public:
   ConfigMapDir() {
-    auto d = test_support::MakeTempDir("gryadka_configmap_");
+    auto d = process::MakeTempDir("gryadka_configmap_");
     EXPECT_TRUE(d.ok());
     root_ = *d;
   }
@@ -144,12 +144,12 @@ TEST(MembershipIntegrationTest, AnInvalidMembershipFileStopsTheStartNamingTheFil
   dir.Publish(absl::StrCat("{\"epoch\": 1, \"prepare\": {\"acceptors\": [\"", a,
                            "\", \"127.0.0.1:1\"], \"quorum\": 1}, \"accept\": {\"acceptors\": [\"",
                            a, "\", \"127.0.0.1:1\"], \"quorum\": 1}}"));
-  auto port = test_support::FreeLoopbackPort();
+  auto port = process::FreeLoopbackPort();
   ASSERT_TRUE(port.ok());
-  test_support::ProcessSpec spec;
+  process::ProcessSpec spec;
   spec.binary = GRYADKA_PROPOSER_BIN;
   spec.args = {absl::StrCat("--listen=127.0.0.1:", *port), "--membership_file=" + dir.file()};
-  auto p = test_support::ProcessHandle::Start(spec);
+  auto p = process::ProcessHandle::Start(spec);
   ASSERT_TRUE(p.ok());
   for (int i = 0; i < 100 && (*p)->Running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -208,7 +208,7 @@ TEST(MembershipIntegrationTest, AProposerAtAnOldEpochIsFencedAndAdoptsTheAccepto
   auto c = Cluster::Start();
   ASSERT_TRUE(c.ok()) << c.status();
   Cluster& cluster = **c;
-  auto metrics_port = test_support::FreeLoopbackPort();
+  auto metrics_port = process::FreeLoopbackPort();
   ASSERT_TRUE(metrics_port.ok());
   ASSERT_TRUE(cluster.AddProposer({absl::StrCat("--metrics_listen=127.0.0.1:", *metrics_port)}).ok());
   ASSERT_TRUE(cluster.WaitHealth(1, true).ok()) << cluster.Logs();
@@ -266,7 +266,7 @@ TEST(MembershipIntegrationTest, AProposerAtAnOldEpochIsFencedAndAdoptsTheAccepto
 
 // Clients connected to `redis`, our own inspecting connection included.
 int ConnectedClients(test_support::RedisProcess& redis) {
-  auto r = test_support::RunRedisCommand(redis.port(), {"CLIENT", "LIST"});
+  auto r = process::RunRedisCommand(redis.port(), {"CLIENT", "LIST"});
   if (!r.ok()) return -1;
   int lines = 0;
   for (char ch : r->str) lines += ch == '\n';

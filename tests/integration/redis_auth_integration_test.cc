@@ -49,7 +49,7 @@ const std::set<std::string> kDocumentedCommands = {"auth", "ping",        "eval"
 class TempDir {
  public:
   TempDir() {
-    auto d = test_support::MakeTempDir("gryadka_redis_auth_");
+    auto d = process::MakeTempDir("gryadka_redis_auth_");
     EXPECT_TRUE(d.ok());
     root_ = *d;
   }
@@ -279,7 +279,7 @@ TEST(RedisAuthIntegrationTest, AclUserWithOnlyTheDocumentedCommandsRunsKvMembers
   ASSERT_TRUE(conn3.ok());
   auto hv = conn3->Command({"HGET", absl::StrCat(kPrefix, "k7"), "v"});
   ASSERT_TRUE(hv.ok());
-  EXPECT_EQ(hv->type, test_support::RedisValue::Type::kString) << hv->DebugString();
+  EXPECT_EQ(hv->type, process::RedisValue::Type::kString) << hv->DebugString();
   auto got = client->Get("k7");
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->record.value, "v7");
@@ -304,7 +304,7 @@ TEST(RedisAuthIntegrationTest, AclUserWithOnlyTheDocumentedCommandsRunsKvMembers
 
   // The ACL is restrictive: the same user cannot touch a key outside the prefix, nor run other
   // commands on its own keys.
-  auto as_user = test_support::SyncRedis::Connect("127.0.0.1", cluster.redis(0).port());
+  auto as_user = process::SyncRedis::Connect("127.0.0.1", cluster.redis(0).port());
   ASSERT_TRUE(as_user.ok());
   auto auth = as_user->Command({"AUTH", "gryadka", password});
   ASSERT_TRUE(auth.ok() && !auth->IsError()) << auth->DebugString();
@@ -329,13 +329,13 @@ TEST(RedisAuthIntegrationTest, AclUserWithOnlyTheDocumentedCommandsRunsKvMembers
 // Starts the proposer with `flags` and `env` and waits (bounded) for it to exit.
 std::pair<int, std::string> ExitOf(const std::vector<std::string>& flags,
                                    const std::vector<std::string>& env) {
-  test_support::ProcessSpec spec;
+  process::ProcessSpec spec;
   spec.binary = GRYADKA_PROPOSER_BIN;
   spec.name = "proposer";
   spec.args = {"--listen=127.0.0.1:0", "--acceptors=127.0.0.1:1,127.0.0.1:2,127.0.0.1:3"};
   spec.args.insert(spec.args.end(), flags.begin(), flags.end());
   spec.env = env;
-  auto p = test_support::ProcessHandle::Start(spec);
+  auto p = process::ProcessHandle::Start(spec);
   EXPECT_TRUE(p.ok()) << p.status();
   if (!p.ok()) return {-1, ""};
   const auto deadline = Clock::now() + std::chrono::seconds(10);

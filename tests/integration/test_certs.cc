@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "tests/support/process_handle.h"
+#include "client/shared/process_handle.h"
 
 namespace gryadka::integration {
 namespace {
@@ -19,11 +19,11 @@ constexpr char kCurve[] = "ec_paramgen_curve:prime256v1";
 }  // namespace
 
 absl::Status TestCerts::Openssl(const std::vector<std::string>& args) {
-  test_support::ProcessSpec spec;
+  process::ProcessSpec spec;
   spec.binary = "openssl";
   spec.args = args;
   spec.name = "openssl";
-  auto process = test_support::ProcessHandle::Start(spec);
+  auto process = process::ProcessHandle::Start(spec);
   if (!process.ok()) return process.status();
   for (int64_t waited_ms = 0; (*process)->Running(); waited_ms += kPollMs) {
     if (waited_ms >= kOpensslRunMs) {

@@ -3,7 +3,7 @@
 // is checked in; every test makes its own in its temp dir, valid for 2 days.
 //
 // Thread-compatible. Each openssl run is a child process started and reaped by PID
-// (tests/support/process_handle.h), bounded by kOpensslRunMs.
+// (client/shared/process_handle.h), bounded by kOpensslRunMs.
 #pragma once
 
 #include <cstdint>

@@ -24,15 +24,15 @@
 #include "gryadka/v1/kv.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/integration/test_certs.h"
-#include "tests/support/process_handle.h"
+#include "client/shared/process_handle.h"
 #include "tests/support/redis_process.h"
 
 namespace gryadka::integration {
 namespace {
 
 using grpc::health::v1::HealthCheckResponse;
-using test_support::ProcessHandle;
-using test_support::ProcessSpec;
+using process::ProcessHandle;
+using process::ProcessSpec;
 using test_support::RedisProcess;
 
 constexpr char kServerName[] = "gryadka.test";  // the only name in the server certificates
@@ -59,7 +59,7 @@ bool WaitFor(F condition) {
 class TlsIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto dir = test_support::MakeTempDir("gryadka_tls_test_");
+    auto dir = process::MakeTempDir("gryadka_tls_test_");
     ASSERT_TRUE(dir.ok()) << dir.status();
     dir_ = *dir;
     certs_.emplace(dir_);
@@ -98,9 +98,9 @@ class TlsIntegrationTest : public ::testing::Test {
   // port when `health_port` is set; waits until `ready_client` (when given) sees it SERVING.
   void StartProposer(const std::vector<std::string>& flags, bool health_port = false) {
     for (int attempt = 0; attempt < 5; ++attempt) {
-      auto port = test_support::FreeLoopbackPort();
+      auto port = process::FreeLoopbackPort();
       ASSERT_TRUE(port.ok()) << port.status();
-      auto hport = test_support::FreeLoopbackPort();
+      auto hport = process::FreeLoopbackPort();
       ASSERT_TRUE(hport.ok()) << hport.status();
       ProcessSpec spec;
       spec.binary = GRYADKA_PROPOSER_BIN;

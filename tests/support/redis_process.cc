@@ -12,6 +12,16 @@
 #include "absl/strings/str_split.h"
 
 namespace gryadka::test_support {
+
+using process::FreeLoopbackPort;
+using process::MakeTempDir;
+using process::ProcessHandle;
+using process::ProcessIdFromInfo;
+using process::ProcessSpec;
+using process::RedisValue;
+using process::RunRedisCommand;
+using process::SyncRedis;
+
 namespace {
 
 constexpr int64_t kReadyPollMs = 10;

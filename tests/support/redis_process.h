@@ -15,8 +15,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "tests/support/process_handle.h"
-#include "tests/support/sync_redis.h"
+#include "client/shared/process_handle.h"
+#include "client/shared/sync_redis.h"
 
 namespace gryadka::test_support {
 
@@ -58,21 +58,23 @@ class RedisProcess {
   std::string Describe() const;
   // A new blocking client connection to this server (authenticated as the default user when
   // options.requirepass is set).
-  absl::StatusOr<SyncRedis> Connect() const;
+  absl::StatusOr<process::SyncRedis> Connect() const;
 
  private:
-  RedisProcess(RedisProcessOptions options, int port, std::unique_ptr<ProcessHandle> process)
+  RedisProcess(RedisProcessOptions options, int port,
+               std::unique_ptr<process::ProcessHandle> process)
       : options_(std::move(options)), port_(port), process_(std::move(process)) {}
-  static ProcessSpec Spec(const RedisProcessOptions& options, int port, const std::string& dir);
+  static process::ProcessSpec Spec(const RedisProcessOptions& options, int port,
+                                   const std::string& dir);
   // Waits until the server answers PING and reports our PID.
   absl::Status WaitReady();
   // One command on a new connection (authenticated as in Connect()), bounded by timeout_ms.
-  absl::StatusOr<RedisValue> RunOnce(const std::vector<std::string>& argv,
-                                     int64_t timeout_ms) const;
+  absl::StatusOr<process::RedisValue> RunOnce(const std::vector<std::string>& argv,
+                                              int64_t timeout_ms) const;
 
   const RedisProcessOptions options_;
   const int port_;
-  std::unique_ptr<ProcessHandle> process_;
+  std::unique_ptr<process::ProcessHandle> process_;
 };
 
 }  // namespace gryadka::test_support

@@ -13,11 +13,17 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "tests/support/process_handle.h"
+#include "client/shared/process_handle.h"
+#include "client/shared/sync_redis.h"
 #include "tests/support/redis_process.h"
-#include "tests/support/sync_redis.h"
 
 namespace gryadka::test_support {
+
+using process::ProcessHandle;
+using process::ProcessSpec;
+using process::RedisValue;
+using process::RunRedisCommand;
+
 namespace {
 
 // The state letter of /proc/<pid>/stat ('S' sleeping, 'T' stopped, ...), or '?'.

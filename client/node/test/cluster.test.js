@@ -14,7 +14,12 @@ const { Cluster } = require('./cluster');
 
 const READY_TIMEOUT_MS = 15000;
 const HEALTH_CHANGE_TIMEOUT_MS = 10000;
-const GRPC_PROTO_DIR = process.env.GRYADKA_GRPC_PROTO_DIR || '/usr/share/grpc-proto';
+// The grpc-proto directory CMake found (client/node/CMakeLists.txt passes it to the test).
+const GRPC_PROTO_DIR = process.env.GRYADKA_GRPC_PROTO_DIR;
+if (!GRPC_PROTO_DIR) {
+  throw new Error('GRYADKA_GRPC_PROTO_DIR is not set: run this test through ctest, or set it to ' +
+                  'the directory holding grpc/reflection/v1alpha/reflection.proto');
+}
 
 let cluster;
 let client;

@@ -25,6 +25,9 @@ GRYADKA_APT_PACKAGES=(
   clang libclang-rt-14-dev libfuzzer-14-dev  # tests/run.sh --sanitize, the fuzz targets
   yamllint nodejs  # tests/k8s: the manifest checks (kubectl itself is optional: not in Debian)
 )
+# Optional, not installed by CI: bench/compare/run.sh adds them (etcd to compare against, and
+# the .proto files of its gRPC API).
+GRYADKA_BENCH_APT_PACKAGES=(etcd-server golang-etcd-server-dev)
 # npm is its own Debian package; other nodejs builds (e.g. NodeSource's) bundle it.
 command -v npm >/dev/null 2>&1 || GRYADKA_APT_PACKAGES+=(npm)
 

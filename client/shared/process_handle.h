@@ -1,10 +1,12 @@
-// Test support: spawn and control child processes (Redis servers, proposers) by PID.
+// Child processes (Redis servers, proposers) started and stopped by PID, free loopback ports and
+// fresh temp dirs: the process helpers of the tests (tests/support builds on them) and of
+// gryadka-bench --spawn. Plain code, no test framework.
 //
 // A ProcessHandle only ever signals the PID it spawned, and forgets the PID once it reaped the
 // child, so a recycled PID is never hit. The child's stdout and stderr go to a log file in the
 // handle's directory (a fresh temp dir unless one is given). The child gets SIGKILL if the
-// spawning thread dies (PR_SET_PDEATHSIG), so a crashed test leaves no server behind: spawn
-// from a thread that outlives the child (normally the test's main thread).
+// spawning thread dies (PR_SET_PDEATHSIG), so a crashed test or benchmark leaves no server
+// behind: spawn from a thread that outlives the child (normally the main thread).
 //
 // Thread-compatible: one owner thread per handle.
 #pragma once
@@ -20,7 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace gryadka::test_support {
+namespace gryadka::process {
 
 // A loopback TCP port that was free a moment ago (bound to 127.0.0.1:0, then released). Another
 // process may take it before the caller binds it: callers retry on collision.
@@ -93,4 +95,4 @@ class ProcessHandle {
   std::optional<int> exit_status_;
 };
 
-}  // namespace gryadka::test_support
+}  // namespace gryadka::process

@@ -1,4 +1,4 @@
-#include "tests/support/sync_redis.h"
+#include "client/shared/sync_redis.h"
 
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace gryadka::test_support {
+namespace gryadka::process {
 namespace {
 
 timeval ToTimeval(int64_t ms) {
@@ -126,4 +126,4 @@ int64_t ProcessIdFromInfo(const std::string& info) {
   return -1;
 }
 
-}  // namespace gryadka::test_support
+}  // namespace gryadka::process

@@ -1,5 +1,6 @@
-// Test support: a tiny blocking Redis client (hiredis sync API) for inspecting and poking Redis
-// servers from tests. Every command is bounded by the connection's timeout. Thread-compatible.
+// A tiny blocking Redis client (hiredis sync API) for inspecting and poking Redis servers from
+// tests, and for gryadka-bench's readiness probe of the servers it spawns (RunRedisCommand,
+// ProcessIdFromInfo). Every command is bounded by the connection's timeout. Thread-compatible.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,7 @@
 
 struct redisContext;
 
-namespace gryadka::test_support {
+namespace gryadka::process {
 
 // A decoded RESP2 reply.
 struct RedisValue {
@@ -54,4 +55,4 @@ absl::StatusOr<RedisValue> RunRedisCommand(int port, const std::vector<std::stri
 // The process_id field of an `INFO server` reply, or -1 when absent or malformed.
 int64_t ProcessIdFromInfo(const std::string& info);
 
-}  // namespace gryadka::test_support
+}  // namespace gryadka::process

@@ -1,4 +1,4 @@
-#include "tests/support/process_handle.h"
+#include "client/shared/process_handle.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -22,7 +22,7 @@
 
 extern char** environ;
 
-namespace gryadka::test_support {
+namespace gryadka::process {
 namespace {
 
 constexpr int kFdScanMax = 65536;       // fds marked close-on-exec when close_range is missing
@@ -267,4 +267,4 @@ std::string ProcessHandle::Describe() const {
   return absl::StrCat(spec_.name, " (pid ", pid_, ", dir ", dir_, ")");
 }
 
-}  // namespace gryadka::test_support
+}  // namespace gryadka::process

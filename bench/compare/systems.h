@@ -1,0 +1,90 @@
+// The systems gryadka-compare starts side by side on loopback, each in its own temp dir, and
+// stops by PID (then removes the dir):
+//   Gryadka  bench/load/local_cluster.h: 3 redis-server (appendonly, appendfsync always) and
+//            N gryadka-proposer.
+//   etcd     EtcdCluster: a 3-member etcd (Debian's etcd-server), each member with its own
+//            data dir and etcd's default fsync (every raft entry is fsynced before it is
+//            acknowledged), peers and clients on free loopback ports.
+//   Redis    FloorRedis: one redis-server, no persistence, no replication: the floor.
+// Children get SIGKILL if the starting thread dies (client/shared/process_handle.h): start
+// them from the main thread.
+//
+// Thread-compatible.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace gryadka::process {
+class ProcessHandle;
+}  // namespace gryadka::process
+
+namespace gryadka::bench::compare {
+
+inline constexpr int kEtcdMembers = 3;
+// Fresh ports (and a fresh dir) tried when another process took a port before a server bound it.
+inline constexpr int kSystemStartAttemptsMax = 3;
+inline constexpr int64_t kEtcdReadyTimeoutMs = 30000;   // until every member answers a Range
+inline constexpr int64_t kRedisReadyTimeoutMs = 10000;  // until PING answers
+inline constexpr int64_t kSystemStopGraceMs = 5000;     // SIGTERM, then SIGKILL
+
+// Named processes ("etcd-0", ...) for CPU accounting.
+using NamedPids = std::vector<std::pair<std::string, pid_t>>;
+
+class EtcdCluster {
+ public:
+  // Starts the members and waits until each answers a linearizable Range (again on fresh ports,
+  // up to kSystemStartAttemptsMax times, if a port was taken). On failure whatever was started is
+  // stopped and the status carries the members' log tails.
+  static absl::StatusOr<std::unique_ptr<EtcdCluster>> Start(const std::string& etcd_bin);
+  ~EtcdCluster();  // Stop()
+  EtcdCluster(const EtcdCluster&) = delete;
+  EtcdCluster& operator=(const EtcdCluster&) = delete;
+
+  void Stop();  // by PID; removes the dir. Idempotent.
+  const std::vector<std::string>& client_targets() const {
+    return client_targets_;
+  }  // "127.0.0.1:P"
+  // The client target of the current leader (asked of every member with Maintenance.Status);
+  // UNAVAILABLE if no member names a leader that is one of them.
+  absl::StatusOr<std::string> LeaderTarget() const;
+  NamedPids processes() const;
+
+ private:
+  explicit EtcdCluster(std::string dir) : dir_(std::move(dir)) {}
+  static absl::StatusOr<std::unique_ptr<EtcdCluster>> StartOnce(const std::string& etcd_bin);
+  std::string Logs() const;
+
+  const std::string dir_;
+  std::vector<std::string> client_targets_;
+  std::vector<std::unique_ptr<process::ProcessHandle>> members_;
+};
+
+class FloorRedis {
+ public:
+  // Starts it and waits until it answers PING (fresh ports on a taken one, as EtcdCluster).
+  static absl::StatusOr<std::unique_ptr<FloorRedis>> Start(const std::string& redis_server);
+  ~FloorRedis();  // Stop()
+  FloorRedis(const FloorRedis&) = delete;
+  FloorRedis& operator=(const FloorRedis&) = delete;
+
+  void Stop();  // by PID; removes the dir. Idempotent.
+  int port() const { return port_; }
+  NamedPids processes() const;
+
+ private:
+  FloorRedis(std::string dir, int port) : dir_(std::move(dir)), port_(port) {}
+  static absl::StatusOr<std::unique_ptr<FloorRedis>> StartOnce(const std::string& redis_server);
+  const std::string dir_;
+  const int port_;
+  std::unique_ptr<process::ProcessHandle> process_;
+};
+
+}  // namespace gryadka::bench::compare
