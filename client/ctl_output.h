@@ -10,15 +10,11 @@
 
 #include "absl/strings/string_view.h"
 #include "client/client.h"
+#include "client/shared/json_string.h"  // EscapeBytes: bytes for a terminal
 
 namespace gryadka::ctl {
 
-// `bytes` for a terminal: printable ASCII and printable non-ASCII UTF-8 as they are; \" \\ \n
-// \r \t; every other byte (control characters, invalid UTF-8, and the code points
-// IsTerminalUnsafeCodePoint names: C1 controls, bidirectional overrides, ...) as \xNN.
-std::string EscapeBytes(absl::string_view bytes);
-
-// "\"" + EscapeBytes(bytes) + "\"".
+// "\"" + EscapeBytes(bytes) + "\"" (EscapeBytes: client/shared/json_string.h).
 std::string Quoted(absl::string_view bytes);
 
 // A key as it is when that is unambiguous (non-empty, printable, no spaces, quotes, backslashes

@@ -6,7 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "bench/load/report.h"  // JsonString
+#include "bench/load/report.h"
+#include "client/shared/json_string.h"
 
 namespace gryadka::bench::compare {
 namespace {

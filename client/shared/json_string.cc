@@ -64,4 +64,35 @@ std::string JsonString(std::string_view bytes) {
   return out;
 }
 
+std::string EscapeBytes(absl::string_view bytes) {
+  std::string out;
+  while (!bytes.empty()) {
+    uint32_t cp = 0;
+    const size_t length = client::DecodeUtf8(bytes, &cp);
+    if (length > 0 && !IsTerminalUnsafeCodePoint(cp)) {
+      if (cp == '"' || cp == '\\') out.push_back('\\');
+      out.append(bytes.data(), length);
+      bytes.remove_prefix(length);
+      continue;
+    }
+    const size_t skip = length > 0 ? length : 1;  // an unsafe sequence, or one invalid byte
+    for (size_t i = 0; i < skip; ++i) {
+      const unsigned char c = static_cast<unsigned char>(bytes[i]);
+      if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else {
+        char hex[8];
+        std::snprintf(hex, sizeof(hex), "\\x%02x", c);
+        out += hex;
+      }
+    }
+    bytes.remove_prefix(skip);
+  }
+  return out;
+}
+
 }  // namespace gryadka

@@ -1,4 +1,4 @@
-// JSON string literals for any bytes: the one escaper of the proposer's log lines, gryadkactl's
+// JSON string literals for any bytes (and EscapeBytes, the display form): the one escaper of the proposer's log lines, gryadkactl's
 // --json output, gryadka-bench's report and the chaos verdict.
 //
 // The output is always valid JSON and valid UTF-8, and safe to print on a terminal:
@@ -22,6 +22,8 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/string_view.h"
+
 namespace gryadka {
 
 // Appends the JSON string literal of `bytes`, quotes included, to *out.
@@ -33,5 +35,11 @@ std::string JsonString(std::string_view bytes);
 // True for the code points written as \uXXXX although JSON allows them raw (listed above): the
 // ones that must not reach a terminal as they are. gryadkactl's human output escapes the same set.
 bool IsTerminalUnsafeCodePoint(uint32_t code_point);
+
+// `bytes` for a human reading a terminal or a log (not JSON): printable ASCII and printable
+// non-ASCII UTF-8 as they are; \" \\ \n \r \t; every other byte (control characters, invalid
+// UTF-8, and the code points IsTerminalUnsafeCodePoint names) as \xNN. gryadkactl's human output
+// and the proposer's logged keys use it; reversible for every input.
+std::string EscapeBytes(absl::string_view bytes);
 
 }  // namespace gryadka

@@ -197,20 +197,8 @@ bool LogEnabled(LogLevel level) {
 }
 
 std::string KeyForLog(std::string_view key, size_t bytes_max) {
-  std::string out;
   const size_t shown = std::min(key.size(), bytes_max);
-  out.reserve(shown + 32);
-  for (unsigned char c : key.substr(0, shown)) {
-    if (c == '\\') {
-      out.append("\\\\");
-    } else if (c >= 0x20 && c < 0x7f) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-      out.append(buf);
-    }
-  }
+  std::string out = EscapeBytes(absl::string_view(key.data(), shown));
   if (shown < key.size()) out += "...(" + std::to_string(key.size()) + " bytes)";
   return out;
 }

@@ -44,9 +44,10 @@ void CaptureStderrAsJson();
 // True when a line at `level` would be written (to skip building one that would be dropped).
 bool LogEnabled(LogLevel level);
 
-// `key` for a log field: printable ASCII kept (backslash doubled), every other byte as \xHH,
-// cut after `bytes_max` input bytes with "...(N bytes)" appended, N the key's full size. The
-// result is at most 4 * bytes_max + 32 bytes.
+// `key` for a log field: its first `bytes_max` bytes in gryadkactl's display form (EscapeBytes,
+// client/shared/json_string.h: printable UTF-8 kept, \" \\ \n \r \t, every other byte as \xHH),
+// with "...(N bytes)" appended when cut, N the key's full size. The result is at most
+// 4 * bytes_max + 32 bytes.
 std::string KeyForLog(std::string_view key, size_t bytes_max);
 
 void Log(LogLevel level, std::string_view msg,

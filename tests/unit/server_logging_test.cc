@@ -22,7 +22,8 @@ namespace {
 
 TEST(KeyForLogTest, EscapesNonPrintableBytesAndCutsLongKeysNamingTheirSize) {
   EXPECT_EQ(KeyForLog("plain-key", 64), "plain-key");
-  EXPECT_EQ(KeyForLog(std::string("a\0b\n\xff\\", 6), 64), "a\\x00b\\x0a\\xff\\\\");
+  EXPECT_EQ(KeyForLog(std::string("a\0b\n\xff\\", 6), 64), "a\\x00b\\n\\xff\\\\");
+  EXPECT_EQ(KeyForLog("ключ\"", 64), "ключ\\\"");  // printable UTF-8 kept, as gryadkactl shows it
   EXPECT_EQ(KeyForLog(std::string(100, 'k'), 8), "kkkkkkkk...(100 bytes)");
   EXPECT_LE(KeyForLog(std::string(1000, '\x01'), 64).size(), 4u * 64 + 32);
 }
