@@ -61,8 +61,9 @@ class KvService final : public KvRawService {
 
   // Serves a call of `method` here like the method itself, but finishes `reactor` instead of
   // the call's default reactor: for a call the forwarder (proposer/server/forwarder.h) already
-  // took and could not hand to its key's owner. REQUIRES: called on the thread that passes
-  // `reactor`, which nothing has finished yet.
+  // took and could not hand to its key's owner. The reactor is handed to the method through a
+  // thread-local that the method consumes before it returns. REQUIRES: nothing has finished
+  // `reactor` yet.
   void ServeWith(grpc::ServerUnaryReactor* reactor, Method method,
                  grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
                  grpc::ByteBuffer* resp);
