@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -90,9 +91,7 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(LocalClusterOp
   for (int i = 0; i < kSpawnedAcceptors; ++i) {
     if (absl::Status s = c->StartRedis(i); !s.ok()) return fail(s);
   }
-  for (int i = 0; i < c->options_.proposers; ++i) {
-    if (absl::Status s = c->StartProposer(i); !s.ok()) return fail(s);
-  }
+  if (absl::Status s = c->StartProposers(); !s.ok()) return fail(s);
   for (int i = 0; i < c->options_.proposers; ++i) {
     if (absl::Status s = WaitProposer(*c->proposers_[i], c->proposer_targets()[i]); !s.ok()) {
       return fail(s);
@@ -134,44 +133,65 @@ absl::Status LocalCluster::StartRedis(int index) {
   return last;
 }
 
+absl::Status LocalCluster::StartProposers() {
+  for (int attempt = 0; attempt < kStartAttemptsMax; ++attempt) {
+    // Every port first: each proposer gets the whole list as --peers.
+    std::vector<int> ports, metrics_ports;
+    for (int i = 0; i < 2 * options_.proposers; ++i) {
+      auto port = process::FreeLoopbackPort();
+      if (!port.ok()) return port.status();
+      if (std::find(ports.begin(), ports.end(), *port) != ports.end() ||
+          std::find(metrics_ports.begin(), metrics_ports.end(), *port) != metrics_ports.end()) {
+        --i;  // the same free port twice: draw again
+        continue;
+      }
+      (i % 2 == 0 ? ports : metrics_ports).push_back(*port);
+    }
+    proposer_ports_ = ports;
+    metrics_ports_ = metrics_ports;
+    absl::Status s;
+    for (int i = 0; i < options_.proposers && s.ok(); ++i) s = StartProposer(i);
+    if (s.ok()) return s;
+    for (auto& p : proposers_) p->Stop(kProposerStopGraceMs);
+    proposers_.clear();
+    // A port taken between probing and binding makes a proposer exit at once: all again.
+    if (!absl::IsAlreadyExists(s)) return s;
+  }
+  return absl::UnavailableError(
+      absl::StrCat("could not start the proposers on free ports in ", kStartAttemptsMax, " attempts"));
+}
+
 absl::Status LocalCluster::StartProposer(int index) {
   const std::string dir = absl::StrCat(dir_, "/proposer-", index);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
-  for (int attempt = 0; attempt < kStartAttemptsMax; ++attempt) {
-    auto port = process::FreeLoopbackPort();
-    if (!port.ok()) return port.status();
-    auto metrics_port = process::FreeLoopbackPort();
-    if (!metrics_port.ok()) return metrics_port.status();
-    if (*metrics_port == *port) continue;
-    ProcessSpec spec;
-    spec.binary = options_.proposer_bin;
-    spec.name = absl::StrCat("proposer-", index);
-    spec.args = {absl::StrCat("--listen=127.0.0.1:", *port),
-                 "--acceptors=" + AcceptorList(),
-                 absl::StrCat("--metrics_listen=127.0.0.1:", *metrics_port),
-                 absl::StrCat("--io_threads=", options_.proposer_io_threads),
-                 "--drain_timeout_ms=2000"};
-    spec.args.insert(spec.args.end(), options_.proposer_flags.begin(), options_.proposer_flags.end());
-    auto p = ProcessHandle::Start(spec, dir, /*adopt_dir=*/false);
-    if (!p.ok()) return p.status();
-    // A port taken between probing and binding makes the proposer exit at once: retry.
-    std::this_thread::sleep_for(std::chrono::milliseconds(kBindSettleMs));
-    if (!(*p)->Running()) {
-      const std::string tail = (*p)->LogTail();
-      if (absl::StrContains(tail, "cannot listen") || absl::StrContains(tail, "cannot serve metrics")) {
-        continue;
-      }
-      return absl::UnavailableError(absl::StrCat((*p)->Describe(), " exited at start:\n", tail));
-    }
-    proposers_.push_back(*std::move(p));
-    proposer_ports_.push_back(*port);
-    metrics_ports_.push_back(*metrics_port);
-    return absl::OkStatus();
+  const std::string self = proposer_targets()[index];
+  ProcessSpec spec;
+  spec.binary = options_.proposer_bin;
+  spec.name = absl::StrCat("proposer-", index);
+  spec.args = {"--listen=" + self,
+               "--acceptors=" + AcceptorList(),
+               absl::StrCat("--metrics_listen=127.0.0.1:", metrics_ports_[index]),
+               absl::StrCat("--io_threads=", options_.proposer_io_threads),
+               "--drain_timeout_ms=2000"};
+  if (options_.proposers > 1) {
+    spec.args.push_back("--peers=" + absl::StrJoin(proposer_targets(), ","));
+    spec.args.push_back("--advertise=" + self);
   }
-  return absl::UnavailableError(
-      absl::StrCat("could not start a proposer on free ports in ", kStartAttemptsMax, " attempts"));
+  spec.args.insert(spec.args.end(), options_.proposer_flags.begin(), options_.proposer_flags.end());
+  auto p = ProcessHandle::Start(spec, dir, /*adopt_dir=*/false);
+  if (!p.ok()) return p.status();
+  std::this_thread::sleep_for(std::chrono::milliseconds(kBindSettleMs));
+  if (!(*p)->Running()) {
+    const std::string tail = (*p)->LogTail();
+    if (absl::StrContains(tail, "cannot listen") || absl::StrContains(tail, "cannot serve metrics")) {
+      return absl::AlreadyExistsError(absl::StrCat((*p)->Describe(), ": port taken"));
+    }
+    return absl::UnavailableError(absl::StrCat((*p)->Describe(), " exited at start:\n", tail));
+  }
+  proposers_.push_back(*std::move(p));
+  return absl::OkStatus();
 }
 
 absl::Status LocalCluster::CheckAcceptorIndex(int index) const {

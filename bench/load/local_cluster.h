@@ -1,5 +1,7 @@
 // LocalCluster: gryadka-bench --spawn. Starts 3 redis-server acceptors (appendonly, fsync
-// always, no RDB snapshots) and N gryadka-proposer processes on free loopback ports, all in one
+// always, no RDB snapshots) and N gryadka-proposer processes on free loopback ports (with N > 1,
+// each gets --peers naming all N and --advertise naming itself, the same "127.0.0.1:PORT"
+// strings gryadka-bench routes by, so calls reach a key's owner in at most one hop), all in one
 // fresh temp dir, waits until every proposer answers a Get, and on Stop() (or destruction) stops
 // exactly the processes it started, by PID (proposers first), then removes the temp dir.
 // Faults (gryadka-bench --fault) signal one spawned acceptor by its PID: freeze/thaw (SIGSTOP/
@@ -72,6 +74,10 @@ class LocalCluster {
   explicit LocalCluster(LocalClusterOptions options, std::string dir)
       : options_(std::move(options)), dir_(std::move(dir)) {}
   absl::Status StartRedis(int index);
+  // Picks the ports of every proposer, then starts them all; when one finds its port taken,
+  // stops them and starts all again on fresh ports (at most kStartAttemptsMax times).
+  absl::Status StartProposers();
+  // ALREADY_EXISTS when its port was taken. REQUIRES: the ports are picked.
   absl::Status StartProposer(int index);
   std::string AcceptorList() const;
   absl::Status CheckAcceptorIndex(int index) const;

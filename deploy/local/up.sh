@@ -211,11 +211,17 @@ done
 for port in "${REDIS_PORTS[@]}"; do wait_redis "$port"; done
 
 acceptor_list=$(IFS=,; echo "${acceptors[*]}")
+# Every proposer knows all of them (--peers, as clients name them) and forwards a call whose key
+# another one owns to it (docs/performance.md, "Any proposer at full speed").
+peers=()
+for port in "${PROPOSER_PORTS[@]}"; do peers+=("127.0.0.1:$port"); done
+peer_list=$(IFS=,; echo "${peers[*]}")
 for i in "${!PROPOSER_PORTS[@]}"; do
   port=${PROPOSER_PORTS[i]}
   start "proposer-$port" gryadka-proposer "$STATE_DIR/logs/proposer-$port.log" \
     "$PROPOSER_BIN" --listen="127.0.0.1:$port" --acceptors="$acceptor_list" \
-    --metrics_listen="127.0.0.1:${METRICS_PORTS[i]}"
+    --metrics_listen="127.0.0.1:${METRICS_PORTS[i]}" \
+    --peers="$peer_list" --advertise="127.0.0.1:$port"
 done
 for port in "${PROPOSER_PORTS[@]}"; do wait_proposer "$port"; done
 

@@ -65,9 +65,38 @@ KvService::KvService(const ServerOptions& options, const std::vector<std::unique
 
 size_t KvService::ShardOf(const std::string& key) const { return ShardOfKey(key, shards_.size()); }
 
+namespace {
+// The reactor ServeWith() hands to the method it calls on this thread (null: none).
+thread_local grpc::ServerUnaryReactor* reactor_override = nullptr;
+}  // namespace
+
+grpc::ServerUnaryReactor* KvService::ReactorFor(grpc::CallbackServerContext* ctx) {
+  if (grpc::ServerUnaryReactor* r = reactor_override; r != nullptr) {
+    reactor_override = nullptr;
+    return r;
+  }
+  return ctx->DefaultReactor();
+}
+
+void KvService::ServeWith(grpc::ServerUnaryReactor* reactor, Method method,
+                          grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
+                          grpc::ByteBuffer* resp) {
+  reactor_override = reactor;
+  switch (method) {
+    case Method::kChangeQuery: ChangeQuery(ctx, req, resp); break;
+    case Method::kGet: Get(ctx, req, resp); break;
+    case Method::kPut: Put(ctx, req, resp); break;
+    case Method::kCompareAndSet: CompareAndSet(ctx, req, resp); break;
+    case Method::kIncrement: Increment(ctx, req, resp); break;
+    case Method::kDelete: Delete(ctx, req, resp); break;
+    case Method::kCount: break;
+  }
+  reactor_override = nullptr;
+}
+
 grpc::ServerUnaryReactor* KvService::Reject(grpc::CallbackServerContext* ctx, Method method,
                                             const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  grpc::ServerUnaryReactor* reactor = ReactorFor(ctx);
   reactor->Finish(ToGrpcStatus(status));
   if (metrics_ != nullptr) metrics_->RecordCall(method, status.code(), 0);
   LogFailure(method, "", status, 0);  // the request could not be decoded: no key
@@ -79,7 +108,7 @@ grpc::ServerUnaryReactor* KvService::Run(grpc::CallbackServerContext* ctx, Metho
                                          const std::string& key, v1::ChangeOp change,
                                          v1::QueryOp query, grpc::ByteBuffer* out,
                                          void (*fill)(const v1::ChangeQueryResponse&, Response*)) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  grpc::ServerUnaryReactor* reactor = ReactorFor(ctx);
   int64_t budget_ms = options_.default_deadline_ms;
   if (ctx->deadline() != std::chrono::system_clock::time_point::max()) {
     budget_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -59,7 +59,18 @@ class KvService final : public KvRawService {
   // The shard that owns `key` (stable hash; exposed for tests).
   size_t ShardOf(const std::string& key) const;
 
+  // Serves a call of `method` here like the method itself, but finishes `reactor` instead of
+  // the call's default reactor: for a call the forwarder (proposer/server/forwarder.h) already
+  // took and could not hand to its key's owner. The reactor is handed to the method through a
+  // thread-local that the method consumes before it returns. REQUIRES: nothing has finished
+  // `reactor` yet.
+  void ServeWith(grpc::ServerUnaryReactor* reactor, Method method,
+                 grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
+                 grpc::ByteBuffer* resp);
+
  private:
+  // The reactor of the call: the one ServeWith() passes on this thread, else ctx's default.
+  static grpc::ServerUnaryReactor* ReactorFor(grpc::CallbackServerContext* ctx);
   // Answers INVALID_ARGUMENT `status` at once (a request that could not be decoded).
   grpc::ServerUnaryReactor* Reject(grpc::CallbackServerContext* ctx, Method method,
                                    const absl::Status& status);

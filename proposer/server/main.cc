@@ -29,6 +29,8 @@
 #include "proposer/server/admin_service.h"
 #include "proposer/server/health_log.h"
 #include "proposer/server/health_port.h"
+#include "proposer/server/forwarder.h"
+#include "proposer/server/forwarding_kv_service.h"
 #include "proposer/server/kv_service.h"
 #include "proposer/server/membership_feeds.h"
 #include "proposer/server/membership_source.h"
@@ -97,6 +99,27 @@ ABSL_FLAG(std::string, redis_password_file, "",
           "file holding the Redis password (one trailing newline is stripped); re-read on every "
           "new Redis connection, so a rotated secret is picked up without restart. The password "
           "itself is never a flag; GRYADKA_REDIS_PASSWORD is the alternative");
+ABSL_FLAG(std::string, peers, "",
+          "all proposers, this one included: HOST:PORT,... or dns:///NAME:PORT (e.g. a "
+          "Kubernetes headless Service; re-resolved every --peers_refresh_ms); a call whose key "
+          "another peer owns (rendezvous hashing, as clients route) is forwarded to it in one hop "
+          "(docs/performance.md); empty = serve every key here");
+ABSL_FLAG(std::string, advertise, "",
+          "this proposer's HOST:PORT as --peers (after dns: expansion) and clients name it; "
+          "required with --peers");
+ABSL_FLAG(bool, forward, true, "forward calls to the key's owner among --peers (false = off)");
+ABSL_FLAG(uint64_t, forward_inflight_max, 4096,
+          "forwarded calls waiting for their owner at once; more are served here");
+ABSL_FLAG(int64_t, peers_refresh_ms, 5000, "period of re-resolving dns: names in --peers, in ms");
+ABSL_FLAG(std::string, tls_peer_ca_file, "",
+          "PEM CA bundle checking the peers' certificates when forwarding (empty with no other "
+          "--tls_peer_* flag = plaintext to peers)");
+ABSL_FLAG(std::string, tls_peer_cert_file, "",
+          "PEM client certificate for forwarding to peers that require mutual TLS");
+ABSL_FLAG(std::string, tls_peer_key_file, "", "PEM private key of --tls_peer_cert_file");
+ABSL_FLAG(std::string, tls_peer_server_name, "",
+          "name checked in the peers' certificates instead of their address (e.g. the "
+          "Service's DNS name)");
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warning|error");
 ABSL_FLAG(std::string, metrics_listen, "",
           "serve Prometheus metrics at http://HOST:PORT/metrics (empty = off)");
@@ -134,6 +157,32 @@ absl::StatusOr<TlsServerOptions> TlsOptionsFromFlags() {
   tls.reload_interval_s = absl::GetFlag(FLAGS_tls_reload_interval_s);
   if (absl::Status s = CheckTlsOptions(tls); !s.ok()) return s;
   return tls;
+}
+
+absl::StatusOr<ForwardOptions> ForwardOptionsFromFlags(const ServerOptions& server) {
+  ForwardOptions f;
+  f.enabled = absl::GetFlag(FLAGS_forward);
+  if (const std::string peers = absl::GetFlag(FLAGS_peers); !peers.empty()) {
+    auto list = ParsePeerList(peers);
+    if (!list.ok()) return list.status();
+    f.peers = *std::move(list);
+  }
+  f.advertise = absl::GetFlag(FLAGS_advertise);
+  f.inflight_max = absl::GetFlag(FLAGS_forward_inflight_max);
+  f.peers_refresh_ms = absl::GetFlag(FLAGS_peers_refresh_ms);
+  TlsOptions tls;
+  tls.ca_file = absl::GetFlag(FLAGS_tls_peer_ca_file);
+  tls.cert_file = absl::GetFlag(FLAGS_tls_peer_cert_file);
+  tls.key_file = absl::GetFlag(FLAGS_tls_peer_key_file);
+  tls.server_name = absl::GetFlag(FLAGS_tls_peer_server_name);
+  if (!tls.ca_file.empty() || !tls.cert_file.empty() || !tls.key_file.empty() ||
+      !tls.server_name.empty()) {
+    f.tls = tls;
+  }
+  f.default_deadline_ms = server.default_deadline_ms;
+  f.max_deadline_ms = server.max_deadline_ms;
+  if (absl::Status s = CheckForwardOptions(f); !s.ok()) return s;
+  return f;
 }
 
 absl::StatusOr<ServerOptions> OptionsFromFlags() {
@@ -286,6 +335,16 @@ int UsageError(absl::string_view error) {
 }
 
 int Main(int argc, char** argv) {
+  // Signals: SIGPIPE ignored (hiredis writes to sockets); SIGTERM/SIGINT handled by sigwait in
+  // this thread, so they are blocked before any other thread starts — the stderr capture thread
+  // included: a SIGTERM arriving before the sigwait would otherwise go to a thread that does not
+  // block it and kill the process without a drain.
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   // First, so that every stderr line is JSON: Abseil's flag errors included.
   CaptureStderrAsJson();
   RouteLibraryLogsThroughLog();
@@ -309,6 +368,10 @@ int Main(int argc, char** argv) {
   if (!options.ok()) {
     return UsageError(options.status().message());
   }
+  auto forward_options = ForwardOptionsFromFlags(*options);
+  if (!forward_options.ok()) {
+    return UsageError(forward_options.status().message());
+  }
   auto tls = TlsOptionsFromFlags();
   if (!tls.ok()) {
     return UsageError(tls.status().message());
@@ -321,14 +384,6 @@ int Main(int argc, char** argv) {
   for (const HostPort& hp : options->acceptors) known.push_back(hp.ToString());
   RunningMembership membership(start->base, known, start->membership, start->source);
 
-  // Signals: SIGPIPE ignored (hiredis writes to sockets); SIGTERM/SIGINT handled by sigwait in
-  // this thread, so they are blocked before any other thread starts.
-  signal(SIGPIPE, SIG_IGN);
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   evthread_use_pthreads();
 
   std::random_device rd;
@@ -363,7 +418,20 @@ int Main(int argc, char** argv) {
     }
     Log(LogLevel::kInfo, "serving metrics", {{"address", addr}});
   }
-  KvService service(*options, shards, &metrics);
+  KvService local_service(*options, shards, &metrics);
+  auto forwarder = Forwarder::Create(
+      *forward_options, client::ResolveWithGetaddrinfo,
+      [&local_service](Method method, grpc::CallbackServerContext* ctx,
+                       const grpc::ByteBuffer* req, grpc::ByteBuffer* resp,
+                       grpc::ServerUnaryReactor* reactor) {
+        local_service.ServeWith(reactor, method, ctx, req, resp);
+      },
+      metrics.registry());
+  if (!forwarder.ok()) {
+    for (auto& sh : shards) sh->Stop();
+    return UsageError(forwarder.status().message());
+  }
+  ForwardingKvService service(&local_service, forwarder->get());
   AdminService admin(*options, shards, &membership, &metrics);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -371,8 +439,10 @@ int Main(int argc, char** argv) {
   int bound_port = 0;
   builder.AddListeningPort(options->listen, MakeServerCredentials(*tls), &bound_port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  // Clients may keep connections alive with pings every 10 s.
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  // Clients may keep connections alive with pings every 10 s; peers forwarding calls here ping
+  // every kForwardKeepaliveMs while calls are in flight (a frozen owner is noticed in seconds).
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             static_cast<int>(kForwardKeepaliveMs));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   // Requests up to --max_request_bytes reach the service's own checks (INVALID_ARGUMENT naming
   // the limit); gRPC refuses larger ones itself, with RESOURCE_EXHAUSTED.
@@ -438,6 +508,7 @@ int Main(int argc, char** argv) {
   });
   drained.get_future().wait_until(drain_deadline);
   file_poller.reset();
+  (*forwarder)->Stop();
   for (auto& s : shards) s->Stop();
   shutdown.join();
   server->Wait();

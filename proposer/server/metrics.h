@@ -44,6 +44,8 @@ class Metrics {
 
   void RecordCall(Method method, absl::StatusCode code, double seconds);
   void RecordRescanKeys(RescanResult result, uint64_t keys);
+  // The registry behind /metrics, for components that keep their own metrics (the forwarder).
+  prometheus::Registry* registry() { return registry_.get(); }
 
  private:
   class ShardCollector;

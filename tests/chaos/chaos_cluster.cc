@@ -23,6 +23,13 @@ absl::StatusOr<std::unique_ptr<ChaosCluster>> ChaosCluster::Start(ChaosClusterOp
     if (!r.ok()) return r.status();
     c->redis_.push_back(*std::move(r));
   }
+  // Every proposer's port first: each gets all of them as --peers, so calls the workload's
+  // pinned clients send to a non-owner are forwarded, under the same faults.
+  for (int p = 0; p < options.proposers; ++p) {
+    auto port = process::FreeLoopbackPort();
+    if (!port.ok()) return port.status();
+    c->peer_ports_.push_back(*port);
+  }
   for (int p = 0; p < options.proposers; ++p) {
     c->proxies_.emplace_back();
     for (int a = 0; a < options.acceptors; ++a) {
@@ -54,14 +61,20 @@ absl::Status ChaosCluster::StartProposer(int i) {
   std::vector<std::string> acceptors;
   for (const auto& proxy : proxies_[i]) acceptors.push_back(absl::StrCat("127.0.0.1:", proxy->port()));
   std::string last_log;  // of the last attempt that exited: a bad flag shows here
+  std::vector<std::string> peers;
+  for (int port : peer_ports_) peers.push_back(absl::StrCat("127.0.0.1:", port));
   for (int attempt = 0; attempt < kProposerStartAttemptsMax; ++attempt) {
-    auto port = process::FreeLoopbackPort();
+    // The port in the peer list first; a fresh one if it was taken (the others' lists are then
+    // stale for this proposer: they serve its keys themselves, which is always correct).
+    auto port = attempt == 0 ? absl::StatusOr<int>(peer_ports_[i]) : process::FreeLoopbackPort();
     if (!port.ok()) return port.status();
     process::ProcessSpec spec;
     spec.binary = options_.proposer_binary;
     spec.name = absl::StrCat("proposer", i);
     spec.args = {absl::StrCat("--listen=127.0.0.1:", *port),
-                 "--acceptors=" + absl::StrJoin(acceptors, ","), "--drain_timeout_ms=2000"};
+                 "--acceptors=" + absl::StrJoin(acceptors, ","), "--drain_timeout_ms=2000",
+                 "--peers=" + absl::StrJoin(peers, ","),
+                 absl::StrCat("--advertise=127.0.0.1:", *port)};
     spec.args.insert(spec.args.end(), options_.proposer_flags.begin(), options_.proposer_flags.end());
     auto p = process::ProcessHandle::Start(spec);
     if (!p.ok()) return p.status();

@@ -1,6 +1,8 @@
 // The cluster of a chaos run: 2F+1 Redis acceptors and P gryadka-proposer processes on free
 // loopback ports, every proposer reaching every Redis through its own FaultProxy (one proxy per
-// (proposer, acceptor) link), so a link fault can hit one proposer or all of them. Applies and
+// (proposer, acceptor) link), so a link fault can hit one proposer or all of them. Proposers
+// know each other (--peers) and forward calls to the key's owner, so forwarding runs under
+// every fault too (proposer/server/forwarder.h). Applies and
 // heals the faults of a schedule (tests/chaos/schedule.h). Processes are stopped by PID when the
 // cluster is destroyed.
 //
@@ -66,6 +68,7 @@ class ChaosCluster {
   std::vector<std::vector<std::unique_ptr<FaultProxy>>> proxies_;  // [proposer][acceptor]
   std::vector<std::unique_ptr<process::ProcessHandle>> proposers_;
   std::vector<int> proposer_ports_;
+  std::vector<int> peer_ports_;  // picked before any proposer starts: their --peers
 };
 
 }  // namespace gryadka::chaos

@@ -1,0 +1,161 @@
+// Forwarding a KV call to the proposer that owns its key (docs/performance.md, "Any proposer at
+// full speed"): a proposer started with --peers hands a call whose key another peer owns
+// (rendezvous hashing, proposer/server/forward_route.h) to that owner in ONE hop, passing the
+// request bytes unchanged and the owner's answer (response bytes, status, trailing metadata)
+// back unchanged. Contending proposers would otherwise steal each other's 1-RTT promises on
+// every call for keys clients spread over them.
+//
+// It never changes what a client observes except latency:
+//   - a call carrying kForwardedMetadataKey is served where it arrives (no second hop, no loop);
+//   - it forwards only over a connected (READY) channel, under the in-flight bound, with a peer
+//     list that names this proposer; otherwise the call is served locally at once;
+//   - when the owner answers UNAVAILABLE with the "nothing written" marker, or the forwarded Get
+//     fails UNAVAILABLE, the call is served locally (nothing was written);
+//   - a change whose forward fails UNAVAILABLE without that marker (the connection broke after
+//     the request left: the owner may have applied it) is answered UNAVAILABLE without the
+//     marker, "outcome unknown" — exactly what the client sees when its own connection to a
+//     proposer breaks mid-call; serving it again here could apply it twice;
+//   - the forward's deadline is the caller's remaining deadline (cut to --max_deadline_ms,
+//     --default_deadline_ms when absent), and a cancelled call cancels its forward;
+//   - an owner that stops answering (frozen, partitioned) is dropped by keepalive within about
+//     2 * kForwardKeepaliveMs; its forwards in flight then fail as above (a Get is served
+//     here, a change answers "outcome unknown"), later calls are served here.
+//
+// Peers given as dns: names are resolved again every peers_refresh_ms on a thread of its own.
+// Metrics (registered in the process's registry): gryadka_forward_calls_total{result},
+// gryadka_forward_skipped_total{reason}, gryadka_forward_received_total,
+// gryadka_forward_in_flight, gryadka_forward_peers.
+//
+// Thread-safety: MaybeForward() and Stop() may be called from any thread, concurrently.
+#pragma once
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/byte_buffer.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "client/resolve.h"
+#include "client/tls_options.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "proposer/server/forward_route.h"
+#include "proposer/server/metrics.h"
+
+namespace gryadka::server {
+
+// Keepalive of the channels to peers while forwarded calls are in flight: a ping every
+// kForwardKeepaliveMs, and a peer that does not answer one within kForwardKeepaliveMs (frozen,
+// partitioned) loses its connection, so its in-flight forwards fail UNAVAILABLE and later calls
+// for its keys are served locally. Proposers accept pings this often.
+inline constexpr int64_t kForwardKeepaliveMs = 1000;
+
+// Bounds of the forwarding flags.
+inline constexpr size_t kForwardInflightMaxMax = 1000000;
+inline constexpr int64_t kPeersRefreshMsMin = 100;
+inline constexpr int64_t kPeersRefreshMsMax = 3600 * 1000;
+
+struct ForwardOptions {
+  bool enabled = true;               // --forward
+  std::vector<std::string> peers;    // --peers, split (ParsePeerList); empty = no forwarding
+  std::string advertise;             // --advertise: this proposer as named in the peer list
+  size_t inflight_max = 4096;        // --forward_inflight_max: forwarded calls in flight
+  int64_t peers_refresh_ms = 5000;   // --peers_refresh_ms: period of re-resolving dns: peers
+  std::optional<TlsOptions> tls;     // --tls_peer_*: credentials of the channels to peers
+  int64_t default_deadline_ms = 5000;  // ServerOptions: a call without a deadline gets this
+  int64_t max_deadline_ms = 60000;     // ServerOptions: longer deadlines are cut to this
+};
+
+// INVALID_ARGUMENT naming the flag when --advertise is missing or not HOST:PORT while --peers is
+// set, or --forward_inflight_max / --peers_refresh_ms are outside their bounds.
+absl::Status CheckForwardOptions(const ForwardOptions& options);
+
+class Forwarder {
+ public:
+  // Serves a call locally, finishing `reactor` (which the forwarder already returned to gRPC for
+  // that call) when done.
+  using LocalServe =
+      std::function<void(Method method, grpc::CallbackServerContext* ctx,
+                         const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
+                         grpc::ServerUnaryReactor* reactor)>;
+
+  // REQUIRES: CheckForwardOptions(options).ok(). `registry` (may be null) must outlive the
+  // Forwarder. dns: peers are resolved with `resolve` on the refresh thread, first right away
+  // (every key is served locally until then). Errors: the peer TLS files (INVALID_ARGUMENT
+  // naming the --tls_peer_* flag).
+  static absl::StatusOr<std::unique_ptr<Forwarder>> Create(ForwardOptions options,
+                                                           client::Resolver resolve,
+                                                           LocalServe local,
+                                                           prometheus::Registry* registry);
+  ~Forwarder();  // stops the refresh thread; REQUIRES: no call of it in flight (server stopped)
+  Forwarder(const Forwarder&) = delete;
+  Forwarder& operator=(const Forwarder&) = delete;
+
+  // Forwards the call to its key's owner and returns the reactor that will finish it; nullptr
+  // when the call is to be served locally by the caller, now.
+  grpc::ServerUnaryReactor* MaybeForward(Method method, grpc::CallbackServerContext* ctx,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response);
+
+  // From now on, a forward that would fall back to local service is answered UNAVAILABLE with
+  // the nothing-written marker instead (call before stopping the shards).
+  void Stop();
+
+  // The peer list in use (after dns: expansion) and whether it names this proposer.
+  std::vector<std::string> Peers() const;
+
+ private:
+  class Call;
+  struct PeerState;
+
+  Forwarder(ForwardOptions options, client::Resolver resolve, LocalServe local,
+            prometheus::Registry* registry, std::shared_ptr<grpc::ChannelCredentials> creds,
+            grpc::ChannelArguments args);
+  std::shared_ptr<const PeerState> State() const;
+  // Re-resolves the peer list and installs it.
+  void Refresh();
+  // Makes `peers` the list in use if it differs from the current one (channels to peers that
+  // stay are kept); a dns: element left unresolved gets no channel.
+  void Install(std::vector<std::string> peers);
+  void RefreshLoop();
+  void Done(Call* call, const grpc::Status& status);
+  void ServeLocally(Call* call);
+
+  const ForwardOptions options_;
+  const client::Resolver resolve_;
+  const LocalServe local_;
+  const std::shared_ptr<grpc::ChannelCredentials> creds_;
+  const grpc::ChannelArguments channel_args_;
+  std::unique_ptr<prometheus::Registry> own_registry_;  // when none is given
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const PeerState> state_;  // guarded by mu_
+  bool stopped_ = false;                    // guarded by mu_
+  bool stop_refresh_ = false;               // guarded by mu_
+  std::condition_variable refresh_cv_;
+  std::thread refresh_thread_;
+
+  std::atomic<size_t> inflight_{0};
+  prometheus::Counter* answered_ = nullptr;
+  prometheus::Counter* served_locally_ = nullptr;
+  prometheus::Counter* failed_ = nullptr;
+  prometheus::Counter* skipped_not_connected_ = nullptr;
+  prometheus::Counter* skipped_inflight_max_ = nullptr;
+  prometheus::Counter* skipped_peers_stale_ = nullptr;
+  prometheus::Counter* received_ = nullptr;
+  prometheus::Gauge* inflight_gauge_ = nullptr;
+  prometheus::Gauge* peers_gauge_ = nullptr;
+};
+
+}  // namespace gryadka::server
