@@ -1,4 +1,4 @@
-// The one place where a grpc::Status becomes an absl::Status (STYLE.md §8): everything inside
+// The one place where a grpc::Status becomes an absl::Status: everything inside
 // the client speaks absl::Status; grpc::Status exists only at the RPC edge.
 #pragma once
 
