@@ -273,6 +273,31 @@ TEST(TimelineTest, WindowOfSplitsAtTheFaultStartAndEnd) {
 }
 
 // A frozen acceptor stalls everything for 490 ms, then throughput is a seventh of the healthy one.
+TEST(ReportTest, CpuMicrosPerOperationIsEachProcessesCoresOverThroughputWithoutTheMachine) {
+  BenchResult r;
+  r.window_s = 2;
+  r.stats.ops = 20000;  // 10,000 ops/s
+  r.cpu_cores = {{"proposer-0", 0.5}, {"redis-0", 0.2}, {"gryadka-bench", 0.25}, {"machine", 1.9}};
+  const auto per_op = r.CpuMicrosPerOp();
+  ASSERT_EQ(per_op.size(), 3u);
+  EXPECT_EQ(per_op[0].first, "proposer-0");
+  EXPECT_NEAR(per_op[0].second, 50.0, 1e-9);
+  EXPECT_NEAR(per_op[1].second, 20.0, 1e-9);
+  EXPECT_NEAR(per_op[2].second, 25.0, 1e-9);
+  BenchOptions o;
+  const std::string json = FormatJson(o, r);
+  EXPECT_NE(json.find("\"cpu_us_per_op\":{\"proposer-0\":50.00,\"redis-0\":20.00,"
+                      "\"gryadka-bench\":25.00},"),
+            std::string::npos)
+      << json;
+  const std::string table = FormatTable(o, r);
+  EXPECT_NE(table.find("proposer-0 50.0, redis-0 20.0, gryadka-bench 25.0 (total 95.0)"),
+            std::string::npos)
+      << table;
+  r.stats.ops = 0;  // nothing completed: no per-operation figure rather than infinity
+  EXPECT_TRUE(r.CpuMicrosPerOp().empty());
+}
+
 TEST(ReportTest, AvailabilityGivesThroughputRatioAndGapFromTheTimeline) {
   BenchOptions o = ValidFaultRun();
   BenchResult r;

@@ -102,6 +102,16 @@ void AppendAvailabilityJson(const BenchOptions& o, const BenchResult& r, std::st
 
 }  // namespace
 
+std::vector<std::pair<std::string, double>> BenchResult::CpuMicrosPerOp() const {
+  std::vector<std::pair<std::string, double>> out;
+  const double ops_s = ops_per_s();
+  if (ops_s <= 0) return out;
+  for (const auto& [name, cores] : cpu_cores) {
+    if (name != "machine") out.emplace_back(name, cores * 1e6 / ops_s);
+  }
+  return out;
+}
+
 std::string FormatTable(const BenchOptions& o, const BenchResult& r) {
   const RunStats& s = r.stats;
   const LatencyHistogram& h = s.latency;
@@ -172,6 +182,16 @@ std::string FormatTable(const BenchOptions& o, const BenchResult& r) {
       absl::StrAppendFormat(&out, "  %-26s %.2f busy, %.2f of it by other processes\n",
                             "CPU cores, whole machine", machine, std::max(0.0, machine - total));
     }
+    std::vector<std::string> per_op;
+    double per_op_total = 0;
+    for (const auto& [name, us] : r.CpuMicrosPerOp()) {
+      per_op.push_back(absl::StrFormat("%s %.1f", name, us));
+      per_op_total += us;
+    }
+    if (!per_op.empty()) {
+      absl::StrAppendFormat(&out, "  %-26s %s (total %.1f)\n", "CPU us per operation",
+                            absl::StrJoin(per_op, ", "), per_op_total);
+    }
   }
   for (size_t i = 0; i < r.rss_end.size(); ++i) {
     absl::StrAppendFormat(&out, "  proposer %d memory         VmRSS %.1f MiB (at start %.1f MiB), VmHWM %.1f MiB%s\n",
@@ -228,6 +248,11 @@ std::string FormatJson(const BenchOptions& o, const BenchResult& r) {
       parts.push_back(absl::StrFormat("%s:%.3f", JsonString(name), cores));
     }
     absl::StrAppend(&out, "\"cpu_cores\":{", absl::StrJoin(parts, ","), "},");
+    std::vector<std::string> per_op;
+    for (const auto& [name, us] : r.CpuMicrosPerOp()) {
+      per_op.push_back(absl::StrFormat("%s:%.2f", JsonString(name), us));
+    }
+    absl::StrAppend(&out, "\"cpu_us_per_op\":{", absl::StrJoin(per_op, ","), "},");
   }
   if (o.fault.kind != FaultKind::kNone) AppendAvailabilityJson(o, r, &out);
   std::vector<std::string> metrics;

@@ -24,6 +24,9 @@ struct BenchResult {
   // --report_cpu: CPU cores each process used over the window (CPU seconds / window seconds),
   // "redis-0".."proposer-N", "gryadka-bench" itself, and "machine" (all CPUs busy, any process).
   std::vector<std::pair<std::string, double>> cpu_cores;
+  // CPU microseconds each process (not "machine") spent per successful operation of the window:
+  // cores * 1e6 / ops_per_s. Empty without --report_cpu or when the window completed nothing.
+  std::vector<std::pair<std::string, double>> CpuMicrosPerOp() const;
   bool interrupted = false;           // SIGINT/SIGTERM ended the run early
   // --fault: when the fault began and ended (ms after the window began; -1 = it did not), and
   // why it could not be applied or undone ("" if it was).
@@ -61,7 +64,8 @@ std::string FormatTable(const BenchOptions& o, const BenchResult& r);
 // max_ms, mean_ms, errors, errors_by_code, conflicts, declined, one_rtt_share (null when
 // unknown), rounds_one_rtt, rounds_two_rtt, proposer_mean_ms (null when unknown), warmup_ops, warmup_errors, prefill_ops,
 // prefill_errors, interrupted, proposer_rss_kib / proposer_hwm_kib / proposer_rss_start_kib
-// (with --report_rss), cpu_cores{name: cores} (with --report_cpu), with --fault:
+// (with --report_rss), cpu_cores{name: cores} and cpu_us_per_op{name: us} (with --report_cpu),
+// with --fault:
 // healthy_ops_per_s, fault_ops_per_s, after_ops_per_s, fault_throughput_ratio, longest_gap_ms,
 // healthy_longest_gap_ms, {healthy,fault,after}_{p50,p99,max}_ms, fault{kind, acceptor, at_s,
 // duration_s, started_ms, ended_ms, error}; and config{...}.
