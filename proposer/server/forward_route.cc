@@ -7,65 +7,30 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace gryadka::server {
-namespace {
 
-// Reads a base-128 varint at *pos; false when truncated or longer than 10 bytes.
-bool ReadVarint(absl::string_view wire, size_t* pos, uint64_t* out) {
-  uint64_t value = 0;
-  for (int shift = 0; shift < 70; shift += 7) {
-    if (*pos >= wire.size()) return false;
-    const auto byte = static_cast<unsigned char>(wire[(*pos)++]);
-    value |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) {
-      *out = value;
-      return true;
-    }
-  }
-  return false;
-}
-
-// Skips the value of a field of `wire_type` at *pos; false when it does not fit.
-bool SkipValue(absl::string_view wire, size_t* pos, uint64_t wire_type) {
-  uint64_t n = 0;
-  switch (wire_type) {
-    case 0:
-      return ReadVarint(wire, pos, &n);
-    case 1:
-      n = 8;
-      break;
-    case 5:
-      n = 4;
-      break;
-    case 2:
-      if (!ReadVarint(wire, pos, &n)) return false;
-      break;
-    default:  // groups and invalid wire types: not in gryadka.v1 requests
-      return false;
-  }
-  if (n > wire.size() - *pos) return false;
-  *pos += n;
-  return true;
-}
-
-}  // namespace
-
+// Walks the fields with protobuf's own reader, as request_wire.cc does.
 std::optional<absl::string_view> RequestKey(absl::string_view wire) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(wire.data()),
+                                            static_cast<int>(wire.size()));
   std::optional<absl::string_view> key;
-  size_t pos = 0;
-  while (pos < wire.size()) {
-    uint64_t tag = 0;
-    if (!ReadVarint(wire, &pos, &tag)) return std::nullopt;
-    const uint64_t field = tag >> 3, wire_type = tag & 7;
-    if (field == 1 && wire_type == 2) {
-      uint64_t n = 0;
-      if (!ReadVarint(wire, &pos, &n) || n > wire.size() - pos) return std::nullopt;
-      key = wire.substr(pos, n);
-      pos += n;
-    } else if (field == 0 || !SkipValue(wire, &pos, wire_type)) {
-      return std::nullopt;
+  while (static_cast<size_t>(in.CurrentPosition()) < wire.size()) {
+    const uint32_t tag = in.ReadTag();
+    if (WireFormatLite::GetTagFieldNumber(tag) == 0) return std::nullopt;  // 0: no valid tag
+    if (tag != WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
+      if (!WireFormatLite::SkipField(&in, tag)) return std::nullopt;
+      continue;
     }
+    uint32_t n = 0;
+    if (!in.ReadVarint32(&n)) return std::nullopt;
+    const size_t payload = static_cast<size_t>(in.CurrentPosition());
+    if (n > wire.size() - payload) return std::nullopt;
+    key = wire.substr(payload, n);
+    in.Skip(static_cast<int>(n));
   }
   return key;
 }
