@@ -6,6 +6,7 @@
 #include "prometheus/exposer.h"
 #include "prometheus/gauge.h"
 #include "prometheus/metric_family.h"
+#include "proposer/server/metric_family.h"
 #include "proposer/server/process_metrics.h"
 
 namespace gryadka::server {
@@ -16,26 +17,6 @@ constexpr const char* kCodeNames[] = {
     "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
     "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
     "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
-
-prometheus::MetricFamily Family(const std::string& name, const std::string& help,
-                                prometheus::MetricType type) {
-  prometheus::MetricFamily f;
-  f.name = name;
-  f.help = help;
-  f.type = type;
-  return f;
-}
-
-void AddValue(prometheus::MetricFamily* f, double v, std::vector<prometheus::ClientMetric::Label> labels = {}) {
-  prometheus::ClientMetric m;
-  m.label = std::move(labels);
-  if (f->type == prometheus::MetricType::Counter) {
-    m.counter.value = v;
-  } else {
-    m.gauge.value = v;
-  }
-  f->metric.push_back(std::move(m));
-}
 
 }  // namespace
 
@@ -83,9 +64,7 @@ class Metrics::ShardCollector : public prometheus::Collectable {
     AddValue(&conflicts, t.accept_conflicts, {{"phase", "accept"}});
     out.push_back(conflicts);
     auto simple = [&](const char* name, const char* help, double v, MetricType type) {
-      auto f = Family(name, help, type);
-      AddValue(&f, v);
-      out.push_back(f);
+      out.push_back(OneValueFamily(name, help, type, v));
     };
     simple("gryadka_requests_submitted_total", "Requests handed to the protocol core.", t.requests_submitted, MetricType::Counter);
     simple("gryadka_reads_skipped_accept_total", "Rounds answered without an accept (value already chosen).", t.reads_skipped_accept, MetricType::Counter);

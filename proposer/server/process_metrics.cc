@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/bounded_file.h"
+#include "proposer/server/metric_family.h"
 
 namespace gryadka::server {
 namespace {
@@ -29,22 +30,6 @@ absl::Status Field(const std::vector<absl::string_view>& fields, size_t stat_ind
                             fields[i], "\""));
   }
   return absl::OkStatus();
-}
-
-prometheus::MetricFamily One(const char* name, const char* help, prometheus::MetricType type,
-                             double value) {
-  prometheus::MetricFamily f;
-  f.name = name;
-  f.help = help;
-  f.type = type;
-  prometheus::ClientMetric m;
-  if (type == prometheus::MetricType::Counter) {
-    m.counter.value = value;
-  } else {
-    m.gauge.value = value;
-  }
-  f.metric.push_back(std::move(m));
-  return f;
 }
 
 absl::StatusOr<int64_t> CountOpenFds() {
@@ -109,19 +94,22 @@ absl::StatusOr<int64_t> ParseBootTimeSeconds(absl::string_view proc_stat_text) {
 std::vector<prometheus::MetricFamily> ProcessFamilies(const ProcessSample& s) {
   using prometheus::MetricType;
   return {
-      One("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-          MetricType::Counter, s.cpu_seconds),
-      One("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge,
-          s.resident_bytes),
-      One("process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge,
-          s.virtual_bytes),
-      One("process_open_fds", "Number of open file descriptors.", MetricType::Gauge, s.open_fds),
-      One("process_max_fds", "Maximum number of open file descriptors (-1: unlimited).",
-          MetricType::Gauge, s.max_fds),
-      One("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
-          MetricType::Gauge, s.start_time_seconds),
-      One("process_threads", "Number of OS threads in the process.", MetricType::Gauge,
-          s.threads),
+      OneValueFamily("process_cpu_seconds_total",
+                     "Total user and system CPU time spent in seconds.", MetricType::Counter,
+                     s.cpu_seconds),
+      OneValueFamily("process_resident_memory_bytes", "Resident memory size in bytes.",
+                     MetricType::Gauge, s.resident_bytes),
+      OneValueFamily("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+                     MetricType::Gauge, s.virtual_bytes),
+      OneValueFamily("process_open_fds", "Number of open file descriptors.", MetricType::Gauge,
+                     s.open_fds),
+      OneValueFamily("process_max_fds", "Maximum number of open file descriptors (-1: unlimited).",
+                     MetricType::Gauge, s.max_fds),
+      OneValueFamily("process_start_time_seconds",
+                     "Start time of the process since unix epoch in seconds.", MetricType::Gauge,
+                     s.start_time_seconds),
+      OneValueFamily("process_threads", "Number of OS threads in the process.", MetricType::Gauge,
+                     s.threads),
   };
 }
 
