@@ -197,10 +197,12 @@ std::vector<HelpFlag> ParseHelpfull(absl::string_view helpfull) {
   std::vector<HelpFlag> flags;
   std::vector<std::string> texts;
   std::string file;
+  bool in_entry = false;  // the previous line belongs to the last entry: a wrapped line may follow
   for (absl::string_view line : Lines(helpfull)) {
     absl::string_view t = absl::StripAsciiWhitespace(line);
     if (absl::ConsumePrefix(&t, "Flags from ") && absl::ConsumeSuffix(&t, ":")) {
       file = std::string(t);
+      in_entry = false;
       continue;
     }
     std::smatch m;
@@ -208,8 +210,12 @@ std::vector<HelpFlag> ParseHelpfull(absl::string_view helpfull) {
     if (!file.empty() && std::regex_search(l, m, kEntry)) {
       flags.push_back({m[1].str(), "", file});
       texts.emplace_back(absl::StripAsciiWhitespace(line));
-    } else if (!texts.empty() && !t.empty()) {
+      in_entry = true;
+    } else if (in_entry && absl::StartsWith(line, "      ") && !t.empty()) {
       absl::StrAppend(&texts.back(), " ", t);
+    } else {
+      // A blank line, or text after the last section ("Try --helpfull ..."), ends the entry.
+      in_entry = false;
     }
   }
   for (size_t i = 0; i < flags.size(); ++i) {

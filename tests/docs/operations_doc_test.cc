@@ -78,16 +78,24 @@ std::vector<std::pair<std::string, std::string>> Sources(const std::vector<std::
   return out;
 }
 
-// True when Abseil's "Flags from FILE" names a file of this source tree (relative to the build
-// directory, or absolute).
+// True when Abseil's "Flags from FILE" names a file of this source tree. FILE is the
+// compiler's __FILE__ as Abseil shows it: relative to the build directory when the compiler was
+// given a relative path ("../proposer/server/main.cc"), or absolute with its leading "/"
+// stripped, since Abseil's default filename normalisation removes leading slashes
+// ("src/gryadka/proposer/server/main.cc" for "/src/gryadka/proposer/server/main.cc").
 bool OurFile(const std::string& file) {
+  const fs::path root = fs::weakly_canonical(GRYADKA_SOURCE_DIR);
+  const auto inside = [&](const fs::path& p) {
+    std::error_code ec;
+    if (!fs::is_regular_file(p, ec)) return false;
+    const std::string canon = fs::weakly_canonical(p).string();
+    return canon.rfind(root.string() + "/", 0) == 0;
+  };
+  if (fs::path(file).is_absolute()) return inside(file);
+  if (inside(fs::path("/") / file)) return true;
   std::string_view f = file;
   while (f.substr(0, 3) == "../" || f.substr(0, 2) == "./") f.remove_prefix(f[1] == '.' ? 3 : 2);
-  const fs::path p = fs::path(file).is_absolute() ? fs::path(file)
-                                                   : fs::path(GRYADKA_SOURCE_DIR) / f;
-  const std::string canon = fs::weakly_canonical(p).string();
-  return fs::exists(p) &&
-         canon.rfind(fs::weakly_canonical(GRYADKA_SOURCE_DIR).string() + "/", 0) == 0;
+  return inside(root / f);
 }
 
 std::vector<HelpFlag> OurHelpfullFlags() {
@@ -108,6 +116,16 @@ std::string WithoutRowOf(const std::string& doc, const std::string& code) {
 
 // ---- The checks on small inputs ----
 
+TEST(OperationsDocParsingTest, OurFilesAreFoundHoweverTheCompilerWasGivenThePath) {
+  const std::string abs = fs::weakly_canonical(GRYADKA_SOURCE_DIR).string() + "/proposer/server/main.cc";
+  EXPECT_TRUE(OurFile("../proposer/server/main.cc"));  // relative to the build directory
+  EXPECT_TRUE(OurFile(abs));                            // absolute
+  EXPECT_TRUE(OurFile(abs.substr(1)));                  // absolute, leading "/" stripped by Abseil
+  EXPECT_FALSE(OurFile("./absl/flags/parse.cc"));
+  EXPECT_FALSE(OurFile("usr/include/absl/flags/parse.cc"));
+  EXPECT_FALSE(OurFile("../proposer/server/no_such_file.cc"));
+}
+
 TEST(OperationsDocParsingTest, HelpfullFlagsKeepTheirFileAndDefaultAcrossWrappedLines) {
   const std::vector<HelpFlag> flags = ParseHelpfull(
       "usage\n\n  Flags from ../proposer/server/main.cc:\n"
@@ -115,14 +133,20 @@ TEST(OperationsDocParsingTest, HelpfullFlagsKeepTheirFileAndDefaultAcrossWrapped
       "      --membership_file (x) is required)); default: \"\";\n"
       "    --redis_prefix (prefix); default: \"gryadka:\";\n"
       "    --acceptor_timeout_ms (time an acceptor call may take); default:\n      500;\n"
-      "\n  Flags from ./absl/flags/parse.cc:\n    --flagfile (comma-separated); default: ;\n");
-  ASSERT_EQ(flags.size(), 4u);
+      "\n  Flags from ./absl/flags/parse.cc:\n    --flagfile (comma-separated); default: ;\n"
+      "\n  Flags from src/gryadka/proposer/server/tls.cc:\n    --tls_reload_interval_s (s);"
+      " default: 60;\n\nTry --helpfull to get a list of all flags or --help=substring shows\n"
+      "flags which include specified substring in either in the name, or description or\n");
+  ASSERT_EQ(flags.size(), 5u);
   EXPECT_EQ(flags[0].name, "acceptors");
   EXPECT_EQ(flags[0].default_value, "");
   EXPECT_EQ(flags[1].default_value, "gryadka:");
   EXPECT_EQ(flags[2].default_value, "500");
   EXPECT_EQ(flags[2].file, "../proposer/server/main.cc");
   EXPECT_EQ(flags[3].file, "./absl/flags/parse.cc");
+  // The last entry ends at the blank line: the "Try --helpfull" trailer is not its help text.
+  EXPECT_EQ(flags[4].file, "src/gryadka/proposer/server/tls.cc");
+  EXPECT_EQ(flags[4].default_value, "60");
 }
 
 TEST(OperationsDocParsingTest, FlagRowsMissingWithAWrongDefaultOrStaleAreEachReported) {
