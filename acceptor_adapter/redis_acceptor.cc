@@ -1,7 +1,6 @@
 #include "acceptor_adapter/redis_acceptor.h"
 
 #include <event2/event.h>
-#include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
@@ -54,11 +53,91 @@ int QueueArgv(redisAsyncContext* ac, redisCallbackFn* callback, void* privdata,
 }
 uint64_t PrivdataToSeq(void* p) { return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)); }
 
+// Ties a hiredis connection to the libevent loop. hiredis 0.14's own adapter
+// (hiredis/adapters/libevent.h) re-adds its one-shot read event after every reply and adds and
+// deletes the write event around every write: about four epoll_ctl calls and an extra loop turn
+// per batch. Here both events are persistent and each remembers whether it is added, so a busy
+// connection makes no epoll_ctl call: the read event stays registered, and FlushUnsent writes
+// directly at the end of the turn (WriteNow); the write event is only used while connecting
+// and when the socket takes part of the output.
+struct LoopEvents {
+  redisAsyncContext* ac;
+  event* read = nullptr;
+  event* write = nullptr;
+  bool reading = false;
+  bool writing = false;  // hiredis has output to write (or a connect to finish)
+};
+
+void OnReadable(int /*fd*/, short /*what*/, void* arg) {
+  redisAsyncHandleRead(static_cast<LoopEvents*>(arg)->ac);
+}
+void OnWritable(int /*fd*/, short /*what*/, void* arg) {
+  redisAsyncHandleWrite(static_cast<LoopEvents*>(arg)->ac);
+}
+void AddRead(void* arg) {
+  auto* e = static_cast<LoopEvents*>(arg);
+  if (!e->reading) event_add(e->read, nullptr);
+  e->reading = true;
+}
+void DelRead(void* arg) {
+  auto* e = static_cast<LoopEvents*>(arg);
+  if (e->reading) event_del(e->read);
+  e->reading = false;
+}
+void AddWrite(void* arg) {
+  auto* e = static_cast<LoopEvents*>(arg);
+  if (!e->writing) event_add(e->write, nullptr);
+  e->writing = true;
+}
+void DelWrite(void* arg) {
+  auto* e = static_cast<LoopEvents*>(arg);
+  if (e->writing) event_del(e->write);
+  e->writing = false;
+}
+void CleanupEvents(void* arg) {
+  auto* e = static_cast<LoopEvents*>(arg);
+  event_free(e->read);
+  event_free(e->write);
+  delete e;
+}
+
+void AttachToLoop(redisAsyncContext* ac, event_base* base) {
+  auto* e = new LoopEvents{ac};
+  e->read = event_new(base, ac->c.fd, EV_READ | EV_PERSIST, &OnReadable, e);
+  e->write = event_new(base, ac->c.fd, EV_WRITE | EV_PERSIST, &OnWritable, e);
+  ac->ev.addRead = &AddRead;
+  ac->ev.delRead = &DelRead;
+  ac->ev.addWrite = &AddWrite;
+  ac->ev.delWrite = &DelWrite;
+  ac->ev.cleanup = &CleanupEvents;
+  ac->ev.data = e;
+  AddRead(e);
+  AddWrite(e);  // writable = the non-blocking connect finished
+}
+
+// Writes what hiredis has buffered on the connected `ac` now instead of on the next turn's
+// write event. hiredis keeps the write event armed if the socket takes only part of it, and
+// on a write error drops the connection as from the event (DisconnectCallback).
+void WriteNow(redisAsyncContext* ac) {
+  if ((ac->c.flags & REDIS_CONNECTED) != 0 && static_cast<LoopEvents*>(ac->ev.data)->writing) {
+    redisAsyncHandleWrite(ac);
+  }
+}
+
 std::string_view ScriptBody(int index) {
   return index == 0 ? PrepareScript() : index == 1 ? AcceptScript() : BatchScript();
 }
 
 }  // namespace
+
+event_base* NewRedisEventBase() {
+  event_config* config = event_config_new();
+  if (config == nullptr) return nullptr;
+  event_config_set_flag(config, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+  event_base* base = event_base_new_with_config(config);
+  event_config_free(config);
+  return base;
+}
 
 void RedisAcceptor::EventDeleter::operator()(event* ev) const { event_free(ev); }
 
@@ -202,6 +281,7 @@ void RedisAcceptor::FlushUnsent() {
     }
     i += n;
   }
+  if (ctx_ != nullptr) WriteNow(ctx_);
 }
 
 // Queues one EVALSHA of the batch script for the calls of `batch` still waiting.
@@ -287,7 +367,7 @@ void RedisAcceptor::Connect() {
   }
   ac->data = this;
   BoundReplyArrays(ac->c.reader);
-  redisLibeventAttach(ac, base_);
+  AttachToLoop(ac, base_);
   redisAsyncSetConnectCallback(ac, &ConnectCallback);
   redisAsyncSetDisconnectCallback(ac, &DisconnectCallback);
   ctx_ = ac;

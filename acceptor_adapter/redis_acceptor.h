@@ -77,6 +77,11 @@ struct RedisAcceptorOptions {
   std::function<void(const std::string& message)> on_auth_error;
 };
 
+// A libevent base to run RedisAcceptors on: epoll changes are collected per loop turn
+// (EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST), so an event added and deleted within one turn costs
+// no system call. Free it with event_base_free(). Null if libevent cannot make one.
+event_base* NewRedisEventBase();
+
 class RedisAcceptor final : public Acceptor {
  public:
   // Starts connecting at once. `sink` receives every reply (acceptor = `id`).

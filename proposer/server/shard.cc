@@ -41,7 +41,7 @@ Shard::Shard(int index, std::shared_ptr<const AppliedMembership> membership,
       on_fence_(std::move(on_fence)),
       membership_(std::move(membership)),
       core_(membership_->config, ballot_proposer_id, seed) {
-  base_ = event_base_new();
+  base_ = acceptor::NewRedisEventBase();
   wake_event_ = event_new(base_, -1, 0, &Shard::WakeCallback, this);
   timer_event_ = evtimer_new(base_, &Shard::TimerCallback, this);
   periodic_event_ = event_new(base_, -1, EV_PERSIST, &Shard::PeriodicCallback, this);

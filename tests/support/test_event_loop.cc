@@ -5,6 +5,8 @@
 
 #include <chrono>
 
+#include "acceptor_adapter/redis_acceptor.h"
+
 namespace gryadka::test_support {
 namespace {
 
@@ -14,7 +16,8 @@ void Nothing(evutil_socket_t, short, void*) {}
 
 }  // namespace
 
-TestEventLoop::TestEventLoop() : base_(event_base_new()) { signal(SIGPIPE, SIG_IGN); }
+// The proposer's kind of base (changelist epoll), so acceptors are tested as they run.
+TestEventLoop::TestEventLoop() : base_(acceptor::NewRedisEventBase()) { signal(SIGPIPE, SIG_IGN); }
 
 TestEventLoop::~TestEventLoop() { event_base_free(base_); }
 
