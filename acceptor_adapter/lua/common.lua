@@ -21,14 +21,21 @@ end
 local function is_ballot(s) return is_hex(s, 32) end
 local function is_epoch(s) return is_hex(s, 16) end
 
--- x < y, byte by byte. (Lua's `<` on strings calls strcoll, and redis-server takes LC_COLLATE
--- from its environment; this comparison is locale-free.) REQUIRES: x and y are both ballots
--- or both epochs (equal lengths).
+local sub = string.sub
+
+-- x < y. REQUIRES: x and y are both ballots or both epochs (equal lengths, lowercase hex: every
+-- argument and stored field is checked before it is compared). Compares 8-digit chunks as
+-- numbers (exact: 32 bits each), so the order is byte order whatever the locale (Lua's `<` on
+-- strings calls strcoll, and redis-server takes LC_COLLATE from its environment), at a third
+-- of the cost of a byte-by-byte loop in Lua: ballots of one key usually differ in their second
+-- chunk, the low digits of the counter.
 local function less(x, y)
   if x == y then return false end
-  local i = 1
-  while string.byte(x, i) == string.byte(y, i) do i = i + 1 end
-  return string.byte(x, i) < string.byte(y, i)
+  for i = 1, #x, 8 do
+    local a, b = tonumber(sub(x, i, i + 7), 16), tonumber(sub(y, i, i + 7), 16)
+    if a ~= b then return a < b end
+  end
+  return false
 end
 
 local function highest(reg)
@@ -38,8 +45,10 @@ end
 
 -- Returns the register at `key` as {p, a, v}, or nil and the reply to give instead:
 -- {'invalid', 'type', <redis type>} when the key holds another Redis type (HMGET raised
--- WRONGTYPE), {'invalid', <field>, <content>} when p or a is not a ballot.
-local function read_register(key)
+-- WRONGTYPE), {'invalid', <field>, <content>} when p or a is not a ballot. `checked` is a
+-- ballot already checked (the call's own): a field equal to it is not checked again (in the
+-- one-round-trip steady state the promise is the accept's ballot).
+local function read_register(key, checked)
   local r = redis.pcall('HMGET', key, 'p', 'a', 'v')
   if r.err then
     local t = redis.call('TYPE', key).ok
@@ -48,8 +57,8 @@ local function read_register(key)
     return nil, redis.error_reply(r.err)
   end
   local reg = {p = r[1] or ZERO, a = r[2] or ZERO, v = r[3] or ''}
-  if not is_ballot(reg.p) then return nil, {'invalid', 'p', reg.p} end
-  if not is_ballot(reg.a) then return nil, {'invalid', 'a', reg.a} end
+  if reg.p ~= checked and not is_ballot(reg.p) then return nil, {'invalid', 'p', reg.p} end
+  if reg.a ~= checked and not is_ballot(reg.a) then return nil, {'invalid', 'a', reg.a} end
   return reg
 end
 
@@ -113,7 +122,7 @@ end
 --   else promised = b              -> {'ok', accepted, value}
 local function prepare(key, b)
   check_ballot_arg(b)
-  local reg, refusal = read_register(key)
+  local reg, refusal = read_register(key, b)
   if not reg then return refusal end
   if not less(reg.p, b) or not less(reg.a, b) then
     return {'conflict', highest(reg)}
@@ -128,7 +137,7 @@ end
 local function accept(key, b, value, next_ballot)
   check_ballot_arg(b)
   check_ballot_arg(next_ballot)
-  local reg, refusal = read_register(key)
+  local reg, refusal = read_register(key, b)
   if not reg then return refusal end
   if less(b, reg.p) or not less(reg.a, b) then
     return {'conflict', highest(reg)}
