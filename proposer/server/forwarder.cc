@@ -30,13 +30,12 @@ bool IsDnsTarget(const std::string& target) { return absl::StartsWith(target, "d
 
 // The caller's deadline as the local path computes it (kv_service.cc): the remaining time, cut
 // to max_deadline_ms; default_deadline_ms when the call has none.
-std::chrono::system_clock::time_point ForwardDeadline(const grpc::CallbackServerContext& ctx,
+std::chrono::system_clock::time_point ForwardDeadline(std::chrono::system_clock::time_point deadline,
                                                       const ForwardOptions& o) {
   const auto now = std::chrono::system_clock::now();
   int64_t budget_ms = o.default_deadline_ms;
-  if (ctx.deadline() != std::chrono::system_clock::time_point::max()) {
-    budget_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline() - now).count();
+  if (deadline != std::chrono::system_clock::time_point::max()) {
+    budget_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
   }
   return now + std::chrono::milliseconds(std::min(budget_ms, o.max_deadline_ms));
 }
@@ -47,7 +46,7 @@ bool NothingWritten(const grpc::ClientContext& ctx) {
 }
 
 // Copies the owner's custom metadata (not gRPC's own "grpc-*" keys) onto the caller's answer.
-void PassMetadata(const grpc::ClientContext& from, grpc::CallbackServerContext* to) {
+void PassMetadata(const grpc::ClientContext& from, ServerCall* to) {
   for (const auto& [key, value] : from.GetServerInitialMetadata()) {
     if (!absl::StartsWith(absl::string_view(key.data(), key.size()), "grpc-")) {
       to->AddInitialMetadata(std::string(key.data(), key.size()),
@@ -95,47 +94,37 @@ struct Forwarder::PeerState {
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
 };
 
-// One forwarded call: the reactor gRPC holds for the caller's call, and the client call to the
-// owner. Deletes itself when gRPC is done with the caller's call.
-class Forwarder::Call final : public grpc::ServerUnaryReactor {
+// One forwarded call: the caller's call and the client call to the owner. The Forwarder
+// deletes it once the caller's call is finished or handed to local service.
+class Forwarder::Call {
  public:
-  Call(Forwarder* forwarder, Method method, grpc::CallbackServerContext* ctx,
-       const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
-       std::shared_ptr<const PeerState> state, size_t owner)
+  Call(Forwarder* forwarder, ServerCall* call, std::shared_ptr<const PeerState> state,
+       size_t owner)
       : forwarder_(forwarder),
-        method_(method),
-        ctx_(ctx),
-        request_(request),
-        response_(response),
-        forwarded_request_(*request),
+        call_(call),
+        forwarded_request_(call->request()),
         state_(std::move(state)),
         owner_(owner) {}
 
   void Start(std::chrono::system_clock::time_point deadline, const std::string& advertise) {
     client_ctx_.set_deadline(deadline);
     client_ctx_.AddMetadata(kForwardedMetadataKey, advertise);
-    state_->stubs[owner_]->UnaryCall(&client_ctx_, MethodPath(method_), grpc::StubOptions(),
-                                     &forwarded_request_, &forwarded_response_,
+    state_->stubs[owner_]->UnaryCall(&client_ctx_, MethodPath(call_->method()),
+                                     grpc::StubOptions(), &forwarded_request_,
+                                     &forwarded_response_,
                                      [this](grpc::Status s) { forwarder_->Done(this, s); });
   }
+  void Cancel() { client_ctx_.TryCancel(); }
 
-  void OnCancel() override { client_ctx_.TryCancel(); }
-  void OnDone() override { delete this; }
-
-  Method method() const { return method_; }
-  grpc::CallbackServerContext* ctx() const { return ctx_; }
-  const grpc::ByteBuffer* request() const { return request_; }
-  grpc::ByteBuffer* response() const { return response_; }
+  ServerCall* call() const { return call_; }
+  Method method() const { return call_->method(); }
   const grpc::ClientContext& client_ctx() const { return client_ctx_; }
   const grpc::ByteBuffer& forwarded_response() const { return forwarded_response_; }
   const std::string& owner() const { return state_->ring.peers()[owner_]; }
 
  private:
   Forwarder* const forwarder_;
-  const Method method_;
-  grpc::CallbackServerContext* const ctx_;
-  const grpc::ByteBuffer* const request_;
-  grpc::ByteBuffer* const response_;
+  ServerCall* const call_;
   grpc::ByteBuffer forwarded_request_;  // shares the request's slices
   grpc::ByteBuffer forwarded_response_;
   grpc::ClientContext client_ctx_;
@@ -293,60 +282,83 @@ void Forwarder::RefreshLoop() {
 }
 
 void Forwarder::Stop() {
-  std::lock_guard<std::mutex> lock(mu_);
-  stopped_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+  }
+  // Each cancelled forward ends in Done() (serving nothing locally any more), soon or inline.
+  std::lock_guard<std::recursive_mutex> lock(calls_mu_);
+  const std::vector<Call*> calls(calls_.begin(), calls_.end());
+  for (Call* call : calls) {
+    if (calls_.count(call) != 0) call->Cancel();
+  }
 }
 
-grpc::ServerUnaryReactor* Forwarder::MaybeForward(Method method, grpc::CallbackServerContext* ctx,
-                                                  const grpc::ByteBuffer* request,
-                                                  grpc::ByteBuffer* response) {
-  const bool marked = ctx->client_metadata().count(kForwardedMetadataKey) != 0;
+bool Forwarder::MaybeForward(ServerCall* server_call) {
+  const bool marked = server_call->client_metadata().count(kForwardedMetadataKey) != 0;
   if (marked) received_->Increment();
-  if (marked || !options_.enabled || options_.peers.empty()) return nullptr;
+  if (marked || !options_.enabled || options_.peers.empty()) return false;
   std::shared_ptr<const PeerState> state = State();
   if (!state->ring.self_listed()) {
     skipped_peers_stale_->Increment();
-    return nullptr;
+    return false;
   }
-  if (!state->ring.usable()) return nullptr;
+  if (!state->ring.usable()) return false;
   grpc::Slice slice;
-  if (!request->TrySingleSlice(&slice).ok() && !request->DumpToSingleSlice(&slice).ok()) {
-    return nullptr;
+  const grpc::ByteBuffer& request = server_call->request();
+  if (!request.TrySingleSlice(&slice).ok() && !request.DumpToSingleSlice(&slice).ok()) {
+    return false;
   }
   // A malformed request has no key here: served locally, its answer names the problem.
   const std::optional<size_t> target = ForwardTarget(
       marked, state->ring,
       RequestKey(absl::string_view(reinterpret_cast<const char*>(slice.begin()), slice.size())));
-  if (!target.has_value()) return nullptr;
+  if (!target.has_value()) return false;
   const size_t owner = *target;
   if (state->channels[owner] == nullptr ||  // an unresolved dns: name
       state->channels[owner]->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY) {
     skipped_not_connected_->Increment();
-    return nullptr;
+    return false;
   }
   if (inflight_.fetch_add(1, std::memory_order_relaxed) >= options_.inflight_max) {
     inflight_.fetch_sub(1, std::memory_order_relaxed);
     skipped_inflight_max_->Increment();
-    return nullptr;
+    return false;
+  }
+  auto* call = new Call(this, server_call, std::move(state), owner);
+  {
+    std::lock_guard<std::recursive_mutex> calls_lock(calls_mu_);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) {  // shutting down: no new forwards (Stop() might not cancel this one)
+      inflight_.fetch_sub(1, std::memory_order_relaxed);
+      delete call;
+      return false;
+    }
+    calls_.insert(call);  // a Stop() from now on cancels it (even before it starts)
   }
   inflight_gauge_->Increment();
-  auto* call = new Call(this, method, ctx, request, response, std::move(state), owner);
-  call->Start(ForwardDeadline(*ctx, options_), options_.advertise);
-  return call;
+  call->Start(ForwardDeadline(server_call->deadline(), options_), options_.advertise);
+  return true;
 }
 
 void Forwarder::Done(Call* call, const grpc::Status& status) {
   inflight_.fetch_sub(1, std::memory_order_relaxed);
   inflight_gauge_->Decrement();
+  {
+    std::lock_guard<std::recursive_mutex> lock(calls_mu_);
+    calls_.erase(call);
+  }
+  std::unique_ptr<Call> owned(call);
+  ServerCall* const server_call = call->call();
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
       (NothingWritten(call->client_ctx()) || call->method() == Method::kGet)) {
     served_locally_->Increment();
-    ServeLocally(call);
+    ServeLocally(server_call);
     return;
   }
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     failed_->Increment();
-    call->Finish(grpc::Status(
+    server_call->Finish(grpc::Status(
         grpc::StatusCode::UNAVAILABLE,
         absl::StrCat("the connection to ", call->owner(),
                      " (the proposer this call was forwarded to) broke mid-call: outcome "
@@ -355,20 +367,20 @@ void Forwarder::Done(Call* call, const grpc::Status& status) {
     return;
   }
   answered_->Increment();
-  PassMetadata(call->client_ctx(), call->ctx());
-  if (status.ok()) *call->response() = call->forwarded_response();
-  call->Finish(status);
+  PassMetadata(call->client_ctx(), server_call);
+  if (status.ok()) *server_call->response() = call->forwarded_response();
+  server_call->Finish(status);
 }
 
-void Forwarder::ServeLocally(Call* call) {
+void Forwarder::ServeLocally(ServerCall* call) {
   {
     std::lock_guard<std::mutex> lock(mu_);  // Stop() waits for a local Submit in progress
     if (!stopped_) {
-      local_(call->method(), call->ctx(), call->request(), call->response(), call);
+      local_(call);
       return;
     }
   }
-  call->ctx()->AddTrailingMetadata(v1::kNothingWrittenMetadataKey, "1");
+  call->AddTrailingMetadata(v1::kNothingWrittenMetadataKey, "1");
   call->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                             "proposer is shutting down; nothing was written"));
 }

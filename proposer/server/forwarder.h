@@ -40,6 +40,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +53,7 @@
 #include "prometheus/registry.h"
 #include "proposer/server/forward_route.h"
 #include "proposer/server/metrics.h"
+#include "proposer/server/server_call.h"
 
 namespace gryadka::server {
 
@@ -83,12 +85,8 @@ absl::Status CheckForwardOptions(const ForwardOptions& options);
 
 class Forwarder {
  public:
-  // Serves a call locally, finishing `reactor` (which the forwarder already returned to gRPC for
-  // that call) when done.
-  using LocalServe =
-      std::function<void(Method method, grpc::CallbackServerContext* ctx,
-                         const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
-                         grpc::ServerUnaryReactor* reactor)>;
+  // Serves a call locally (and finishes it).
+  using LocalServe = std::function<void(ServerCall* call)>;
 
   // REQUIRES: CheckForwardOptions(options).ok(). `registry` (may be null) must outlive the
   // Forwarder. dns: peers are resolved with `resolve` on the refresh thread, first right away
@@ -102,14 +100,13 @@ class Forwarder {
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;
 
-  // Forwards the call to its key's owner and returns the reactor that will finish it; nullptr
-  // when the call is to be served locally by the caller, now.
-  grpc::ServerUnaryReactor* MaybeForward(Method method, grpc::CallbackServerContext* ctx,
-                                         const grpc::ByteBuffer* request,
-                                         grpc::ByteBuffer* response);
+  // Forwards `call` to its key's owner, which answers it, and returns true; false when the
+  // call is to be served locally by the caller, now.
+  bool MaybeForward(ServerCall* call);
 
   // From now on, a forward that would fall back to local service is answered UNAVAILABLE with
-  // the nothing-written marker instead (call before stopping the shards).
+  // the nothing-written marker instead, and the forwards in flight are cancelled (call before
+  // stopping the shards).
   void Stop();
 
   // The peer list in use (after dns: expansion) and whether it names this proposer.
@@ -130,7 +127,7 @@ class Forwarder {
   void Install(std::vector<std::string> peers);
   void RefreshLoop();
   void Done(Call* call, const grpc::Status& status);
-  void ServeLocally(Call* call);
+  void ServeLocally(ServerCall* call);
 
   const ForwardOptions options_;
   const client::Resolver resolve_;
@@ -142,6 +139,10 @@ class Forwarder {
   mutable std::mutex mu_;
   std::shared_ptr<const PeerState> state_;  // guarded by mu_
   bool stopped_ = false;                    // guarded by mu_
+  // Forwards in flight. Recursive: a cancel in Stop() may run Done() inline. Lock order:
+  // calls_mu_, then mu_.
+  std::recursive_mutex calls_mu_;
+  std::set<Call*> calls_;  // guarded by calls_mu_
   bool stop_refresh_ = false;               // guarded by mu_
   std::condition_variable refresh_cv_;
   std::thread refresh_thread_;

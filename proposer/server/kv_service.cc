@@ -1,5 +1,6 @@
 #include "proposer/server/kv_service.h"
 
+#include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
 #include <charconv>
@@ -30,9 +31,9 @@ absl::string_view WireBytes(const grpc::ByteBuffer& buffer, grpc::Slice* slice) 
 
 // Decodes the request of type `Request` from `buffer` (see request_wire.h).
 template <typename Request>
-absl::Status Decode(const grpc::ByteBuffer* buffer, Request* out) {
+absl::Status Decode(const grpc::ByteBuffer& buffer, Request* out) {
   grpc::Slice slice;
-  return ParseRequest(WireBytes(*buffer, &slice), out);
+  return ParseRequest(WireBytes(buffer, &slice), out);
 }
 
 const char* MethodName(Method m) {
@@ -65,57 +66,38 @@ KvService::KvService(const ServerOptions& options, const std::vector<std::unique
 
 size_t KvService::ShardOf(const std::string& key) const { return ShardOfKey(key, shards_.size()); }
 
-namespace {
-// The reactor ServeWith() hands to the method it calls on this thread (null: none).
-thread_local grpc::ServerUnaryReactor* reactor_override = nullptr;
-}  // namespace
-
-grpc::ServerUnaryReactor* KvService::ReactorFor(grpc::CallbackServerContext* ctx) {
-  if (grpc::ServerUnaryReactor* r = reactor_override; r != nullptr) {
-    reactor_override = nullptr;
-    return r;
-  }
-  return ctx->DefaultReactor();
-}
-
-void KvService::ServeWith(grpc::ServerUnaryReactor* reactor, Method method,
-                          grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
-                          grpc::ByteBuffer* resp) {
-  reactor_override = reactor;
-  switch (method) {
-    case Method::kChangeQuery: ChangeQuery(ctx, req, resp); break;
-    case Method::kGet: Get(ctx, req, resp); break;
-    case Method::kPut: Put(ctx, req, resp); break;
-    case Method::kCompareAndSet: CompareAndSet(ctx, req, resp); break;
-    case Method::kIncrement: Increment(ctx, req, resp); break;
-    case Method::kDelete: Delete(ctx, req, resp); break;
+void KvService::Serve(ServerCall* call) {
+  switch (call->method()) {
+    case Method::kChangeQuery: return ChangeQuery(call);
+    case Method::kGet: return Get(call);
+    case Method::kPut: return Put(call);
+    case Method::kCompareAndSet: return CompareAndSet(call);
+    case Method::kIncrement: return Increment(call);
+    case Method::kDelete: return Delete(call);
     case Method::kCount: break;
   }
-  reactor_override = nullptr;
+  call->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "unknown method"));
 }
 
-grpc::ServerUnaryReactor* KvService::Reject(grpc::CallbackServerContext* ctx, Method method,
-                                            const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = ReactorFor(ctx);
-  reactor->Finish(ToGrpcStatus(status));
+void KvService::Reject(ServerCall* call, const absl::Status& status) {
+  const Method method = call->method();
+  call->Finish(ToGrpcStatus(status));
   if (metrics_ != nullptr) metrics_->RecordCall(method, status.code(), 0);
   LogFailure(method, "", status, 0);  // the request could not be decoded: no key
-  return reactor;
 }
 
 template <typename Response>
-grpc::ServerUnaryReactor* KvService::Run(grpc::CallbackServerContext* ctx, Method method,
-                                         const std::string& key, v1::ChangeOp change,
-                                         v1::QueryOp query, grpc::ByteBuffer* out,
-                                         void (*fill)(const v1::ChangeQueryResponse&, Response*)) {
-  grpc::ServerUnaryReactor* reactor = ReactorFor(ctx);
+void KvService::Run(ServerCall* call, const std::string& key, v1::ChangeOp change,
+                    v1::QueryOp query, void (*fill)(const v1::ChangeQueryResponse&, Response*)) {
   int64_t budget_ms = options_.default_deadline_ms;
-  if (ctx->deadline() != std::chrono::system_clock::time_point::max()) {
+  if (const auto deadline = call->deadline();
+      deadline != std::chrono::system_clock::time_point::max()) {
     budget_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    ctx->deadline() - std::chrono::system_clock::now())
+                    deadline - std::chrono::system_clock::now())
                     .count();
   }
   budget_ms = std::min(budget_ms, options_.max_deadline_ms);
+  const Method method = call->method();
   core::ClientRequest request;
   request.key = key;
   request.change = std::move(change);
@@ -124,75 +106,68 @@ grpc::ServerUnaryReactor* KvService::Run(grpc::CallbackServerContext* ctx, Metho
   const auto start = std::chrono::steady_clock::now();
   shards_[ShardOf(key)]->Submit(
       std::move(request),
-      [this, ctx, reactor, out, fill, metrics = metrics_, method, start,
+      [this, call, fill, metrics = metrics_, method, start,
        key_for_log = LogEnabled(LogLevel::kDebug) ? key : std::string()](core::Completion&& c) {
         absl::Status status = c.status;
         if (status.ok()) {
           Response response;
           fill(c.response, &response);
           bool own_buffer = false;
-          if (!grpc::SerializationTraits<Response>::Serialize(response, out, &own_buffer).ok()) {
+          if (!grpc::SerializationTraits<Response>::Serialize(response, call->response(),
+                                                              &own_buffer)
+                   .ok()) {
             status = absl::InternalError("could not serialize the response");
           }
         }
         if (status.code() == absl::StatusCode::kUnavailable) {
-          ctx->AddTrailingMetadata(v1::kNothingWrittenMetadataKey, "1");
+          call->AddTrailingMetadata(v1::kNothingWrittenMetadataKey, "1");
         }
-        reactor->Finish(ToGrpcStatus(status));
+        call->Finish(ToGrpcStatus(status));
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (metrics != nullptr) metrics->RecordCall(method, status.code(), seconds);
         LogFailure(method, key_for_log, status, seconds);
       });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* KvService::ChangeQuery(grpc::CallbackServerContext* ctx,
-                                                 const grpc::ByteBuffer* req,
-                                                 grpc::ByteBuffer* resp) {
+void KvService::ChangeQuery(ServerCall* call) {
   v1::ChangeQueryRequest r;
-  if (absl::Status s = Decode(req, &r); !s.ok()) return Reject(ctx, Method::kChangeQuery, s);
-  return Run<v1::ChangeQueryResponse>(
-      ctx, Method::kChangeQuery, r.key(), std::move(*r.mutable_change()),
-      std::move(*r.mutable_query()), resp,
+  if (absl::Status s = Decode(call->request(), &r); !s.ok()) return Reject(call, s);
+  return Run<v1::ChangeQueryResponse>(call, r.key(), std::move(*r.mutable_change()),
+      std::move(*r.mutable_query()),
       [](const v1::ChangeQueryResponse& in, v1::ChangeQueryResponse* out) { *out = in; });
 }
 
-grpc::ServerUnaryReactor* KvService::Get(grpc::CallbackServerContext* ctx,
-                                         const grpc::ByteBuffer* req, grpc::ByteBuffer* resp) {
+void KvService::Get(ServerCall* call) {
   v1::GetRequest r;
-  if (absl::Status s = Decode(req, &r); !s.ok()) return Reject(ctx, Method::kGet, s);
+  if (absl::Status s = Decode(call->request(), &r); !s.ok()) return Reject(call, s);
   v1::ChangeOp change;
   change.mutable_read();
-  return Run<v1::GetResponse>(ctx, Method::kGet, r.key(), std::move(change), RecordQuery(), resp,
+  return Run<v1::GetResponse>(call, r.key(), std::move(change), RecordQuery(),
                               [](const v1::ChangeQueryResponse& in, v1::GetResponse* out) {
                                 out->set_found(in.result().record().version() != 0);
                                 *out->mutable_record() = in.result().record();
                               });
 }
 
-grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx,
-                                         const grpc::ByteBuffer* req, grpc::ByteBuffer* resp) {
+void KvService::Put(ServerCall* call) {
   v1::PutRequest r;
-  if (absl::Status s = Decode(req, &r); !s.ok()) return Reject(ctx, Method::kPut, s);
+  if (absl::Status s = Decode(call->request(), &r); !s.ok()) return Reject(call, s);
   v1::ChangeOp change;
   change.mutable_put()->set_value(std::move(*r.mutable_value()));
-  return Run<v1::PutResponse>(ctx, Method::kPut, r.key(), std::move(change), RecordQuery(), resp,
+  return Run<v1::PutResponse>(call, r.key(), std::move(change), RecordQuery(),
                               [](const v1::ChangeQueryResponse& in, v1::PutResponse* out) {
                                 *out->mutable_record() = in.result().record();
                               });
 }
 
-grpc::ServerUnaryReactor* KvService::CompareAndSet(grpc::CallbackServerContext* ctx,
-                                                   const grpc::ByteBuffer* req,
-                                                   grpc::ByteBuffer* resp) {
+void KvService::CompareAndSet(ServerCall* call) {
   v1::CompareAndSetRequest r;
-  if (absl::Status s = Decode(req, &r); !s.ok()) return Reject(ctx, Method::kCompareAndSet, s);
+  if (absl::Status s = Decode(call->request(), &r); !s.ok()) return Reject(call, s);
   v1::ChangeOp change;
   change.mutable_compare_and_set()->set_expected_version(r.expected_version());
   change.mutable_compare_and_set()->set_value(std::move(*r.mutable_value()));
-  return Run<v1::CompareAndSetResponse>(
-      ctx, Method::kCompareAndSet, r.key(), std::move(change), RecordQuery(), resp,
+  return Run<v1::CompareAndSetResponse>(call, r.key(), std::move(change), RecordQuery(),
       [](const v1::ChangeQueryResponse& in, v1::CompareAndSetResponse* out) {
         out->set_applied(in.applied());
         out->set_decline_reason(in.decline_reason());
@@ -200,15 +175,12 @@ grpc::ServerUnaryReactor* KvService::CompareAndSet(grpc::CallbackServerContext* 
       });
 }
 
-grpc::ServerUnaryReactor* KvService::Increment(grpc::CallbackServerContext* ctx,
-                                               const grpc::ByteBuffer* req,
-                                               grpc::ByteBuffer* resp) {
+void KvService::Increment(ServerCall* call) {
   v1::IncrementRequest r;
-  if (absl::Status s = Decode(req, &r); !s.ok()) return Reject(ctx, Method::kIncrement, s);
+  if (absl::Status s = Decode(call->request(), &r); !s.ok()) return Reject(call, s);
   v1::ChangeOp change;
   change.mutable_increment()->set_delta(r.delta());
-  return Run<v1::IncrementResponse>(
-      ctx, Method::kIncrement, r.key(), std::move(change), RecordQuery(), resp,
+  return Run<v1::IncrementResponse>(call, r.key(), std::move(change), RecordQuery(),
       [](const v1::ChangeQueryResponse& in, v1::IncrementResponse* out) {
         const v1::Record& rec = in.result().record();
         out->set_applied(in.applied());
@@ -222,15 +194,13 @@ grpc::ServerUnaryReactor* KvService::Increment(grpc::CallbackServerContext* ctx,
       });
 }
 
-grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* ctx,
-                                            const grpc::ByteBuffer* req, grpc::ByteBuffer* resp) {
+void KvService::Delete(ServerCall* call) {
   v1::DeleteRequest r;
-  if (absl::Status s = Decode(req, &r); !s.ok()) return Reject(ctx, Method::kDelete, s);
+  if (absl::Status s = Decode(call->request(), &r); !s.ok()) return Reject(call, s);
   v1::ChangeOp change;
   auto* del = change.mutable_delete_();
   if (r.has_expected_version()) del->set_expected_version(r.expected_version());
-  return Run<v1::DeleteResponse>(ctx, Method::kDelete, r.key(), std::move(change), RecordQuery(),
-                                 resp, [](const v1::ChangeQueryResponse& in, v1::DeleteResponse* out) {
+  return Run<v1::DeleteResponse>(call, r.key(), std::move(change), RecordQuery(), [](const v1::ChangeQueryResponse& in, v1::DeleteResponse* out) {
                                    out->set_applied(in.applied());
                                    out->set_decline_reason(in.decline_reason());
                                    *out->mutable_record() = in.result().record();

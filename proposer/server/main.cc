@@ -30,7 +30,7 @@
 #include "proposer/server/health_log.h"
 #include "proposer/server/health_port.h"
 #include "proposer/server/forwarder.h"
-#include "proposer/server/forwarding_kv_service.h"
+#include "proposer/server/kv_front_end.h"
 #include "proposer/server/kv_service.h"
 #include "proposer/server/membership_feeds.h"
 #include "proposer/server/membership_source.h"
@@ -421,17 +421,11 @@ int Main(int argc, char** argv) {
   KvService local_service(*options, shards, &metrics);
   auto forwarder = Forwarder::Create(
       *forward_options, client::ResolveWithGetaddrinfo,
-      [&local_service](Method method, grpc::CallbackServerContext* ctx,
-                       const grpc::ByteBuffer* req, grpc::ByteBuffer* resp,
-                       grpc::ServerUnaryReactor* reactor) {
-        local_service.ServeWith(reactor, method, ctx, req, resp);
-      },
-      metrics.registry());
+      [&local_service](ServerCall* call) { local_service.Serve(call); }, metrics.registry());
   if (!forwarder.ok()) {
     for (auto& sh : shards) sh->Stop();
     return UsageError(forwarder.status().message());
   }
-  ForwardingKvService service(&local_service, forwarder->get());
   AdminService admin(*options, shards, &membership, &metrics);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -450,7 +444,15 @@ int Main(int argc, char** argv) {
   // written), so the send side keeps gRPC's default (no limit): a value stored under a larger
   // --max_value_bytes can still be read.
   builder.SetMaxReceiveMessageSize(static_cast<int>(options->max_request_bytes));
-  builder.RegisterService(&service);
+  // Every call first goes to the forwarder, which hands a call whose key another proposer owns
+  // to that owner; every other call is served here. One completion queue (and thread) per
+  // event loop (docs/performance.md).
+  KvFrontEnd front_end(&builder, options->io_threads,
+                       [&local_service, forwarder = forwarder->get()](ServerCall* call) {
+                         if (forwarder == nullptr || !forwarder->MaybeForward(call)) {
+                           local_service.Serve(call);
+                         }
+                       });
   builder.RegisterService(&admin);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
@@ -460,6 +462,7 @@ int Main(int argc, char** argv) {
     for (auto& s : shards) s->Stop();
     return 1;
   }
+  front_end.Start();
   std::vector<grpc::HealthCheckServiceInterface*> health = {server->GetHealthCheckService()};
   InitHealthStatuses(health[0]);
   std::unique_ptr<HealthServer> health_server;
@@ -511,6 +514,7 @@ int Main(int argc, char** argv) {
   (*forwarder)->Stop();
   for (auto& s : shards) s->Stop();
   shutdown.join();
+  front_end.Shutdown();  // after every call was finished: the shards and forwards are done
   server->Wait();
   // The health port answers until the main port has drained (probes see NOT_SERVING
   // readiness meanwhile), then stops.

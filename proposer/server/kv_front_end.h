@@ -1,0 +1,82 @@
+// The gryadka.v1.KV methods served with gRPC's asynchronous (completion queue) API: every call
+// becomes a ServerCall (proposer/server/server_call.h) handed to one handler.
+//
+// Why not the callback API (docs/performance.md, "Where the time goes"): gRPC 1.51 runs callback
+// methods on at least two shared polling threads that wake each other for every event; here
+// each completion queue has exactly one thread, which reads the calls, runs the handler, and
+// sends the answers. A call finished on another thread (a shard's event loop) is queued and the
+// queue's thread is woken once, with a gRPC alarm, for all the calls finished meanwhile; it
+// then sends their answers itself, so the answer's completion needs no further wake-up.
+//
+// Lifecycle: construct before ServerBuilder::BuildAndStart() (it registers the service and adds
+// the queues), Start() after it, and after grpc::Server::Shutdown() has returned and every
+// handler has finished its calls (the shards stopped, forwards cancelled), Shutdown(): it waits
+// up to kShutdownWaitMs for calls still being finished, then shuts the queues down and joins
+// their threads. A call finished after that is dropped unanswered (the server has already
+// cancelled it).
+#pragma once
+
+#include <grpcpp/alarm.h>
+#include <grpcpp/completion_queue.h>
+#include <grpcpp/server_builder.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "gryadka/v1/kv.grpc.pb.h"
+#include "proposer/server/server_call.h"
+
+namespace gryadka::server {
+
+// Every KV method registered "raw" (grpc::ByteBuffer in and out), so a request gRPC could not
+// parse still gets a clear INVALID_ARGUMENT (proposer/server/request_wire.h); reflection still
+// describes the methods with their gryadka.v1 message types.
+using KvRawAsyncService = v1::KV::WithRawMethod_ChangeQuery<
+    v1::KV::WithRawMethod_Get<v1::KV::WithRawMethod_Put<v1::KV::WithRawMethod_CompareAndSet<
+        v1::KV::WithRawMethod_Increment<v1::KV::WithRawMethod_Delete<v1::KV::Service>>>>>>;
+
+class KvFrontEnd {
+ public:
+  using Handler = std::function<void(ServerCall* call)>;
+
+  // Calls of each method a queue keeps requested from gRPC (a call arriving when none is
+  // requested waits inside gRPC until the queue's thread requests the next).
+  static constexpr int kRequestsPerMethodAndQueue = 16;
+  // How long Shutdown() waits for calls being finished before it shuts the queues down.
+  static constexpr int64_t kShutdownWaitMs = 2000;
+
+  // Registers the service on `builder` with `queues` completion queues (one thread each).
+  // `handler` runs on a queue's thread and must not block. REQUIRES: queues >= 1.
+  KvFrontEnd(grpc::ServerBuilder* builder, int queues, Handler handler);
+  ~KvFrontEnd();  // Shutdown()s if Start()ed
+  KvFrontEnd(const KvFrontEnd&) = delete;
+  KvFrontEnd& operator=(const KvFrontEnd&) = delete;
+
+  // Requests the first calls and starts the queue threads. REQUIRES: the server was built.
+  void Start();
+  // See the file comment.
+  void Shutdown();
+
+  // Calls handed to the handler whose answers are not on their way yet.
+  size_t calls_in_flight() const { return live_.load(std::memory_order_relaxed); }
+
+  // Implementation details (kv_front_end.cc).
+  struct Tag;    // what a queue's thread is woken for: a call's event, or the queue's alarm
+  struct Queue;  // a completion queue, its thread, and the calls finished for it to send
+
+ private:
+  class Service;
+  class Call;
+
+  std::unique_ptr<Service> service_;
+  const Handler handler_;
+  std::vector<std::unique_ptr<Queue>> queues_;
+  std::atomic<size_t> live_{0};
+  bool started_ = false;
+};
+
+}  // namespace gryadka::server

@@ -1,0 +1,41 @@
+// One call of a gryadka.v1.KV method as the proposer's handlers see it (KvService, Forwarder):
+// its method, request bytes, response buffer, the caller's deadline and metadata, and
+// Finish(). The calls come from the KV front end (proposer/server/kv_front_end.h), which
+// serves the methods with gRPC's asynchronous API.
+//
+// Contract: Finish() is called exactly once, from any thread; nothing of the call may be
+// touched after it. Until then the call belongs to whoever handles it: the metadata and
+// response setters are not thread-safe and must not race with each other (one owner at a
+// time: the handler, then the shard or forward that finishes it).
+#pragma once
+
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/status.h>
+#include <grpcpp/support/string_ref.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "proposer/server/metrics.h"
+
+namespace gryadka::server {
+
+class ServerCall {
+ public:
+  virtual ~ServerCall() = default;
+
+  virtual Method method() const = 0;
+  virtual const grpc::ByteBuffer& request() const = 0;
+  // Where the handler puts the serialized response (sent only with an OK status).
+  virtual grpc::ByteBuffer* response() = 0;
+  // The caller's deadline; time_point::max() when it set none.
+  virtual std::chrono::system_clock::time_point deadline() const = 0;
+  virtual const std::multimap<grpc::string_ref, grpc::string_ref>& client_metadata() const = 0;
+  virtual void AddInitialMetadata(const std::string& key, const std::string& value) = 0;
+  virtual void AddTrailingMetadata(const std::string& key, const std::string& value) = 0;
+  // Sends the response (if `status` is OK) and the status. Thread-safe; exactly once.
+  virtual void Finish(const grpc::Status& status) = 0;
+};
+
+}  // namespace gryadka::server
