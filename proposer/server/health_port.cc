@@ -39,14 +39,11 @@ absl::StatusOr<std::unique_ptr<HealthServer>> HealthServer::Start(const std::str
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound_port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetOption(std::make_unique<NoPluginsOption>());
-  builder.RegisterCallbackGenericService(&out->unknown_methods_);
+  builder.RegisterService(&out->health_);
   out->server_ = builder.BuildAndStart();
   if (!out->server_ || bound_port == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", address, " (address in use or not local?)"));
-  }
-  if (out->health() == nullptr) {
-    return absl::InternalError("the health server has no health service");
   }
   InitHealthStatuses(out->health());
   return out;

@@ -12,10 +12,9 @@
 //                             What it does NOT detect: a stuck shard event loop or anything
 //                             about the acceptors; it is a constant SERVING otherwise.
 //
-// Thread-safety: SetReadiness() may be called from any thread (gRPC's health service locks).
+// Thread-safety: SetReadiness() may be called from any thread (HealthService locks).
 #pragma once
 
-#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "proposer/server/health_service.h"
 
 namespace gryadka::server {
 
@@ -37,26 +37,22 @@ void SetReadiness(const std::vector<grpc::HealthCheckServiceInterface*>& service
 // Initial statuses of a freshly started server's health service: not ready, alive.
 void InitHealthStatuses(grpc::HealthCheckServiceInterface* service);
 
-// A plaintext gRPC server that serves ONLY grpc.health.v1: gRPC's default health service, no
-// other service and no server plugin (so no reflection); every other method is UNIMPLEMENTED.
+// A plaintext gRPC server that serves ONLY grpc.health.v1 (a HealthService): no other service
+// and no server plugin (so no reflection); every other method is UNIMPLEMENTED.
 class HealthServer {
  public:
-  // Starts it on `address` (HOST:PORT). REQUIRES: grpc::EnableDefaultHealthCheckService(true)
-  // was called. Returns UNAVAILABLE naming the address when it cannot listen there. Statuses
-  // start as InitHealthStatuses() sets them.
+  // Starts it on `address` (HOST:PORT). Returns UNAVAILABLE naming the address when it cannot
+  // listen there. Statuses start as InitHealthStatuses() sets them.
   static absl::StatusOr<std::unique_ptr<HealthServer>> Start(const std::string& address);
 
-  grpc::HealthCheckServiceInterface* health() { return server_->GetHealthCheckService(); }
+  grpc::HealthCheckServiceInterface* health() { return &health_; }
   // Stops accepting calls and waits for those in flight until `deadline`, then cancels them.
   void Shutdown(std::chrono::system_clock::time_point deadline);
 
  private:
   HealthServer() = default;
-  // Answers every method but the health ones with UNIMPLEMENTED. gRPC refuses to build a server
-  // without a service of its own ("At least one of the completion queues must be frequently
-  // polled"); the default health service is only added when the server starts.
-  grpc::CallbackGenericService unknown_methods_;
-  std::unique_ptr<grpc::Server> server_;  // after unknown_methods_: destroyed first
+  HealthService health_;
+  std::unique_ptr<grpc::Server> server_;  // after health_: destroyed first
 };
 
 }  // namespace gryadka::server

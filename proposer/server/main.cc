@@ -29,6 +29,7 @@
 #include "proposer/server/admin_service.h"
 #include "proposer/server/health_log.h"
 #include "proposer/server/health_port.h"
+#include "proposer/server/health_service.h"
 #include "proposer/server/forwarder.h"
 #include "proposer/server/kv_front_end.h"
 #include "proposer/server/kv_service.h"
@@ -427,7 +428,9 @@ int Main(int argc, char** argv) {
     return UsageError(forwarder.status().message());
   }
   AdminService admin(*options, shards, &membership, &metrics);
-  grpc::EnableDefaultHealthCheckService(true);
+  // grpc.health.v1 on the synchronous API, not gRPC's default (callback) one: see
+  // health_service.h.
+  HealthService health_service;
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
@@ -454,6 +457,7 @@ int Main(int argc, char** argv) {
                          }
                        });
   builder.RegisterService(&admin);
+  builder.RegisterService(&health_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
     Log(LogLevel::kError, "cannot listen: not starting",
@@ -463,7 +467,7 @@ int Main(int argc, char** argv) {
     return 1;
   }
   front_end.Start();
-  std::vector<grpc::HealthCheckServiceInterface*> health = {server->GetHealthCheckService()};
+  std::vector<grpc::HealthCheckServiceInterface*> health = {&health_service};
   InitHealthStatuses(health[0]);
   std::unique_ptr<HealthServer> health_server;
   if (const std::string addr = absl::GetFlag(FLAGS_health_listen); !addr.empty()) {
