@@ -94,9 +94,11 @@ struct Forwarder::PeerState {
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
 };
 
-// One forwarded call: the caller's call and the client call to the owner. The Forwarder
-// deletes it once the caller's call is finished or handed to local service.
-class Forwarder::Call {
+// One forwarded call: the caller's call and the client call to the owner, made on the
+// caller's call's completion queue (so its answer is handled on that queue's thread, like the
+// call itself: no other gRPC thread takes part). The Forwarder deletes it once the caller's
+// call is finished or handed to local service.
+class Forwarder::Call final : public CompletionTag {
  public:
   Call(Forwarder* forwarder, ServerCall* call, std::shared_ptr<const PeerState> state,
        size_t owner)
@@ -109,12 +111,13 @@ class Forwarder::Call {
   void Start(std::chrono::system_clock::time_point deadline, const std::string& advertise) {
     client_ctx_.set_deadline(deadline);
     client_ctx_.AddMetadata(kForwardedMetadataKey, advertise);
-    state_->stubs[owner_]->UnaryCall(&client_ctx_, MethodPath(call_->method()),
-                                     grpc::StubOptions(), &forwarded_request_,
-                                     &forwarded_response_,
-                                     [this](grpc::Status s) { forwarder_->Done(this, s); });
+    rpc_ = state_->stubs[owner_]->PrepareUnaryCall(&client_ctx_, MethodPath(call_->method()),
+                                                   forwarded_request_, call_->completion_queue());
+    rpc_->StartCall();
+    rpc_->Finish(&forwarded_response_, &status_, static_cast<CompletionTag*>(this));
   }
   void Cancel() { client_ctx_.TryCancel(); }
+  void Proceed(bool /*ok*/) override { forwarder_->Done(this, status_); }
 
   ServerCall* call() const { return call_; }
   Method method() const { return call_->method(); }
@@ -127,7 +130,9 @@ class Forwarder::Call {
   ServerCall* const call_;
   grpc::ByteBuffer forwarded_request_;  // shares the request's slices
   grpc::ByteBuffer forwarded_response_;
+  grpc::Status status_;
   grpc::ClientContext client_ctx_;
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> rpc_;
   const std::shared_ptr<const PeerState> state_;  // keeps the owner's channel
   const size_t owner_;
 };
@@ -286,7 +291,8 @@ void Forwarder::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     stopped_ = true;
   }
-  // Each cancelled forward ends in Done() (serving nothing locally any more), soon or inline.
+  // Each cancelled forward ends in Done() on its queue's thread (serving nothing locally any
+  // more), soon.
   std::lock_guard<std::recursive_mutex> lock(calls_mu_);
   const std::vector<Call*> calls(calls_.begin(), calls_.end());
   for (Call* call : calls) {

@@ -16,7 +16,11 @@
 //     marker, "outcome unknown" — exactly what the client sees when its own connection to a
 //     proposer breaks mid-call; serving it again here could apply it twice;
 //   - the forward's deadline is the caller's remaining deadline (cut to --max_deadline_ms,
-//     --default_deadline_ms when absent), and a cancelled call cancels its forward;
+//     --default_deadline_ms when absent); a caller that gives up earlier leaves the forward to
+//     run to its answer or that deadline, like a local round; Stop() cancels the forwards in
+//     flight;
+//   - the forward is a client call on the caller's call's completion queue, so its answer is
+//     handled on the thread that handles the call (ServerCall::completion_queue());
 //   - an owner that stops answering (frozen, partitioned) is dropped by keepalive within about
 //     2 * kForwardKeepaliveMs; its forwards in flight then fail as above (a Get is served
 //     here, a change answers "outcome unknown"), later calls are served here.
@@ -139,8 +143,7 @@ class Forwarder {
   mutable std::mutex mu_;
   std::shared_ptr<const PeerState> state_;  // guarded by mu_
   bool stopped_ = false;                    // guarded by mu_
-  // Forwards in flight. Recursive: a cancel in Stop() may run Done() inline. Lock order:
-  // calls_mu_, then mu_.
+  // Forwards in flight. Lock order: calls_mu_, then mu_.
   std::recursive_mutex calls_mu_;
   std::set<Call*> calls_;  // guarded by calls_mu_
   bool stop_refresh_ = false;               // guarded by mu_

@@ -22,14 +22,6 @@ class KvFrontEnd::Service final : public KvRawAsyncService {
   }
 };
 
-struct KvFrontEnd::Tag {
-  // `ok` as the completion queue reports it.
-  virtual void Proceed(bool ok) = 0;
-
- protected:
-  ~Tag() = default;
-};
-
 struct KvFrontEnd::Queue final : KvFrontEnd::Tag {
   // The alarm fired: send the answers of the calls finished meanwhile.
   void Proceed(bool ok) override;
@@ -106,6 +98,7 @@ class KvFrontEnd::Call final : public ServerCall, public KvFrontEnd::Tag {
   void AddTrailingMetadata(const std::string& key, const std::string& value) override {
     ctx_.AddTrailingMetadata(key, value);
   }
+  grpc::CompletionQueue* completion_queue() override { return queue_->cq.get(); }
 
   void Finish(const grpc::Status& status) override {
     status_ = status;

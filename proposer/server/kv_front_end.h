@@ -65,7 +65,7 @@ class KvFrontEnd {
   size_t calls_in_flight() const { return live_.load(std::memory_order_relaxed); }
 
   // Implementation details (kv_front_end.cc).
-  struct Tag;    // what a queue's thread is woken for: a call's event, or the queue's alarm
+  using Tag = CompletionTag;  // what a queue's thread is woken for
   struct Queue;  // a completion queue, its thread, and the calls finished for it to send
 
  private:

@@ -9,6 +9,7 @@
 // time: the handler, then the shard or forward that finishes it).
 #pragma once
 
+#include <grpcpp/completion_queue.h>
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/status.h>
 #include <grpcpp/support/string_ref.h>
@@ -20,6 +21,17 @@
 #include "proposer/server/metrics.h"
 
 namespace gryadka::server {
+
+// An operation a handler started on its call's completion queue (e.g. a forwarded client
+// call): pass a CompletionTag* as the tag; Proceed() then runs on the queue's thread.
+class CompletionTag {
+ public:
+  // `ok` as the completion queue reports it.
+  virtual void Proceed(bool ok) = 0;
+
+ protected:
+  ~CompletionTag() = default;
+};
 
 class ServerCall {
  public:
@@ -36,6 +48,10 @@ class ServerCall {
   virtual void AddTrailingMetadata(const std::string& key, const std::string& value) = 0;
   // Sends the response (if `status` is OK) and the status. Thread-safe; exactly once.
   virtual void Finish(const grpc::Status& status) = 0;
+  // The completion queue whose thread handles the call. An operation the handler starts on it
+  // (with a CompletionTag) must complete before the call is finished, so the queue is not shut
+  // down under it.
+  virtual grpc::CompletionQueue* completion_queue() = 0;
 };
 
 }  // namespace gryadka::server
