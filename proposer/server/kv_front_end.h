@@ -1,12 +1,15 @@
 // The gryadka.v1.KV methods served with gRPC's asynchronous (completion queue) API: every call
 // becomes a ServerCall (proposer/server/server_call.h) handed to one handler.
 //
-// Why not the callback API (docs/performance.md, "Where the time goes"): gRPC 1.51 runs callback
-// methods on at least two shared polling threads that wake each other for every event; here
-// each completion queue has exactly one thread, which reads the calls, runs the handler, and
-// sends the answers. A call finished on another thread (a shard's event loop) is queued and the
-// queue's thread is woken once, with a gRPC alarm, for all the calls finished meanwhile; it
-// then sends their answers itself, so the answer's completion needs no further wake-up.
+// Why not the callback API (docs/performance.md, "One thread per completion queue"): gRPC
+// 1.51 runs callback methods on at least two shared polling threads that wake each other for
+// every event. Here each completion queue has exactly one thread, which reads the calls, runs
+// the handler, and sends the answers. A call finished on another thread (a shard's event loop)
+// is queued, and the queue's thread is woken once, with a gRPC alarm, for all the calls
+// finished meanwhile; it sends their answers itself, so an answer's completion needs no further
+// wake-up. The gain holds only while nothing in the process uses the callback API (its threads
+// would poll the same sockets): the health service is synchronous (health_service.h) and
+// forwards are asynchronous client calls (forwarder.h).
 //
 // Lifecycle: construct before ServerBuilder::BuildAndStart() (it registers the service and adds
 // the queues), Start() after it, and after grpc::Server::Shutdown() has returned and every
@@ -60,9 +63,6 @@ class KvFrontEnd {
   void Start();
   // See the file comment.
   void Shutdown();
-
-  // Calls handed to the handler whose answers are not on their way yet.
-  size_t calls_in_flight() const { return live_.load(std::memory_order_relaxed); }
 
   // Implementation details (kv_front_end.cc).
   using Tag = CompletionTag;  // what a queue's thread is woken for

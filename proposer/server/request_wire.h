@@ -1,7 +1,7 @@
 // Decoding of gryadka.v1 requests from their wire bytes, with errors a client can act on.
 //
-// The service takes every request as raw bytes (gRPC raw callback methods) instead of letting
-// gRPC parse it, because a failed parse inside gRPC answers with no message at all (and proto3
+// The service takes every request as raw bytes (grpc::ByteBuffer) instead of letting gRPC
+// parse it, because a failed parse inside gRPC answers with no message at all (and proto3
 // `string` parsing fails on a key that is not UTF-8, logging a plain-text protobuf error line).
 // Here every way a request can be malformed becomes INVALID_ARGUMENT whose message says what
 // was wrong (docs/protocol.md, "Keys on the wire"; docs/reliability.md has the full table):
