@@ -29,9 +29,11 @@ class HealthService final : public grpc::health::v1::Health::Service,
   // How often a Watch call waiting for a change checks whether it was cancelled.
   static constexpr int64_t kWatchCancelCheckMs = 200;
 
-  grpc::Status Check(grpc::ServerContext* context, const grpc::health::v1::HealthCheckRequest* request,
+  grpc::Status Check(grpc::ServerContext* context,
+                     const grpc::health::v1::HealthCheckRequest* request,
                      grpc::health::v1::HealthCheckResponse* response) override;
-  grpc::Status Watch(grpc::ServerContext* context, const grpc::health::v1::HealthCheckRequest* request,
+  grpc::Status Watch(grpc::ServerContext* context,
+                     const grpc::health::v1::HealthCheckRequest* request,
                      grpc::ServerWriter<grpc::health::v1::HealthCheckResponse>* writer) override;
 
   void SetServingStatus(const std::string& service_name, bool serving) override;

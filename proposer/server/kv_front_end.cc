@@ -75,13 +75,14 @@ class KvFrontEnd::Call final : public ServerCall, public KvFrontEnd::Tag {
     } else {
       responder_.FinishWithError(status_, static_cast<Tag*>(this));
     }
-    // After the operation is queued: Shutdown() shuts the queue down once nothing is live.
-    front_end_->live_.fetch_sub(1, std::memory_order_relaxed);
+    // After the operation is queued (release: Shutdown() acquires live_ before it shuts the
+    // queue down, so the operation is started by then).
+    front_end_->live_.fetch_sub(1, std::memory_order_release);
   }
 
   // Dropped unanswered (the queue was shut down; see the file comment).
   void Drop() {
-    front_end_->live_.fetch_sub(1, std::memory_order_relaxed);
+    front_end_->live_.fetch_sub(1, std::memory_order_release);
     delete this;
   }
 
@@ -201,11 +202,12 @@ void KvFrontEnd::Start() {
 void KvFrontEnd::Shutdown() {
   if (!started_) return;
   started_ = false;
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(kShutdownWaitMs);
-  while (live_.load(std::memory_order_relaxed) != 0 && std::chrono::steady_clock::now() < give_up) {
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kShutdownWaitMs);
+  while (live_.load(std::memory_order_acquire) != 0 && std::chrono::steady_clock::now() < give_up) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  if (const size_t left = live_.load(std::memory_order_relaxed); left != 0) {
+  if (const size_t left = live_.load(std::memory_order_acquire); left != 0) {
     Log(LogLevel::kWarning, "calls not finished at shutdown: dropped unanswered",
         {{"calls", std::to_string(left)}, {"waited_ms", std::to_string(kShutdownWaitMs)}});
   }
