@@ -28,18 +28,6 @@ constexpr client::TlsFileNames kPeerTlsNames = {"--tls_peer_ca_file", "--tls_pee
 
 bool IsDnsTarget(const std::string& target) { return absl::StartsWith(target, "dns:"); }
 
-// The caller's deadline as the local path computes it (kv_service.cc): the remaining time, cut
-// to max_deadline_ms; default_deadline_ms when the call has none.
-std::chrono::system_clock::time_point ForwardDeadline(std::chrono::system_clock::time_point deadline,
-                                                      const ForwardOptions& o) {
-  const auto now = std::chrono::system_clock::now();
-  int64_t budget_ms = o.default_deadline_ms;
-  if (deadline != std::chrono::system_clock::time_point::max()) {
-    budget_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
-  }
-  return now + std::chrono::milliseconds(std::min(budget_ms, o.max_deadline_ms));
-}
-
 bool NothingWritten(const grpc::ClientContext& ctx) {
   const auto& trailers = ctx.GetServerTrailingMetadata();
   return trailers.find(v1::kNothingWrittenMetadataKey) != trailers.end();
@@ -343,7 +331,11 @@ bool Forwarder::MaybeForward(ServerCall* server_call) {
     calls_.insert(call);  // a Stop() from now on cancels it (even before it starts)
   }
   inflight_gauge_->Increment();
-  call->Start(ForwardDeadline(server_call->deadline(), options_), options_.advertise);
+  // The caller's budget as the local path counts it (ServerCall::BudgetMs).
+  call->Start(std::chrono::system_clock::now() +
+                  std::chrono::milliseconds(server_call->BudgetMs(options_.default_deadline_ms,
+                                                                  options_.max_deadline_ms)),
+              options_.advertise);
   return true;
 }
 

@@ -89,14 +89,7 @@ void KvService::Reject(ServerCall* call, const absl::Status& status) {
 template <typename Response>
 void KvService::Run(ServerCall* call, const std::string& key, v1::ChangeOp change,
                     v1::QueryOp query, void (*fill)(const v1::ChangeQueryResponse&, Response*)) {
-  int64_t budget_ms = options_.default_deadline_ms;
-  if (const auto deadline = call->deadline();
-      deadline != std::chrono::system_clock::time_point::max()) {
-    budget_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::system_clock::now())
-                    .count();
-  }
-  budget_ms = std::min(budget_ms, options_.max_deadline_ms);
+  const int64_t budget_ms = call->BudgetMs(options_.default_deadline_ms, options_.max_deadline_ms);
   const Method method = call->method();
   core::ClientRequest request;
   request.key = key;

@@ -14,7 +14,9 @@
 #include <grpcpp/support/status.h>
 #include <grpcpp/support/string_ref.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 
@@ -43,6 +45,19 @@ class ServerCall {
   virtual grpc::ByteBuffer* response() = 0;
   // The caller's deadline; time_point::max() when it set none.
   virtual std::chrono::system_clock::time_point deadline() const = 0;
+  // The time the call may take from now, in milliseconds, as every handler counts it: until the
+  // caller's deadline, or `default_ms` when it set none, cut to `max_ms` (--default_deadline_ms
+  // and --max_deadline_ms). Zero or less when the deadline has passed.
+  int64_t BudgetMs(int64_t default_ms, int64_t max_ms) const {
+    const auto d = deadline();
+    const int64_t budget_ms =
+        d == std::chrono::system_clock::time_point::max()
+            ? default_ms
+            : std::chrono::duration_cast<std::chrono::milliseconds>(
+                  d - std::chrono::system_clock::now())
+                  .count();
+    return std::min(budget_ms, max_ms);
+  }
   virtual const std::multimap<grpc::string_ref, grpc::string_ref>& client_metadata() const = 0;
   virtual void AddInitialMetadata(const std::string& key, const std::string& value) = 0;
   virtual void AddTrailingMetadata(const std::string& key, const std::string& value) = 0;
