@@ -275,17 +275,11 @@ void Forwarder::RefreshLoop() {
 }
 
 void Forwarder::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopped_ = true;
-  }
+  std::lock_guard<std::mutex> lock(mu_);
+  stopped_ = true;
   // Each cancelled forward ends in Done() on its queue's thread (serving nothing locally any
-  // more), soon.
-  std::lock_guard<std::recursive_mutex> lock(calls_mu_);
-  const std::vector<Call*> calls(calls_.begin(), calls_.end());
-  for (Call* call : calls) {
-    if (calls_.count(call) != 0) call->Cancel();
-  }
+  // more), soon: its completion goes to that queue, never runs inside TryCancel().
+  for (Call* call : calls_) call->Cancel();
 }
 
 bool Forwarder::MaybeForward(ServerCall* server_call) {
@@ -321,7 +315,6 @@ bool Forwarder::MaybeForward(ServerCall* server_call) {
   }
   auto* call = new Call(this, server_call, std::move(state), owner);
   {
-    std::lock_guard<std::recursive_mutex> calls_lock(calls_mu_);
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) {  // shutting down: no new forwards (Stop() might not cancel this one)
       inflight_.fetch_sub(1, std::memory_order_relaxed);
@@ -343,7 +336,7 @@ void Forwarder::Done(Call* call, const grpc::Status& status) {
   inflight_.fetch_sub(1, std::memory_order_relaxed);
   inflight_gauge_->Decrement();
   {
-    std::lock_guard<std::recursive_mutex> lock(calls_mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     calls_.erase(call);
   }
   std::unique_ptr<Call> owned(call);

@@ -143,9 +143,7 @@ class Forwarder {
   mutable std::mutex mu_;
   std::shared_ptr<const PeerState> state_;  // guarded by mu_
   bool stopped_ = false;                    // guarded by mu_
-  // Forwards in flight. Lock order: calls_mu_, then mu_.
-  std::recursive_mutex calls_mu_;
-  std::set<Call*> calls_;  // guarded by calls_mu_
+  std::set<Call*> calls_;                   // guarded by mu_: forwards in flight
   bool stop_refresh_ = false;               // guarded by mu_
   std::condition_variable refresh_cv_;
   std::thread refresh_thread_;
