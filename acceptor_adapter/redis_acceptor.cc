@@ -74,25 +74,32 @@ void OnReadable(int /*fd*/, short /*what*/, void* arg) {
 void OnWritable(int /*fd*/, short /*what*/, void* arg) {
   redisAsyncHandleWrite(static_cast<LoopEvents*>(arg)->ac);
 }
+// Adds or deletes `ev` when `*added` is not already `want`.
+void SetAdded(event* ev, bool* added, bool want) {
+  if (*added != want) {
+    if (want) {
+      event_add(ev, nullptr);
+    } else {
+      event_del(ev);
+    }
+  }
+  *added = want;
+}
 void AddRead(void* arg) {
   auto* e = static_cast<LoopEvents*>(arg);
-  if (!e->reading) event_add(e->read, nullptr);
-  e->reading = true;
+  SetAdded(e->read, &e->reading, true);
 }
 void DelRead(void* arg) {
   auto* e = static_cast<LoopEvents*>(arg);
-  if (e->reading) event_del(e->read);
-  e->reading = false;
+  SetAdded(e->read, &e->reading, false);
 }
 void AddWrite(void* arg) {
   auto* e = static_cast<LoopEvents*>(arg);
-  if (!e->writing) event_add(e->write, nullptr);
-  e->writing = true;
+  SetAdded(e->write, &e->writing, true);
 }
 void DelWrite(void* arg) {
   auto* e = static_cast<LoopEvents*>(arg);
-  if (e->writing) event_del(e->write);
-  e->writing = false;
+  SetAdded(e->write, &e->writing, false);
 }
 void CleanupEvents(void* arg) {
   auto* e = static_cast<LoopEvents*>(arg);
