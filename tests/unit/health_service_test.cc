@@ -45,6 +45,28 @@ class HealthServiceTest : public ::testing::Test {
     return s.ok() ? response.status() : -1 - s.error_code();
   }
 
+  using WatchReader = std::unique_ptr<grpc::ClientReader<HealthCheckResponse>>;
+
+  // Starts Watch(service) on `ctx` (10 s deadline).
+  WatchReader Watch(const std::string& service, grpc::ClientContext* ctx) {
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    HealthCheckRequest request;
+    request.set_service(service);
+    return stub_->Watch(ctx, request);
+  }
+  // The next status the watch sends, or -1 when the stream ended.
+  static int Next(const WatchReader& reader) {
+    HealthCheckResponse r;
+    return reader->Read(&r) ? r.status() : -1;
+  }
+  // Cancels the watch, drains it, and returns how it ended.
+  static grpc::Status Cancel(grpc::ClientContext* ctx, const WatchReader& reader) {
+    ctx->TryCancel();
+    while (Next(reader) != -1) {
+    }
+    return reader->Finish();
+  }
+
   HealthService health_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<Health::Stub> stub_;
@@ -71,42 +93,23 @@ TEST_F(HealthServiceTest, ShutdownMakesEveryServiceNotServingAndIgnoresLaterChan
 TEST_F(HealthServiceTest, WatchSendsTheStatusAtOnceAndOnEveryChangeUntilCancelled) {
   health_.SetServingStatus("gryadka.v1.KV", false);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  HealthCheckRequest request;
-  request.set_service("gryadka.v1.KV");
-  auto reader = stub_->Watch(&ctx, request);
-  HealthCheckResponse r;
-  ASSERT_TRUE(reader->Read(&r));
-  EXPECT_EQ(r.status(), HealthCheckResponse::NOT_SERVING);
+  const WatchReader reader = Watch("gryadka.v1.KV", &ctx);
+  EXPECT_EQ(Next(reader), HealthCheckResponse::NOT_SERVING);
   health_.SetServingStatus("other", true);  // another service: nothing is sent
   health_.SetServingStatus("gryadka.v1.KV", true);
-  ASSERT_TRUE(reader->Read(&r));
-  EXPECT_EQ(r.status(), HealthCheckResponse::SERVING);
+  EXPECT_EQ(Next(reader), HealthCheckResponse::SERVING);
   health_.SetServingStatus("gryadka.v1.KV", false);
-  ASSERT_TRUE(reader->Read(&r));
-  EXPECT_EQ(r.status(), HealthCheckResponse::NOT_SERVING);
-  ctx.TryCancel();
-  while (reader->Read(&r)) {
-  }
-  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(Next(reader), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Cancel(&ctx, reader).error_code(), grpc::StatusCode::CANCELLED);
 }
 
 TEST_F(HealthServiceTest, WatchOfAServiceNeverSetSendsServiceUnknownThenItsFirstStatus) {
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  HealthCheckRequest request;
-  request.set_service("later");
-  auto reader = stub_->Watch(&ctx, request);
-  HealthCheckResponse r;
-  ASSERT_TRUE(reader->Read(&r));
-  EXPECT_EQ(r.status(), HealthCheckResponse::SERVICE_UNKNOWN);
+  const WatchReader reader = Watch("later", &ctx);
+  EXPECT_EQ(Next(reader), HealthCheckResponse::SERVICE_UNKNOWN);
   health_.SetServingStatus("later", true);
-  ASSERT_TRUE(reader->Read(&r));
-  EXPECT_EQ(r.status(), HealthCheckResponse::SERVING);
-  ctx.TryCancel();
-  while (reader->Read(&r)) {
-  }
-  reader->Finish();
+  EXPECT_EQ(Next(reader), HealthCheckResponse::SERVING);
+  Cancel(&ctx, reader);
 }
 
 }  // namespace
