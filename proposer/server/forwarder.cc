@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <unordered_map>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -15,37 +16,28 @@
 namespace gryadka::server {
 namespace {
 
-// Method paths, static: gRPC keeps a pointer to the path for the call's lifetime.
-const std::string& MethodPath(Method method) {
-  static const std::string kPaths[] = {
-      "/gryadka.v1.KV/ChangeQuery",   "/gryadka.v1.KV/Get",       "/gryadka.v1.KV/Put",
-      "/gryadka.v1.KV/CompareAndSet", "/gryadka.v1.KV/Increment", "/gryadka.v1.KV/Delete"};
-  return kPaths[static_cast<int>(method)];
-}
-
 constexpr client::TlsFileNames kPeerTlsNames = {"--tls_peer_ca_file", "--tls_peer_cert_file",
                                                 "--tls_peer_key_file"};
 
 bool IsDnsTarget(const std::string& target) { return absl::StartsWith(target, "dns:"); }
 
-bool NothingWritten(const grpc::ClientContext& ctx) {
-  const auto& trailers = ctx.GetServerTrailingMetadata();
-  return trailers.find(v1::kNothingWrittenMetadataKey) != trailers.end();
+// Bytes a call adds to a stream message besides its request (id, method, budget, framing).
+constexpr size_t kCallOverheadBytes = 32;
+
+bool HasNothingWritten(const internal::ForwardedAnswer& answer) {
+  for (const internal::Metadata& m : answer.trailing_metadata()) {
+    if (m.key() == v1::kNothingWrittenMetadataKey) return true;
+  }
+  return false;
 }
 
 // Copies the owner's custom metadata (not gRPC's own "grpc-*" keys) onto the caller's answer.
-void PassMetadata(const grpc::ClientContext& from, ServerCall* to) {
-  for (const auto& [key, value] : from.GetServerInitialMetadata()) {
-    if (!absl::StartsWith(absl::string_view(key.data(), key.size()), "grpc-")) {
-      to->AddInitialMetadata(std::string(key.data(), key.size()),
-                             std::string(value.data(), value.size()));
-    }
+void PassMetadata(const internal::ForwardedAnswer& from, ServerCall* to) {
+  for (const internal::Metadata& m : from.initial_metadata()) {
+    if (!absl::StartsWith(m.key(), "grpc-")) to->AddInitialMetadata(m.key(), m.value());
   }
-  for (const auto& [key, value] : from.GetServerTrailingMetadata()) {
-    if (!absl::StartsWith(absl::string_view(key.data(), key.size()), "grpc-")) {
-      to->AddTrailingMetadata(std::string(key.data(), key.size()),
-                              std::string(value.data(), value.size()));
-    }
+  for (const internal::Metadata& m : from.trailing_metadata()) {
+    if (!absl::StartsWith(m.key(), "grpc-")) to->AddTrailingMetadata(m.key(), m.value());
   }
 }
 
@@ -79,50 +71,197 @@ struct Forwarder::PeerState {
       : ring(std::move(peers), advertise) {}
   PeerRing ring;
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
+  std::vector<std::unique_ptr<internal::Peer::Stub>> stubs;
 };
 
-// One forwarded call: the caller's call and the client call to the owner, made on the
-// caller's call's completion queue (so its answer is handled on that queue's thread, like the
-// call itself: no other gRPC thread takes part). The Forwarder deletes it once the caller's
-// call is finished or handed to local service.
-class Forwarder::Call final : public CompletionTag {
+// One gryadka.internal.Peer/Forward stream to an owner, carrying the forwards of one
+// completion queue (see the file comment of forwarder.h). Lives on that queue's thread: Add() is
+// called there (from MaybeForward, in the queue's handler) and its operations complete there;
+// only Cancel() comes from other threads. Deletes itself when it has ended and nothing of it is
+// in flight.
+class Forwarder::Stream final : public TurnEndHook {
  public:
-  Call(Forwarder* forwarder, ServerCall* call, std::shared_ptr<const PeerState> state,
-       size_t owner)
-      : forwarder_(forwarder),
-        call_(call),
-        forwarded_request_(call->request()),
-        state_(std::move(state)),
-        owner_(owner) {}
+  Stream(Forwarder* forwarder, grpc::CompletionQueue* cq, std::shared_ptr<const PeerState> state,
+         size_t owner, StreamKey key)
+      : forwarder_(forwarder), cq_(cq), state_(std::move(state)), owner_(owner), key_(key) {}
 
-  void Start(std::chrono::system_clock::time_point deadline, const std::string& advertise) {
-    client_ctx_.set_deadline(deadline);
-    client_ctx_.AddMetadata(kForwardedMetadataKey, advertise);
-    rpc_ = state_->stubs[owner_]->PrepareUnaryCall(&client_ctx_, MethodPath(call_->method()),
-                                                   forwarded_request_, call_->completion_queue());
-    rpc_->StartCall();
-    rpc_->Finish(&forwarded_response_, &status_, static_cast<CompletionTag*>(this));
+  void Start(const std::string& advertise) {
+    ctx_.AddMetadata(kForwardedMetadataKey, advertise);
+    rw_ = state_->stubs[owner_]->PrepareAsyncForward(&ctx_, cq_);
+    ++ops_;
+    rw_->StartCall(&start_tag_);
   }
-  void Cancel() { client_ctx_.TryCancel(); }
-  void Proceed(bool /*ok*/) override { forwarder_->Done(this, status_); }
 
-  ServerCall* call() const { return call_; }
-  Method method() const { return call_->method(); }
-  const grpc::ClientContext& client_ctx() const { return client_ctx_; }
-  const grpc::ByteBuffer& forwarded_response() const { return forwarded_response_; }
+  // True once no more calls may be added (the stream broke or the owner ended it).
+  bool ended() const { return ended_; }
+
+  // Sends `call` (its request `request`) with `budget_ms` to the owner.
+  void Add(ServerCall* call, absl::string_view request, uint32_t budget_ms) {
+    const uint64_t id = next_id_++;
+    internal::ForwardedCall& c = queued_.emplace_back();
+    c.set_id(id);
+    c.set_method(static_cast<uint32_t>(call->method()));
+    c.set_budget_ms(budget_ms);
+    c.set_request(request.data(), request.size());
+    calls_.emplace(id, Pending{call, false});
+    if (!flush_scheduled_) {  // the calls of this turn go out together, at its end
+      flush_scheduled_ = true;
+      RunAtTurnEnd(this);
+    }
+  }
+
+  void AtTurnEnd() override {
+    flush_scheduled_ = false;
+    Flush();
+    MaybeDelete();
+  }
+
+  void Cancel() { ctx_.TryCancel(); }
+
   const std::string& owner() const { return state_->ring.peers()[owner_]; }
 
  private:
+  struct Pending {
+    ServerCall* call;
+    bool written;  // in a message handed to gRPC: the owner may have started it
+  };
+  struct OpTag final : CompletionTag {
+    OpTag(Stream* s, void (Stream::*f)(bool)) : stream(s), on(f) {}
+    void Proceed(bool ok) override { (stream->*on)(ok); }
+    Stream* const stream;
+    void (Stream::*const on)(bool);
+  };
+
+  void OnStart(bool ok) {
+    --ops_;
+    if (!ok) {
+      Ended();
+      ++ops_;
+      rw_->Finish(&status_, &finish_tag_);
+      return;
+    }
+    ++ops_;
+    rw_->ReadInitialMetadata(&metadata_tag_);
+  }
+
+  // The owner took the stream: calls may go out now (see the file comment of forwarder.h).
+  void OnMetadata(bool ok) {
+    --ops_;
+    if (!ok) {
+      Ended();
+      ++ops_;
+      rw_->Finish(&status_, &finish_tag_);
+      return;
+    }
+    started_ = true;
+    ++ops_;
+    rw_->Read(&in_, &read_tag_);
+    Flush();
+  }
+
+  // Writes the queued calls (up to a message's bound) unless a write is in flight.
+  void Flush() {
+    if (!started_ || write_in_flight_ || ended_ || queued_.empty()) return;
+    const size_t batch_max =
+        std::min(kForwardBatchBytesMax, forwarder_->options_.max_request_bytes);
+    size_t bytes = 0, n = 0;
+    while (n < queued_.size() &&
+           (n == 0 || bytes + queued_[n].request().size() + kCallOverheadBytes <= batch_max)) {
+      bytes += queued_[n].request().size() + kCallOverheadBytes;
+      ++n;
+    }
+    writing_.Clear();
+    for (size_t i = 0; i < n; ++i) {
+      calls_.at(queued_[i].id()).written = true;
+      *writing_.add_calls() = std::move(queued_[i]);
+    }
+    queued_.erase(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(n));
+    write_in_flight_ = true;
+    ++ops_;
+    rw_->Write(writing_, &write_tag_);
+  }
+
+  void OnWrite(bool ok) {
+    --ops_;
+    write_in_flight_ = false;
+    if (ok) {
+      Flush();
+    } else {
+      Ended();  // the stream broke: the read in flight fails too, and asks for the status
+    }
+  }
+
+  void OnRead(bool ok) {
+    --ops_;
+    if (!ok) {  // the owner ended the stream, or it broke
+      Ended();
+      ++ops_;
+      rw_->Finish(&status_, &finish_tag_);
+      return;
+    }
+    for (const internal::ForwardedAnswer& answer : in_.answers()) {
+      auto it = calls_.find(answer.id());
+      if (it == calls_.end()) continue;  // not ours (a confused peer): nothing to answer
+      ServerCall* call = it->second.call;
+      calls_.erase(it);
+      forwarder_->Answered(call, answer, owner());
+    }
+    in_.Clear();
+    ++ops_;
+    rw_->Read(&in_, &read_tag_);
+  }
+
+  // No more calls are added.
+  void Ended() {
+    if (ended_) return;
+    ended_ = true;
+    forwarder_->StreamEnded(this, key_);
+  }
+
+  void OnFinish(bool /*ok*/) {
+    --ops_;
+    finished_ = true;
+    // The owner ended the stream with OK after answering every call it started (its drain):
+    // the rest never ran. Otherwise a written call may have.
+    std::vector<Pending> left;
+    left.reserve(calls_.size());
+    for (auto& [id, pending] : calls_) left.push_back(pending);
+    calls_.clear();
+    queued_.clear();
+    for (const Pending& p : left) forwarder_->Unanswered(p.call, p.written, status_, owner());
+    MaybeDelete();
+  }
+
+  void MaybeDelete() {
+    if (finished_ && ops_ == 0 && !flush_scheduled_) delete this;
+  }
+
   Forwarder* const forwarder_;
-  ServerCall* const call_;
-  grpc::ByteBuffer forwarded_request_;  // shares the request's slices
-  grpc::ByteBuffer forwarded_response_;
-  grpc::Status status_;
-  grpc::ClientContext client_ctx_;
-  std::unique_ptr<grpc::GenericClientAsyncResponseReader> rpc_;
+  grpc::CompletionQueue* const cq_;
   const std::shared_ptr<const PeerState> state_;  // keeps the owner's channel
   const size_t owner_;
+  const StreamKey key_;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<
+      grpc::ClientAsyncReaderWriter<internal::ForwardedCalls, internal::ForwardedAnswers>>
+      rw_;
+  OpTag start_tag_{this, &Stream::OnStart};
+  OpTag metadata_tag_{this, &Stream::OnMetadata};
+  OpTag read_tag_{this, &Stream::OnRead};
+  OpTag write_tag_{this, &Stream::OnWrite};
+  OpTag finish_tag_{this, &Stream::OnFinish};
+  std::vector<internal::ForwardedCall> queued_;  // not handed to gRPC yet
+  internal::ForwardedCalls writing_;             // the write in flight
+  internal::ForwardedAnswers in_;
+  std::unordered_map<uint64_t, Pending> calls_;  // unanswered, by id
+  uint64_t next_id_ = 1;
+  int ops_ = 0;  // operations started and not completed
+  bool started_ = false;
+  bool write_in_flight_ = false;
+  bool ended_ = false;
+  bool finished_ = false;
+  bool flush_scheduled_ = false;  // a RunAtTurnEnd() hook is pending
+  grpc::Status status_;
 };
 
 absl::StatusOr<std::unique_ptr<Forwarder>> Forwarder::Create(ForwardOptions options,
@@ -140,8 +279,7 @@ absl::StatusOr<std::unique_ptr<Forwarder>> Forwarder::Create(ForwardOptions opti
   std::unique_ptr<Forwarder> f(new Forwarder(std::move(options), std::move(resolve),
                                              std::move(local), registry, *std::move(creds),
                                              std::move(args)));
-  const bool has_dns =
-      std::any_of(f->options_.peers.begin(), f->options_.peers.end(), IsDnsTarget);
+  const bool has_dns = std::any_of(f->options_.peers.begin(), f->options_.peers.end(), IsDnsTarget);
   if (f->options_.enabled && has_dns) {
     // Until the first resolution (on the thread: getaddrinfo may block for seconds), the list
     // is the unresolved names, which do not name this proposer: every key is served here.
@@ -167,26 +305,30 @@ Forwarder::Forwarder(ForwardOptions options, client::Resolver resolve, LocalServ
   }
   auto& calls = prometheus::BuildCounter()
                     .Name("gryadka_forward_calls_total")
-                    .Help("Calls for a key another proposer owns that this proposer forwarded to "
-                          "it, by result: answered (the owner's answer passed on), "
-                          "served_locally (the owner was unreachable or wrote nothing), "
-                          "outcome_unknown (a change whose connection broke mid-call, answered "
-                          "UNAVAILABLE without the nothing-written marker).")
+                    .Help(
+                        "Calls for a key another proposer owns that this proposer forwarded to "
+                        "it, by result: answered (the owner's answer passed on), "
+                        "served_locally (the owner was unreachable or wrote nothing), "
+                        "outcome_unknown (a change whose connection broke mid-call, answered "
+                        "UNAVAILABLE without the nothing-written marker).")
                     .Register(*registry);
   answered_ = &calls.Add({{"result", "answered"}});
   served_locally_ = &calls.Add({{"result", "served_locally"}});
   failed_ = &calls.Add({{"result", "outcome_unknown"}});
   auto& skipped = prometheus::BuildCounter()
                       .Name("gryadka_forward_skipped_total")
-                      .Help("Calls for a key another proposer owns served locally without "
-                            "forwarding, by reason: owner_not_connected (no READY channel to "
-                            "it), inflight_max (--forward_inflight_max reached), peers_stale "
-                            "(the peer list does not name this proposer: every key is served "
-                            "locally).")
+                      .Help(
+                          "Calls for a key another proposer owns served locally without "
+                          "forwarding, by reason: owner_not_connected (no READY channel to "
+                          "it), inflight_max (--forward_inflight_max reached), peers_stale "
+                          "(the peer list does not name this proposer: every key is served "
+                          "locally), large_request (a request over the forwarding bound "
+                          "of 64 KiB).")
                       .Register(*registry);
   skipped_not_connected_ = &skipped.Add({{"reason", "owner_not_connected"}});
   skipped_inflight_max_ = &skipped.Add({{"reason", "inflight_max"}});
   skipped_peers_stale_ = &skipped.Add({{"reason", "peers_stale"}});
+  skipped_large_ = &skipped.Add({{"reason", "large_request"}});
   received_ = &prometheus::BuildCounter()
                    .Name("gryadka_forward_received_total")
                    .Help("Calls another proposer forwarded to this one (always served here).")
@@ -199,11 +341,19 @@ Forwarder::Forwarder(ForwardOptions options, client::Resolver resolve, LocalServ
                          .Add({});
   peers_gauge_ = &prometheus::BuildGauge()
                       .Name("gryadka_forward_peers")
-                      .Help("Proposers in the peer list when it names this one and forwarding "
-                            "is on (keys are ranked over them); 0 when calls are all served "
-                            "locally.")
+                      .Help(
+                          "Proposers in the peer list when it names this one and forwarding "
+                          "is on (keys are ranked over them); 0 when calls are all served "
+                          "locally.")
                       .Register(*registry)
                       .Add({});
+  streams_gauge_ = &prometheus::BuildGauge()
+                        .Name("gryadka_forward_streams")
+                        .Help(
+                            "Open forwarding streams to peers (one per I/O thread and owner "
+                            "in use).")
+                        .Register(*registry)
+                        .Add({});
 }
 
 Forwarder::~Forwarder() {
@@ -244,7 +394,7 @@ void Forwarder::Install(std::vector<std::string> peers) {
       }
       if (!channel) channel = grpc::CreateCustomChannel(peers[i], creds_, channel_args_);
     }
-    next->stubs.push_back(channel ? std::make_unique<grpc::GenericStub>(channel) : nullptr);
+    next->stubs.push_back(channel ? internal::Peer::NewStub(channel) : nullptr);
     next->channels.push_back(std::move(channel));
   }
   const bool usable = options_.enabled && next->ring.usable();
@@ -277,9 +427,10 @@ void Forwarder::RefreshLoop() {
 void Forwarder::Stop() {
   std::lock_guard<std::mutex> lock(mu_);
   stopped_ = true;
-  // Each cancelled forward ends in Done() on its queue's thread (serving nothing locally any
-  // more), soon: its completion goes to that queue, never runs inside TryCancel().
-  for (Call* call : calls_) call->Cancel();
+  // Each cancelled stream ends on its queue's thread (its calls answered as the file comment
+  // says, serving nothing locally any more), soon: its completions go to that queue, never run
+  // inside TryCancel().
+  for (auto& [key, stream] : streams_) stream->Cancel();
 }
 
 bool Forwarder::MaybeForward(ServerCall* server_call) {
@@ -297,13 +448,18 @@ bool Forwarder::MaybeForward(ServerCall* server_call) {
   if (!request.TrySingleSlice(&slice).ok() && !request.DumpToSingleSlice(&slice).ok()) {
     return false;
   }
+  const absl::string_view wire(reinterpret_cast<const char*>(slice.begin()), slice.size());
   // A malformed request has no key here: served locally, its answer names the problem.
-  const std::optional<size_t> target = ForwardTarget(
-      marked, state->ring,
-      RequestKey(absl::string_view(reinterpret_cast<const char*>(slice.begin()), slice.size())));
+  const std::optional<size_t> target = ForwardTarget(marked, state->ring, RequestKey(wire));
   if (!target.has_value()) return false;
   const size_t owner = *target;
-  if (state->channels[owner] == nullptr ||  // an unresolved dns: name
+  if (wire.size() + kCallOverheadBytes >
+      std::min(kForwardCallBytesMax, options_.max_request_bytes)) {
+    skipped_large_->Increment();
+    return false;
+  }
+  const grpc::Channel* channel = state->channels[owner].get();
+  if (channel == nullptr ||  // an unresolved dns: name
       state->channels[owner]->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY) {
     skipped_not_connected_->Increment();
     return false;
@@ -313,54 +469,77 @@ bool Forwarder::MaybeForward(ServerCall* server_call) {
     skipped_inflight_max_->Increment();
     return false;
   }
-  auto* call = new Call(this, server_call, std::move(state), owner);
+  // The caller's budget as the local path counts it (ServerCall::BudgetMs), at least 0.
+  const int64_t budget_ms = std::clamp<int64_t>(
+      server_call->BudgetMs(options_.default_deadline_ms, options_.max_deadline_ms), 0, UINT32_MAX);
+  const StreamKey key{server_call->completion_queue(), channel};
+  Stream* stream;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopped_) {  // shutting down: no new forwards (Stop() might not cancel this one)
+    if (stopped_) {  // shutting down: no new forwards (Stop() might not cancel its stream)
       inflight_.fetch_sub(1, std::memory_order_relaxed);
-      delete call;
       return false;
     }
-    calls_.insert(call);  // a Stop() from now on cancels it (even before it starts)
+    // Only this queue's thread adds to, ends or replaces this key's stream: it stays valid
+    // after the lock is released.
+    auto it = streams_.find(key);
+    if (it == streams_.end() || it->second->ended()) {
+      stream = new Stream(this, key.first, std::move(state), owner, key);
+      streams_[key] = stream;
+      streams_gauge_->Set(static_cast<double>(streams_.size()));
+      stream->Start(options_.advertise);
+    } else {
+      stream = it->second;
+    }
   }
   inflight_gauge_->Increment();
-  // The caller's budget as the local path counts it (ServerCall::BudgetMs).
-  call->Start(std::chrono::system_clock::now() +
-                  std::chrono::milliseconds(server_call->BudgetMs(options_.default_deadline_ms,
-                                                                  options_.max_deadline_ms)),
-              options_.advertise);
+  stream->Add(server_call, wire, static_cast<uint32_t>(budget_ms));
   return true;
 }
 
-void Forwarder::Done(Call* call, const grpc::Status& status) {
+void Forwarder::StreamEnded(Stream* stream, const StreamKey& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = streams_.find(key);
+  if (it != streams_.end() && it->second == stream) streams_.erase(it);
+  streams_gauge_->Set(static_cast<double>(streams_.size()));
+}
+
+void Forwarder::Answered(ServerCall* call, const internal::ForwardedAnswer& answer,
+                         const std::string& owner) {
   inflight_.fetch_sub(1, std::memory_order_relaxed);
   inflight_gauge_->Decrement();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    calls_.erase(call);
-  }
-  std::unique_ptr<Call> owned(call);
-  ServerCall* const server_call = call->call();
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-      (NothingWritten(call->client_ctx()) || call->method() == Method::kGet)) {
+  const auto code = static_cast<grpc::StatusCode>(answer.code());
+  if (code == grpc::StatusCode::UNAVAILABLE &&
+      (HasNothingWritten(answer) || call->method() == Method::kGet)) {
     served_locally_->Increment();
-    ServeLocally(server_call);
-    return;
-  }
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    failed_->Increment();
-    server_call->Finish(grpc::Status(
-        grpc::StatusCode::UNAVAILABLE,
-        absl::StrCat("the connection to ", call->owner(),
-                     " (the proposer this call was forwarded to) broke mid-call: outcome "
-                     "unknown, the change may have been applied (",
-                     status.error_message(), ")")));
+    ServeLocally(call);
     return;
   }
   answered_->Increment();
-  PassMetadata(call->client_ctx(), server_call);
-  if (status.ok()) *server_call->response() = call->forwarded_response();
-  server_call->Finish(status);
+  PassMetadata(answer, call);
+  if (code == grpc::StatusCode::OK) {
+    grpc::Slice slice(answer.response().data(), answer.response().size());
+    *call->response() = grpc::ByteBuffer(&slice, 1);
+  }
+  call->Finish(grpc::Status(code, answer.message()));
+}
+
+void Forwarder::Unanswered(ServerCall* call, bool written, const grpc::Status& stream_status,
+                           const std::string& owner) {
+  inflight_.fetch_sub(1, std::memory_order_relaxed);
+  inflight_gauge_->Decrement();
+  if (!written || stream_status.ok() || call->method() == Method::kGet) {
+    served_locally_->Increment();
+    ServeLocally(call);
+    return;
+  }
+  failed_->Increment();
+  call->Finish(grpc::Status(
+      grpc::StatusCode::UNAVAILABLE,
+      absl::StrCat("the connection to ", owner,
+                   " (the proposer this call was forwarded to) broke mid-call: outcome "
+                   "unknown, the change may have been applied (",
+                   stream_status.error_message(), ")")));
 }
 
 void Forwarder::ServeLocally(ServerCall* call) {

@@ -15,12 +15,22 @@
 //     the request left: the owner may have applied it) is answered UNAVAILABLE without the
 //     marker, "outcome unknown" — exactly what the client sees when its own connection to a
 //     proposer breaks mid-call; serving it again here could apply it twice;
-//   - the forward's deadline is the caller's remaining deadline (cut to --max_deadline_ms,
-//     --default_deadline_ms when absent); a caller that gives up earlier leaves the forward to
-//     run to its answer or that deadline, like a local round; Stop() cancels the forwards in
-//     flight;
-//   - the forward is a client call on the caller's call's completion queue, so its answer is
-//     handled on the thread that handles the call (ServerCall::completion_queue());
+//   - the forward carries the caller's remaining deadline (cut to --max_deadline_ms,
+//     --default_deadline_ms when absent) as its budget, which the owner keeps; a caller that
+//     gives up earlier leaves the forward to run to its answer or that deadline, like a local
+//     round; Stop() cancels the streams (and so the forwards in flight);
+//   - forwards travel on long-lived gryadka.internal.Peer/Forward streams
+//     (proto/gryadka/internal/forward.proto), one per (completion queue, owner), opened on first
+//     use and again after one ends: the calls gathered while a write is in flight go out as one
+//     message, and the owner batches its answers the same way, so a forward costs a few bytes on
+//     an open stream, not a gRPC call of its own. Each stream lives on its queue's thread, where
+//     the calls it carries are handled (ServerCall::completion_queue());
+//   - no call is written to a stream before the owner has taken it (its initial metadata
+//     arrived); calls unanswered when a stream ends are served locally if they were never
+//     written, or the owner ended the stream with status OK (its drain: it started none of
+//     them); otherwise they are treated as a broken connection below;
+//   - a request larger than kForwardCallBytesMax is served locally (a stream message carries up
+//     to kForwardBatchBytesMax, never more than --max_request_bytes, which peers share);
 //   - an owner that stops answering (frozen, partitioned) is dropped by keepalive within about
 //     2 * kForwardKeepaliveMs; its forwards in flight then fail as above (a Get is served
 //     here, a change answers "outcome unknown"), later calls are served here.
@@ -28,12 +38,11 @@
 // Peers given as dns: names are resolved again every peers_refresh_ms on a thread of its own.
 // Metrics (registered in the process's registry): gryadka_forward_calls_total{result},
 // gryadka_forward_skipped_total{reason}, gryadka_forward_received_total,
-// gryadka_forward_in_flight, gryadka_forward_peers.
+// gryadka_forward_in_flight, gryadka_forward_peers, gryadka_forward_streams.
 //
 // Thread-safety: MaybeForward() and Stop() may be called from any thread, concurrently.
 #pragma once
 
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/byte_buffer.h>
 
@@ -41,10 +50,10 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +61,7 @@
 #include "absl/status/statusor.h"
 #include "client/resolve.h"
 #include "client/tls_options.h"
+#include "gryadka/internal/forward.grpc.pb.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -67,20 +77,27 @@ namespace gryadka::server {
 // for its keys are served locally. Proposers accept pings this often.
 inline constexpr int64_t kForwardKeepaliveMs = 1000;
 
+// Requests larger than this, in bytes, are served where they arrive (not forwarded).
+inline constexpr size_t kForwardCallBytesMax = 64 * 1024;
+// A stream message carries calls up to this many bytes (and never more than
+// --max_request_bytes): the peer's gRPC refuses larger messages.
+inline constexpr size_t kForwardBatchBytesMax = 256 * 1024;
+
 // Bounds of the forwarding flags.
 inline constexpr size_t kForwardInflightMaxMax = 1000000;
 inline constexpr int64_t kPeersRefreshMsMin = 100;
 inline constexpr int64_t kPeersRefreshMsMax = 3600 * 1000;
 
 struct ForwardOptions {
-  bool enabled = true;               // --forward
-  std::vector<std::string> peers;    // --peers, split (ParsePeerList); empty = no forwarding
-  std::string advertise;             // --advertise: this proposer as named in the peer list
-  size_t inflight_max = 4096;        // --forward_inflight_max: forwarded calls in flight
-  int64_t peers_refresh_ms = 5000;   // --peers_refresh_ms: period of re-resolving dns: peers
-  std::optional<TlsOptions> tls;     // --tls_peer_*: credentials of the channels to peers
+  bool enabled = true;                 // --forward
+  std::vector<std::string> peers;      // --peers, split (ParsePeerList); empty = no forwarding
+  std::string advertise;               // --advertise: this proposer as named in the peer list
+  size_t inflight_max = 4096;          // --forward_inflight_max: forwarded calls in flight
+  int64_t peers_refresh_ms = 5000;     // --peers_refresh_ms: period of re-resolving dns: peers
+  std::optional<TlsOptions> tls;       // --tls_peer_*: credentials of the channels to peers
   int64_t default_deadline_ms = 5000;  // ServerOptions: a call without a deadline gets this
   int64_t max_deadline_ms = 60000;     // ServerOptions: longer deadlines are cut to this
+  size_t max_request_bytes = 1 << 20;  // ServerOptions: --max_request_bytes (the peers' too)
 };
 
 // INVALID_ARGUMENT naming the flag when --advertise is missing or not HOST:PORT while --peers is
@@ -117,8 +134,10 @@ class Forwarder {
   std::vector<std::string> Peers() const;
 
  private:
-  class Call;
+  class Stream;
   struct PeerState;
+  // A stream is keyed by its completion queue and its owner's channel.
+  using StreamKey = std::pair<grpc::CompletionQueue*, const grpc::Channel*>;
 
   Forwarder(ForwardOptions options, client::Resolver resolve, LocalServe local,
             prometheus::Registry* registry, std::shared_ptr<grpc::ChannelCredentials> creds,
@@ -130,7 +149,13 @@ class Forwarder {
   // stay are kept); a dns: element left unresolved gets no channel.
   void Install(std::vector<std::string> peers);
   void RefreshLoop();
-  void Done(Call* call, const grpc::Status& status);
+  // The owner's answer to a forwarded call, or the end of its stream without one.
+  void Answered(ServerCall* call, const internal::ForwardedAnswer& answer,
+                const std::string& owner);
+  void Unanswered(ServerCall* call, bool written, const grpc::Status& stream_status,
+                  const std::string& owner);
+  // `stream` ended: forget it (unless a newer one took its key).
+  void StreamEnded(Stream* stream, const StreamKey& key);
   void ServeLocally(ServerCall* call);
 
   const ForwardOptions options_;
@@ -143,7 +168,7 @@ class Forwarder {
   mutable std::mutex mu_;
   std::shared_ptr<const PeerState> state_;  // guarded by mu_
   bool stopped_ = false;                    // guarded by mu_
-  std::set<Call*> calls_;                   // guarded by mu_: forwards in flight
+  std::map<StreamKey, Stream*> streams_;    // guarded by mu_: the open streams
   bool stop_refresh_ = false;               // guarded by mu_
   std::condition_variable refresh_cv_;
   std::thread refresh_thread_;
@@ -158,6 +183,8 @@ class Forwarder {
   prometheus::Counter* received_ = nullptr;
   prometheus::Gauge* inflight_gauge_ = nullptr;
   prometheus::Gauge* peers_gauge_ = nullptr;
+  prometheus::Gauge* streams_gauge_ = nullptr;
+  prometheus::Counter* skipped_large_ = nullptr;
 };
 
 }  // namespace gryadka::server

@@ -11,8 +11,17 @@
 // would poll the same sockets): the health service is synchronous (health_service.h) and
 // forwards are asynchronous client calls (forwarder.h).
 //
-// Lifecycle: construct before ServerBuilder::BuildAndStart() (it registers the service and adds
-// the queues), Start() after it, and after grpc::Server::Shutdown() has returned and every
+// It also serves gryadka.internal.Peer/Forward (proto/gryadka/internal/forward.proto), the
+// streams over which other proposers forward calls for keys this one owns (forwarder.h): each
+// call read from a stream becomes a ServerCall marked as forwarded (so it is never forwarded
+// again) handed to the same handler, and its answer goes back on the stream, batched with the
+// answers finished meanwhile. A stream keeps at most kStreamCallsMax calls in flight (it stops
+// reading until answers go out).
+//
+// Lifecycle: construct before ServerBuilder::BuildAndStart() (it registers the services and adds
+// the queues), Start() after it, StopPeerStreams() before grpc::Server::Shutdown() (the streams
+// would otherwise hold the drain until its deadline), and after grpc::Server::Shutdown() has
+// returned and every
 // handler has finished its calls (the shards stopped, forwards cancelled), Shutdown(): it waits
 // up to kShutdownWaitMs for calls still being finished, then shuts the queues down and joins
 // their threads. A call finished after that is dropped unanswered (the server has already
@@ -30,6 +39,7 @@
 #include <thread>
 #include <vector>
 
+#include "gryadka/internal/forward.grpc.pb.h"
 #include "gryadka/v1/kv.grpc.pb.h"
 #include "proposer/server/server_call.h"
 
@@ -51,6 +61,11 @@ class KvFrontEnd {
   static constexpr int kRequestsPerMethodAndQueue = 16;
   // How long Shutdown() waits for calls being finished before it shuts the queues down.
   static constexpr int64_t kShutdownWaitMs = 2000;
+  // Calls one peer stream may have in flight here; beyond it the stream is not read until some
+  // are answered (the sender's calls wait in gRPC's flow control, then in its own bound).
+  static constexpr size_t kStreamCallsMax = 1024;
+  // Peer streams each queue keeps requested from gRPC.
+  static constexpr int kStreamRequestsPerQueue = 2;
 
   // Registers the service on `builder` with `queues` completion queues (one thread each).
   // `handler` runs on a queue's thread and must not block. REQUIRES: queues >= 1.
@@ -61,18 +76,26 @@ class KvFrontEnd {
 
   // Requests the first calls and starts the queue threads. REQUIRES: the server was built.
   void Start();
+  // Every peer stream stops taking calls; each ends with status OK once the calls it took are
+  // answered (calls read after this are answered UNAVAILABLE, nothing written: the sender
+  // serves them itself). Thread-safe; for the drain, before grpc::Server::Shutdown().
+  void StopPeerStreams();
   // See the file comment.
   void Shutdown();
 
   // Implementation details (kv_front_end.cc).
   using Tag = CompletionTag;  // what a queue's thread is woken for
-  struct Queue;  // a completion queue, its thread, and the calls finished for it to send
+  struct Queue;      // a completion queue, its thread, and the calls finished for it to send
+  class Answerable;  // a call whose answer a queue's thread sends (Call, StreamCall)
 
  private:
   class Service;
   class Call;
+  class PeerStream;
+  class StreamCall;
 
   std::unique_ptr<Service> service_;
+  std::unique_ptr<internal::Peer::AsyncService> peer_service_;
   const Handler handler_;
   std::vector<std::unique_ptr<Queue>> queues_;
   std::atomic<size_t> live_{0};

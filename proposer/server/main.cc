@@ -182,6 +182,7 @@ absl::StatusOr<ForwardOptions> ForwardOptionsFromFlags(const ServerOptions& serv
   }
   f.default_deadline_ms = server.default_deadline_ms;
   f.max_deadline_ms = server.max_deadline_ms;
+  f.max_request_bytes = server.max_request_bytes;
   if (absl::Status s = CheckForwardOptions(f); !s.ok()) return s;
   return f;
 }
@@ -508,12 +509,18 @@ int Main(int argc, char** argv) {
   // drain timeout passes are failed by stopping the shards, which lets it return.
   const auto drain_deadline =
       std::chrono::system_clock::now() + std::chrono::milliseconds(options->drain_timeout_ms);
+  // Peers' forwarding streams end once the calls they carried are answered (calls they carry
+  // from now on go back to their senders, which serve them), so they do not hold the drain.
+  front_end.StopPeerStreams();
   std::promise<void> drained;
   std::thread shutdown([&] {
     server->Shutdown(drain_deadline);
     drained.set_value();
   });
-  drained.get_future().wait_until(drain_deadline);
+  if (drained.get_future().wait_until(drain_deadline) == std::future_status::timeout) {
+    Log(LogLevel::kWarning, "drain timeout passed: failing the calls still in progress",
+        {{"drain_timeout_ms", absl::StrCat(options->drain_timeout_ms)}});
+  }
   file_poller.reset();
   (*forwarder)->Stop();
   for (auto& s : shards) s->Stop();

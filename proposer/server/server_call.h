@@ -35,6 +35,21 @@ class CompletionTag {
   ~CompletionTag() = default;
 };
 
+// Work deferred to the end of the current turn of a completion queue's thread: the moment it has
+// no event ready and would block. Gathers what one turn produced into one write (the calls for
+// one peer stream, the answers on one).
+class TurnEndHook {
+ public:
+  virtual void AtTurnEnd() = 0;
+
+ protected:
+  ~TurnEndHook() = default;
+};
+
+// Runs hook->AtTurnEnd() once, on this thread, when its turn ends; at once on a thread that is
+// no completion queue's (kv_front_end.cc). The hook must stay alive until then.
+void RunAtTurnEnd(TurnEndHook* hook);
+
 class ServerCall {
  public:
   virtual ~ServerCall() = default;
@@ -50,12 +65,11 @@ class ServerCall {
   // and --max_deadline_ms). Zero or less when the deadline has passed.
   int64_t BudgetMs(int64_t default_ms, int64_t max_ms) const {
     const auto d = deadline();
-    const int64_t budget_ms =
-        d == std::chrono::system_clock::time_point::max()
-            ? default_ms
-            : std::chrono::duration_cast<std::chrono::milliseconds>(
-                  d - std::chrono::system_clock::now())
-                  .count();
+    const int64_t budget_ms = d == std::chrono::system_clock::time_point::max()
+                                  ? default_ms
+                                  : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        d - std::chrono::system_clock::now())
+                                        .count();
     return std::min(budget_ms, max_ms);
   }
   virtual const std::multimap<grpc::string_ref, grpc::string_ref>& client_metadata() const = 0;

@@ -2,13 +2,18 @@
 // processes started with --peers naming all three over three Redis acceptors. A call sent to a
 // proposer that does not own its key is served by the owner (seen in both proposers' metrics)
 // with the same answer the owner gives directly; a call marked as forwarded is served where it
-// arrives; with the owner killed, calls for its keys are still served. Each test starts 3 Redis
-// and 3 proposers: 5-12 s of wall time per test on a busy 2-core machine.
+// arrives; concurrent forwards to one owner share one stream and each applies once; an owner
+// that drains hands the calls on its streams back (none lost, none applied twice); with the
+// owner killed, calls for its keys are still served. Each test starts 3 Redis and 3 proposers:
+// 5-12 s of wall time per test on a busy 2-core machine.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,9 +22,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/rendezvous.h"
+#include "client/shared/process_handle.h"
 #include "gryadka/v1/kv.grpc.pb.h"
 #include "tests/integration/cluster.h"
-#include "client/shared/process_handle.h"
 
 namespace gryadka::integration {
 namespace {
@@ -49,6 +54,9 @@ const char kAnswered[] = "gryadka_forward_calls_total{result=\"answered\"}";
 const char kServedLocally[] = "gryadka_forward_calls_total{result=\"served_locally\"}";
 const char kNotConnected[] = "gryadka_forward_skipped_total{reason=\"owner_not_connected\"}";
 const char kReceived[] = "gryadka_forward_received_total";
+const char kLargeRequest[] = "gryadka_forward_skipped_total{reason=\"large_request\"}";
+const char kOutcomeUnknown[] = "gryadka_forward_calls_total{result=\"outcome_unknown\"}";
+const char kStreams[] = "gryadka_forward_streams";
 
 class ForwardTest : public ::testing::Test {
  protected:
@@ -82,10 +90,13 @@ class ForwardTest : public ::testing::Test {
         process::ProcessSpec spec;
         spec.binary = GRYADKA_PROPOSER_BIN;
         spec.name = absl::StrCat("proposer", i);
-        spec.args = {"--listen=" + targets_[i], "--acceptors=" + cluster_->acceptor_list(),
+        spec.args = {"--listen=" + targets_[i],
+                     "--acceptors=" + cluster_->acceptor_list(),
                      absl::StrCat("--metrics_listen=127.0.0.1:", metrics_ports_[i]),
-                     "--peers=" + absl::StrJoin(targets_, ","), "--advertise=" + targets_[i],
-                     "--acceptor_timeout_ms=300", "--drain_timeout_ms=2000"};
+                     "--peers=" + absl::StrJoin(targets_, ","),
+                     "--advertise=" + targets_[i],
+                     "--acceptor_timeout_ms=300",
+                     "--drain_timeout_ms=2000"};
         auto p = process::ProcessHandle::Start(spec);
         if (!p.ok()) return p.status();
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -170,7 +181,8 @@ class ForwardTest : public ::testing::Test {
 
   std::string Logs() const {
     std::string out = cluster_ ? cluster_->Logs() : "";
-    for (const auto& p : proposers_) absl::StrAppend(&out, "--- ", p->Describe(), "\n", p->LogTail(3000), "\n");
+    for (const auto& p : proposers_)
+      absl::StrAppend(&out, "--- ", p->Describe(), "\n", p->LogTail(3000), "\n");
     return out;
   }
 
@@ -227,11 +239,80 @@ TEST_F(ForwardTest, OwnerAnswerPassesUnchangedIncludingDeclinesAndErrors) {
   put.set_value(std::string((1 << 20) + 1, 'v'));
   v1::PutResponse ignored;
   grpc::ClientContext c1, c2;
+  const double large = Metric(0, kLargeRequest);
   const grpc::Status sa = via_peer->Put(&c1, put, &ignored);
   const grpc::Status sb = via_owner->Put(&c2, put, &ignored);
   EXPECT_EQ(sa.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(sa.error_code(), sb.error_code());
   EXPECT_EQ(sa.error_message(), sb.error_message());
+  // Over the forwarding bound (64 KiB): answered by the proposer it was sent to.
+  EXPECT_EQ(Metric(0, kLargeRequest) - large, 1);
+}
+
+TEST_F(ForwardTest, ConcurrentForwardsShareOneStreamAndEachAppliesOnce) {
+  const std::string key = KeyOwnedBy(1, "shared-stream-");
+  const int64_t start = WarmUpForward(0, key);
+  const double answered = Metric(0, kAnswered);
+  constexpr int kThreads = 8, kCallsPerThread = 8;
+  std::mutex mu;
+  std::set<int64_t> values;
+  std::vector<std::string> failures;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int n = 0; n < kCallsPerThread; ++n) {
+        int64_t v = 0;
+        const grpc::Status s = Increment(0, key, &v);
+        std::lock_guard<std::mutex> lock(mu);
+        if (!s.ok()) failures.push_back(s.error_message());
+        values.insert(v);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(failures.empty()) << failures.front();
+  // Every increment applied exactly once: the answers are start+1 .. start+64, each once.
+  ASSERT_EQ(values.size(), static_cast<size_t>(kThreads * kCallsPerThread));
+  EXPECT_EQ(*values.begin(), start + 1);
+  EXPECT_EQ(*values.rbegin(), start + kThreads * kCallsPerThread);
+  EXPECT_EQ(Metric(0, kAnswered) - answered, kThreads * kCallsPerThread);
+  // One I/O thread, one owner: all of them went over one stream.
+  EXPECT_EQ(Metric(0, kStreams), 1);
+}
+
+TEST_F(ForwardTest, DrainingOwnerHandsTheCallsOnItsStreamsBackAndLosesNone) {
+  const std::string key = KeyOwnedBy(1, "draining-owner-");
+  int64_t value = WarmUpForward(0, key);
+  const double unknown = Metric(0, kOutcomeUnknown);
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    proposers_[1]->Stop();  // SIGTERM: the owner drains and exits
+    stopped = true;
+  });
+  // Increments through proposer 0 all along, and 20 more after the owner is gone: every one
+  // succeeds and applies exactly once (forwarded, handed back and served here, or served here).
+  int after = 0, calls = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kWaitMs);
+  while (after < 20 && std::chrono::steady_clock::now() < deadline) {
+    if (stopped) ++after;
+    int64_t next = 0;
+    const grpc::Status s = Increment(0, key, &next);
+    ASSERT_TRUE(s.ok()) << "call " << calls << ": " << s.error_code() << " " << s.error_message()
+                        << "\n"
+                        << Logs();
+    ASSERT_EQ(next, value + 1) << "call " << calls;
+    value = next;
+    ++calls;
+  }
+  stopper.join();
+  EXPECT_EQ(after, 20);
+  EXPECT_EQ(Metric(0, kOutcomeUnknown), unknown);
+  EXPECT_EQ(Metric(0, kStreams), 0);  // the owner's stream ended with it
+  // The stream did not hold the owner's drain until --drain_timeout_ms: it ended as soon as the
+  // calls it carried were answered.
+  EXPECT_EQ(proposers_[1]->LogTail(100000).find("drain timeout passed"), std::string::npos)
+      << Logs();
 }
 
 TEST_F(ForwardTest, CallMarkedAsForwardedIsNotForwardedAgain) {
