@@ -42,6 +42,10 @@
 #include "proposer/server/shard.h"
 #include "proposer/server/tls.h"
 
+#ifdef GRYADKA_WITH_TCMALLOC
+#include <gperftools/tcmalloc.h>  // tc_version(): the allocator in use
+#endif
+
 ABSL_FLAG(std::string, listen, "127.0.0.1:8080", "gRPC address to serve on, HOST:PORT");
 ABSL_FLAG(std::string, acceptors, "",
           "Redis acceptors, HOST:PORT,HOST:PORT,... (2F+1 of them; this or --membership_file is "
@@ -158,6 +162,15 @@ absl::StatusOr<TlsServerOptions> TlsOptionsFromFlags() {
   tls.reload_interval_s = absl::GetFlag(FLAGS_tls_reload_interval_s);
   if (absl::Status s = CheckTlsOptions(tls); !s.ok()) return s;
   return tls;
+}
+
+// The malloc in use: tcmalloc when built with it (GRYADKA_TCMALLOC), else the C library's.
+std::string Allocator() {
+#ifdef GRYADKA_WITH_TCMALLOC
+  return tc_version(nullptr, nullptr, nullptr);
+#else
+  return "libc";
+#endif
 }
 
 absl::StatusOr<ForwardOptions> ForwardOptionsFromFlags(const ServerOptions& server) {
@@ -494,7 +507,8 @@ int Main(int argc, char** argv) {
        {"io_threads", absl::StrCat(options->io_threads)},
        {"redis_auth", options->redis_credentials.Describe()},
        {"max_request_bytes", absl::StrCat(options->max_request_bytes)},
-       {"proposer_id", absl::StrCat(operator_id)}});
+       {"proposer_id", absl::StrCat(operator_id)},
+       {"allocator", Allocator()}});
 
   int signal_number = 0;
   {

@@ -17,6 +17,7 @@ GRYADKA_APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libhiredis-dev libevent-dev prometheus-cpp-dev
+  libgoogle-perftools-dev  # tcmalloc_minimal, the proposer's allocator
   liblua5.1-0-dev
   redis-server redis-tools
   openssl  # tests/integration/tls_integration_test: certificates made at run time
