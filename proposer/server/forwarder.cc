@@ -125,19 +125,10 @@ class Forwarder::Stream final : public TurnEndHook {
     ServerCall* call;
     bool written;  // in a message handed to gRPC: the owner may have started it
   };
-  struct OpTag final : CompletionTag {
-    OpTag(Stream* s, void (Stream::*f)(bool)) : stream(s), on(f) {}
-    void Proceed(bool ok) override { (stream->*on)(ok); }
-    Stream* const stream;
-    void (Stream::*const on)(bool);
-  };
-
   void OnStart(bool ok) {
     --ops_;
     if (!ok) {
-      Ended();
-      ++ops_;
-      rw_->Finish(&status_, &finish_tag_);
+      EndAndFinish();
       return;
     }
     ++ops_;
@@ -148,9 +139,7 @@ class Forwarder::Stream final : public TurnEndHook {
   void OnMetadata(bool ok) {
     --ops_;
     if (!ok) {
-      Ended();
-      ++ops_;
-      rw_->Finish(&status_, &finish_tag_);
+      EndAndFinish();
       return;
     }
     started_ = true;
@@ -194,9 +183,7 @@ class Forwarder::Stream final : public TurnEndHook {
   void OnRead(bool ok) {
     --ops_;
     if (!ok) {  // the owner ended the stream, or it broke
-      Ended();
-      ++ops_;
-      rw_->Finish(&status_, &finish_tag_);
+      EndAndFinish();
       return;
     }
     for (const internal::ForwardedAnswer& answer : in_.answers()) {
@@ -209,6 +196,13 @@ class Forwarder::Stream final : public TurnEndHook {
     in_.Clear();
     ++ops_;
     rw_->Read(&in_, &read_tag_);
+  }
+
+  // No read is in flight any more: ends the stream and asks for its status.
+  void EndAndFinish() {
+    Ended();
+    ++ops_;
+    rw_->Finish(&status_, &finish_tag_);
   }
 
   // No more calls are added.
@@ -245,11 +239,11 @@ class Forwarder::Stream final : public TurnEndHook {
   std::unique_ptr<
       grpc::ClientAsyncReaderWriter<internal::ForwardedCalls, internal::ForwardedAnswers>>
       rw_;
-  OpTag start_tag_{this, &Stream::OnStart};
-  OpTag metadata_tag_{this, &Stream::OnMetadata};
-  OpTag read_tag_{this, &Stream::OnRead};
-  OpTag write_tag_{this, &Stream::OnWrite};
-  OpTag finish_tag_{this, &Stream::OnFinish};
+  MemberTag<Stream> start_tag_{this, &Stream::OnStart};
+  MemberTag<Stream> metadata_tag_{this, &Stream::OnMetadata};
+  MemberTag<Stream> read_tag_{this, &Stream::OnRead};
+  MemberTag<Stream> write_tag_{this, &Stream::OnWrite};
+  MemberTag<Stream> finish_tag_{this, &Stream::OnFinish};
   std::vector<internal::ForwardedCall> queued_;  // not handed to gRPC yet
   internal::ForwardedCalls writing_;             // the write in flight
   internal::ForwardedAnswers in_;

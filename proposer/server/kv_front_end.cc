@@ -308,14 +308,6 @@ class KvFrontEnd::PeerStream final : public TurnEndHook {
   Queue* queue() const { return queue_; }
 
  private:
-  // A completion of one of the stream's operations, handed to the member function `on`.
-  struct OpTag final : Tag {
-    OpTag(PeerStream* s, void (PeerStream::*f)(bool)) : stream(s), on(f) {}
-    void Proceed(bool ok) override { (stream->*on)(ok); }
-    PeerStream* const stream;
-    void (PeerStream::*const on)(bool);
-  };
-
   void OnRequested(bool ok) {
     if (!ok) {  // the server is shutting down: no stream came
       delete this;
@@ -456,11 +448,11 @@ class KvFrontEnd::PeerStream final : public TurnEndHook {
   Queue* const queue_;
   grpc::ServerContext ctx_;
   grpc::ServerAsyncReaderWriter<internal::ForwardedAnswers, internal::ForwardedCalls> rw_;
-  OpTag requested_tag_{this, &PeerStream::OnRequested};
-  OpTag metadata_tag_{this, &PeerStream::OnMetadataSent};
-  OpTag read_tag_{this, &PeerStream::OnRead};
-  OpTag write_tag_{this, &PeerStream::OnWrite};
-  OpTag finish_tag_{this, &PeerStream::OnFinish};
+  MemberTag<PeerStream> requested_tag_{this, &PeerStream::OnRequested};
+  MemberTag<PeerStream> metadata_tag_{this, &PeerStream::OnMetadataSent};
+  MemberTag<PeerStream> read_tag_{this, &PeerStream::OnRead};
+  MemberTag<PeerStream> write_tag_{this, &PeerStream::OnWrite};
+  MemberTag<PeerStream> finish_tag_{this, &PeerStream::OnFinish};
   internal::ForwardedCalls in_;
   internal::ForwardedAnswers out_;      // answered, not written yet
   internal::ForwardedAnswers writing_;  // the write in flight

@@ -35,6 +35,19 @@ class CompletionTag {
   ~CompletionTag() = default;
 };
 
+// A CompletionTag that hands the completion to a member function of `T`: one per operation kind
+// of an object with several operations in flight (a stream's read, write, finish).
+template <typename T>
+class MemberTag final : public CompletionTag {
+ public:
+  MemberTag(T* object, void (T::*on)(bool)) : object_(object), on_(on) {}
+  void Proceed(bool ok) override { (object_->*on_)(ok); }
+
+ private:
+  T* const object_;
+  void (T::*const on_)(bool);
+};
+
 // Work deferred to the end of the current turn of a completion queue's thread: the moment it has
 // no event ready and would block. Gathers what one turn produced into one write (the calls for
 // one peer stream, the answers on one).
