@@ -104,14 +104,10 @@ class Forwarder::Stream final : public TurnEndHook {
     c.set_budget_ms(budget_ms);
     c.set_request(request.data(), request.size());
     calls_.emplace(id, Pending{call, false});
-    if (!flush_scheduled_) {  // the calls of this turn go out together, at its end
-      flush_scheduled_ = true;
-      RunAtTurnEnd(this);
-    }
+    ScheduleAtTurnEnd();  // the calls of this turn go out together, at its end
   }
 
   void AtTurnEnd() override {
-    flush_scheduled_ = false;
     Flush();
     MaybeDelete();
   }
@@ -227,7 +223,7 @@ class Forwarder::Stream final : public TurnEndHook {
   }
 
   void MaybeDelete() {
-    if (finished_ && ops_ == 0 && !flush_scheduled_) delete this;
+    if (finished_ && ops_ == 0 && !turn_end_scheduled()) delete this;
   }
 
   Forwarder* const forwarder_;
@@ -254,7 +250,6 @@ class Forwarder::Stream final : public TurnEndHook {
   bool write_in_flight_ = false;
   bool ended_ = false;
   bool finished_ = false;
-  bool flush_scheduled_ = false;  // a RunAtTurnEnd() hook is pending
   grpc::Status status_;
 };
 
@@ -438,12 +433,9 @@ bool Forwarder::MaybeForward(ServerCall* server_call) {
   }
   if (!state->ring.usable()) return false;
   grpc::Slice slice;
-  const grpc::ByteBuffer& request = server_call->request();
-  if (!request.TrySingleSlice(&slice).ok() && !request.DumpToSingleSlice(&slice).ok()) {
-    return false;
-  }
-  const absl::string_view wire(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  // A malformed request has no key here: served locally, its answer names the problem.
+  const absl::string_view wire = WireBytes(server_call->request(), &slice);
+  // A malformed (or unreadable) request has no key here: served locally, its answer names the
+  // problem.
   const std::optional<size_t> target = ForwardTarget(marked, state->ring, RequestKey(wire));
   if (!target.has_value()) return false;
   const size_t owner = *target;
@@ -512,8 +504,7 @@ void Forwarder::Answered(ServerCall* call, const internal::ForwardedAnswer& answ
   answered_->Increment();
   PassMetadata(answer, call);
   if (code == grpc::StatusCode::OK) {
-    grpc::Slice slice(answer.response().data(), answer.response().size());
-    *call->response() = grpc::ByteBuffer(&slice, 1);
+    *call->response() = ByteBufferOf(answer.response());
   }
   call->Finish(grpc::Status(code, answer.message()));
 }

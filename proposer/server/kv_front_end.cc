@@ -57,7 +57,7 @@ struct KvFrontEnd::Queue final : KvFrontEnd::Tag {
   // The queue's thread only:
   std::set<PeerStream*> streams;       // peer streams served on this queue
   bool streams_stopped = false;        // StopPeerStreams() reached this thread
-  std::vector<TurnEndHook*> turn_end;  // RunAtTurnEnd() hooks of the current turn
+  std::vector<TurnEndHook*> turn_end;  // hooks scheduled for the end of the current turn
 };
 
 namespace {
@@ -65,7 +65,7 @@ namespace {
 thread_local KvFrontEnd::Queue* current_queue = nullptr;
 
 // A queue's thread: handles every event of its queue; when none is ready, runs the turn's
-// RunAtTurnEnd() hooks before it blocks for the next.
+// TurnEndHooks scheduled during the turn before it blocks for the next.
 void RunQueue(KvFrontEnd::Queue* queue) {
   current_queue = queue;
   void* tag;
@@ -78,7 +78,7 @@ void RunQueue(KvFrontEnd::Queue* queue) {
       if (st == grpc::CompletionQueue::TIMEOUT) {
         std::vector<TurnEndHook*> hooks;
         hooks.swap(queue->turn_end);
-        for (TurnEndHook* hook : hooks) hook->AtTurnEnd();
+        for (TurnEndHook* hook : hooks) hook->RunTurnEnd();
         continue;
       }
     } else if (!queue->cq->Next(&tag, &ok)) {
@@ -90,11 +90,13 @@ void RunQueue(KvFrontEnd::Queue* queue) {
 }
 }  // namespace
 
-void RunAtTurnEnd(TurnEndHook* hook) {
+void TurnEndHook::ScheduleAtTurnEnd() {
+  if (scheduled_) return;
+  scheduled_ = true;
   if (current_queue == nullptr) {
-    hook->AtTurnEnd();
+    RunTurnEnd();
   } else {
-    current_queue->turn_end.push_back(hook);
+    current_queue->turn_end.push_back(this);
   }
 }
 
@@ -213,12 +215,11 @@ const std::multimap<grpc::string_ref, grpc::string_ref>& ForwardedMarker() {
   return *marker;
 }
 
-void AppendBytes(const grpc::ByteBuffer& buffer, std::string* out) {
-  std::vector<grpc::Slice> slices;
-  if (!buffer.Dump(&slices).ok()) return;
-  for (const grpc::Slice& slice : slices) {
-    out->append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  }
+void AddMetadata(google::protobuf::RepeatedPtrField<internal::Metadata>* to, const std::string& key,
+                 const std::string& value) {
+  internal::Metadata* m = to->Add();
+  m->set_key(key);
+  m->set_value(value);
 }
 
 }  // namespace
@@ -244,14 +245,10 @@ class KvFrontEnd::StreamCall final : public ServerCall, public KvFrontEnd::Answe
     return ForwardedMarker();
   }
   void AddInitialMetadata(const std::string& key, const std::string& value) override {
-    internal::Metadata* m = answer_.add_initial_metadata();
-    m->set_key(key);
-    m->set_value(value);
+    AddMetadata(answer_.mutable_initial_metadata(), key, value);
   }
   void AddTrailingMetadata(const std::string& key, const std::string& value) override {
-    internal::Metadata* m = answer_.add_trailing_metadata();
-    m->set_key(key);
-    m->set_value(value);
+    AddMetadata(answer_.mutable_trailing_metadata(), key, value);
   }
   grpc::CompletionQueue* completion_queue() override;
   void Finish(const grpc::Status& status) override;
@@ -295,7 +292,7 @@ class KvFrontEnd::PeerStream final : public TurnEndHook {
     --calls_in_flight_;
     if (!broken_ && !finish_sent_) {
       *out_.add_answers() = std::move(answer);
-      FlushAtTurnEnd();
+      ScheduleAtTurnEnd();
     }
     if (read_paused_ && !stopping_ && calls_in_flight_ < kStreamCallsMax) {
       read_paused_ = false;
@@ -334,6 +331,20 @@ class KvFrontEnd::PeerStream final : public TurnEndHook {
     MaybeDelete();
   }
 
+  // Answers call `id` with `code` without serving it.
+  void Refuse(uint64_t id, grpc::StatusCode code, std::string message,
+              bool nothing_written = false) {
+    internal::ForwardedAnswer refused;
+    refused.set_id(id);
+    refused.set_code(code);
+    refused.set_message(std::move(message));
+    if (nothing_written) {
+      AddMetadata(refused.mutable_trailing_metadata(), v1::kNothingWrittenMetadataKey, "1");
+    }
+    ++calls_in_flight_;  // Answered() counts it down
+    Answered(std::move(refused));
+  }
+
   void StartRead() {
     read_in_flight_ = true;
     rw_.Read(&in_, &read_tag_);
@@ -349,28 +360,20 @@ class KvFrontEnd::PeerStream final : public TurnEndHook {
     }
     const auto now = std::chrono::system_clock::now();
     for (internal::ForwardedCall& c : *in_.mutable_calls()) {
-      if (stopping_ || finish_sent_ || c.method() >= static_cast<uint32_t>(Method::kCount)) {
-        internal::ForwardedAnswer refused;
-        refused.set_id(c.id());
-        if (c.method() >= static_cast<uint32_t>(Method::kCount)) {
-          refused.set_code(grpc::StatusCode::INVALID_ARGUMENT);
-          refused.set_message(absl::StrCat("forwarded call ", c.id(), ": method index ", c.method(),
-                                           " is not a gryadka.v1.KV method"));
-        } else {
-          refused.set_code(grpc::StatusCode::UNAVAILABLE);
-          refused.set_message("proposer is shutting down; nothing was written");
-          internal::Metadata* m = refused.add_trailing_metadata();
-          m->set_key(v1::kNothingWrittenMetadataKey);
-          m->set_value("1");
-        }
-        ++calls_in_flight_;  // Answered() counts it down
-        Answered(std::move(refused));
+      if (c.method() >= static_cast<uint32_t>(Method::kCount)) {
+        Refuse(c.id(), grpc::StatusCode::INVALID_ARGUMENT,
+               absl::StrCat("forwarded call ", c.id(), ": method index ", c.method(),
+                            " is not a gryadka.v1.KV method"));
         continue;
       }
-      grpc::Slice slice(c.request().data(), c.request().size());
-      auto* call = new StreamCall(front_end_, this, c.id(), static_cast<Method>(c.method()),
-                                  now + std::chrono::milliseconds(c.budget_ms()),
-                                  grpc::ByteBuffer(&slice, 1));
+      if (stopping_ || finish_sent_) {
+        Refuse(c.id(), grpc::StatusCode::UNAVAILABLE,
+               "proposer is shutting down; nothing was written", /*nothing_written=*/true);
+        continue;
+      }
+      auto* call =
+          new StreamCall(front_end_, this, c.id(), static_cast<Method>(c.method()),
+                         now + std::chrono::milliseconds(c.budget_ms()), ByteBufferOf(c.request()));
       ++calls_in_flight_;
       front_end_->live_.fetch_add(1, std::memory_order_relaxed);
       front_end_->handler_(call);
@@ -386,13 +389,7 @@ class KvFrontEnd::PeerStream final : public TurnEndHook {
   }
 
   // The answers of this turn go out together, at its end.
-  void FlushAtTurnEnd() {
-    if (flush_scheduled_) return;
-    flush_scheduled_ = true;
-    RunAtTurnEnd(this);
-  }
   void AtTurnEnd() override {
-    flush_scheduled_ = false;
     Flush();
     MaybeFinish();
     MaybeDelete();
@@ -437,7 +434,7 @@ class KvFrontEnd::PeerStream final : public TurnEndHook {
 
   void MaybeDelete() {
     if (!finish_done_ || read_in_flight_ || write_in_flight_ || calls_in_flight_ != 0 ||
-        flush_scheduled_) {
+        turn_end_scheduled()) {
       return;
     }
     queue_->streams.erase(this);
@@ -465,7 +462,6 @@ class KvFrontEnd::PeerStream final : public TurnEndHook {
   bool stopping_ = false;
   bool finish_sent_ = false;
   bool finish_done_ = false;
-  bool flush_scheduled_ = false;  // a RunAtTurnEnd() hook is pending
 };
 
 grpc::CompletionQueue* KvFrontEnd::StreamCall::completion_queue() {
@@ -475,7 +471,11 @@ grpc::CompletionQueue* KvFrontEnd::StreamCall::completion_queue() {
 void KvFrontEnd::StreamCall::Finish(const grpc::Status& status) {
   answer_.set_code(status.error_code());
   answer_.set_message(status.error_message());
-  if (status.ok()) AppendBytes(response_, answer_.mutable_response());
+  if (status.ok()) {
+    grpc::Slice slice;
+    const absl::string_view bytes = WireBytes(response_, &slice);
+    answer_.set_response(bytes.data(), bytes.size());
+  }
   stream_->queue()->Finished(this);
 }
 

@@ -9,7 +9,7 @@
 // finished meanwhile; it sends their answers itself, so an answer's completion needs no further
 // wake-up. The gain holds only while nothing in the process uses the callback API (its threads
 // would poll the same sockets): the health service is synchronous (health_service.h) and
-// forwards are asynchronous client calls (forwarder.h).
+// forwards travel on asynchronous client streams (forwarder.h).
 //
 // It also serves gryadka.internal.Peer/Forward (proto/gryadka/internal/forward.proto), the
 // streams over which other proposers forward calls for keys this one owns (forwarder.h): each
@@ -21,11 +21,10 @@
 // Lifecycle: construct before ServerBuilder::BuildAndStart() (it registers the services and adds
 // the queues), Start() after it, StopPeerStreams() before grpc::Server::Shutdown() (the streams
 // would otherwise hold the drain until its deadline), and after grpc::Server::Shutdown() has
-// returned and every
-// handler has finished its calls (the shards stopped, forwards cancelled), Shutdown(): it waits
-// up to kShutdownWaitMs for calls still being finished, then shuts the queues down and joins
-// their threads. A call finished after that is dropped unanswered (the server has already
-// cancelled it).
+// returned and every handler has finished its calls (the shards stopped, forwards cancelled),
+// Shutdown(): it waits up to kShutdownWaitMs for calls still being finished, then shuts the queues
+// down and joins their threads. A call finished after that is dropped unanswered (the server has
+// already cancelled it).
 #pragma once
 
 #include <grpcpp/alarm.h>

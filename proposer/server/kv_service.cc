@@ -23,12 +23,6 @@ v1::QueryOp RecordQuery() {
   return q;
 }
 
-// The request's wire bytes as one contiguous view; `*slice` keeps them alive.
-absl::string_view WireBytes(const grpc::ByteBuffer& buffer, grpc::Slice* slice) {
-  if (!buffer.TrySingleSlice(slice).ok() && !buffer.DumpToSingleSlice(slice).ok()) return {};
-  return absl::string_view(reinterpret_cast<const char*>(slice->begin()), slice->size());
-}
-
 // Decodes the request of type `Request` from `buffer` (see request_wire.h).
 template <typename Request>
 absl::Status Decode(const grpc::ByteBuffer& buffer, Request* out) {

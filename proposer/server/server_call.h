@@ -20,6 +20,7 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "proposer/server/metrics.h"
 
 namespace gryadka::server {
@@ -53,15 +54,37 @@ class MemberTag final : public CompletionTag {
 // one peer stream, the answers on one).
 class TurnEndHook {
  public:
-  virtual void AtTurnEnd() = 0;
+  // Runs AtTurnEnd() once, on this thread, when its turn ends (at once on a thread that is no
+  // completion queue's; kv_front_end.cc); a call while one is pending does nothing.
+  void ScheduleAtTurnEnd();
+  // From ScheduleAtTurnEnd() until AtTurnEnd() has run: the object must stay alive.
+  bool turn_end_scheduled() const { return scheduled_; }
+  // The queue's thread, at the end of the turn.
+  void RunTurnEnd() {
+    scheduled_ = false;
+    AtTurnEnd();
+  }
 
  protected:
   ~TurnEndHook() = default;
+  virtual void AtTurnEnd() = 0;
+
+ private:
+  bool scheduled_ = false;
 };
 
-// Runs hook->AtTurnEnd() once, on this thread, when its turn ends; at once on a thread that is
-// no completion queue's (kv_front_end.cc). The hook must stay alive until then.
-void RunAtTurnEnd(TurnEndHook* hook);
+// `buffer`'s bytes as one contiguous view; `*slice` keeps them alive. Empty when gRPC cannot
+// flatten the buffer.
+inline absl::string_view WireBytes(const grpc::ByteBuffer& buffer, grpc::Slice* slice) {
+  if (!buffer.TrySingleSlice(slice).ok() && !buffer.DumpToSingleSlice(slice).ok()) return {};
+  return absl::string_view(reinterpret_cast<const char*>(slice->begin()), slice->size());
+}
+
+// A ByteBuffer holding a copy of `bytes`.
+inline grpc::ByteBuffer ByteBufferOf(absl::string_view bytes) {
+  grpc::Slice slice(bytes.data(), bytes.size());
+  return grpc::ByteBuffer(&slice, 1);
+}
 
 class ServerCall {
  public:
@@ -91,8 +114,9 @@ class ServerCall {
   // Sends the response (if `status` is OK) and the status. Thread-safe; exactly once.
   virtual void Finish(const grpc::Status& status) = 0;
   // The completion queue whose thread handles the call. An operation the handler starts on it
-  // (with a CompletionTag) must complete before the call is finished, so the queue is not shut
-  // down under it.
+  // (with a CompletionTag) must complete before the queue shuts down (KvFrontEnd::Shutdown(),
+  // after every call was finished): before the call is finished, or, for operations that outlive
+  // calls (a forwarding stream), once the handler is stopped (Forwarder::Stop() cancels them).
   virtual grpc::CompletionQueue* completion_queue() = 0;
 };
 
