@@ -177,6 +177,7 @@ std::vector<FaultRecord> RunSchedule(const std::vector<Fault>& schedule, int64_t
       rec.heal_status = cluster.Apply(rec.fault);
       std::cout << absl::StrFormat("[%8.3fs] fault  %s\n", rec.applied_us / 1e6, DescribeFault(rec.fault));
     } else {
+      rec.heal_started_us = recorder.NowUs();
       const absl::Status s = cluster.Heal(rec.fault);
       rec.healed_us = recorder.NowUs();
       if (rec.heal_status.ok()) rec.heal_status = s;
@@ -245,7 +246,9 @@ int Main(int argc, char** argv) {
   for (int p = 0; p < flags.proposers; ++p) {
     if (auto s = (*cluster)->WaitServing(p, kServingAtEndTimeoutMs); !s.ok()) {
       run.faults.push_back({.fault = {.kind = FaultKind::kProposerKill, .target = p},
-                            .applied_us = run.workload_end_us, .healed_us = run.workload_end_us,
+                            .applied_us = run.workload_end_us,
+                            .heal_started_us = run.workload_end_us,
+                            .healed_us = run.workload_end_us,
                             .heal_status = s});
     }
   }

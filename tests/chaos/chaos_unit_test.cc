@@ -153,6 +153,7 @@ TEST_F(ChaosVerdictTest, SuccessWhileAMajorityIsDownFailsTheMajorityChecks) {
     FaultRecord f;
     f.fault = {.kind = FaultKind::kRedisKill, .target = target, .group = 1};
     f.applied_us = 1'000'000;
+    f.heal_started_us = 4'900'000;
     f.healed_us = 5'000'000;
     run_.faults.push_back(f);
   }

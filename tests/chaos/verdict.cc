@@ -258,13 +258,18 @@ void JudgeMajorityDown(const RunRecord& run, const std::vector<int64_t>& success
   const auto check = [&](const std::string& name, bool passed, const std::string& detail) {
     out.AddCheck(name, passed, detail);
   };
-  // Group the faults: each group is one majority-down period.
+  // Group the faults: each group is one majority-down period, down from its last fault's start
+  // until its first heal began (a call that returned after that may succeed: the heal of a killed
+  // Redis takes a while to return, and the Redis serves before it does).
   std::map<int, Interval> groups;
+  std::map<int, int64_t> healed;  // each group's first heal done: recovery is measured from it
   for (const FaultRecord& f : run.faults) {
-    auto [it, fresh] = groups.try_emplace(f.fault.group, Interval{f.applied_us, f.healed_us});
+    auto [it, fresh] = groups.try_emplace(f.fault.group, Interval{f.applied_us, f.heal_started_us});
+    const auto done = healed.try_emplace(f.fault.group, f.healed_us).first;
     if (!fresh) {
       it->second.from_us = std::max(it->second.from_us, f.applied_us);
-      it->second.to_us = std::min(it->second.to_us, f.healed_us);
+      it->second.to_us = std::min(it->second.to_us, f.heal_started_us);
+      done->second = std::min(done->second, f.healed_us);
     }
   }
   std::vector<int64_t> fail_latency_us;
@@ -288,8 +293,9 @@ void JudgeMajorityDown(const RunRecord& run, const std::vector<int64_t>& success
       if (code == absl::StatusCode::kUnavailable) down_unavailable++;
       else other_codes[absl::StatusCodeToString(code)]++;
     }
-    auto next = std::lower_bound(successes.begin(), successes.end(), g.to_us);
-    recovery_us.push_back(next == successes.end() ? -1 : *next - g.to_us);
+    const int64_t healed_us = healed.at(group);
+    auto next = std::lower_bound(successes.begin(), successes.end(), healed_us);
+    recovery_us.push_back(next == successes.end() ? -1 : *next - healed_us);
     std::vector<std::string> kinds;
     for (const FaultRecord& f : run.faults) {
       if (f.fault.group == group) kinds.push_back(absl::StrCat(FaultKindName(f.fault.kind), " ", f.fault.target));

@@ -26,6 +26,9 @@ inline constexpr double kSuccessRatioMin = 0.999;
 struct FaultRecord {
   Fault fault;
   int64_t applied_us = 0;
+  // When healing began (restarting a killed Redis takes a while; calls may succeed from here on)
+  // and when it was done.
+  int64_t heal_started_us = 0;
   int64_t healed_us = 0;
   absl::Status heal_status;
 };
