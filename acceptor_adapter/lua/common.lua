@@ -14,14 +14,13 @@
 local ZERO = '00000000000000000000000000000000'
 local ZERO_EPOCH = '0000000000000000'
 
-local function is_hex(s, digits)
-  return #s == digits and not string.find(s, '[^0-9a-f]')
-end
+local find, sub, tonumber = string.find, string.sub, tonumber
 
-local function is_ballot(s) return is_hex(s, 32) end
-local function is_epoch(s) return is_hex(s, 16) end
-
-local sub = string.sub
+-- The hot path (accept and prepare, per call) tests ballots inline, `#s == 32 and not find(s,
+-- NOT_HEX)`, rather than through these helpers: a Lua function call costs about as much as the
+-- test itself.
+local NOT_HEX = '[^0-9a-f]'
+local function is_epoch(s) return #s == 16 and not find(s, NOT_HEX) end
 
 -- x < y. REQUIRES: x and y are both ballots or both epochs (equal lengths, lowercase hex: every
 -- argument and stored field is checked before it is compared). Compares 8-digit chunks as
@@ -38,34 +37,38 @@ local function less(x, y)
   return false
 end
 
-local function highest(reg)
-  if less(reg.p, reg.a) then return reg.a end
-  return reg.p
+local function highest(p, a)
+  if less(p, a) then return a end
+  return p
 end
 
--- Returns the register at `key` as {p, a, v}, or nil and the reply to give instead:
--- {'invalid', 'type', <redis type>} when the key holds another Redis type (HMGET raised
--- WRONGTYPE), {'invalid', <field>, <content>} when p or a is not a ballot. `checked` is a
--- ballot already checked (the call's own): a field equal to it is not checked again (in the
--- one-round-trip steady state the promise is the accept's ballot).
-local function read_register(key, checked)
-  local r = redis.pcall('HMGET', key, 'p', 'a', 'v')
+-- Returns the register at `key` as p, a, v (three values, no table: this runs once per call),
+-- or nil and the reply to give instead (v is read only when `with_value`; accept does not need
+-- it, and it may be large): {'invalid', 'type', <redis type>} when the key holds
+-- another Redis type (HMGET raised WRONGTYPE), {'invalid', <field>, <content>} when p or a is
+-- not a ballot. `checked` is a ballot already checked (the call's own): a field equal to it is
+-- not checked again (in the one-round-trip steady state the promise is the accept's ballot).
+local function read_register(key, checked, with_value)
+  local r
+  if with_value then
+    r = redis.pcall('HMGET', key, 'p', 'a', 'v')
+  else
+    r = redis.pcall('HMGET', key, 'p', 'a')
+  end
   if r.err then
     local t = redis.call('TYPE', key).ok
     -- Any error but WRONGTYPE (e.g. NOPERM from an ACL that lacks HMGET) is passed on as is.
     if t ~= 'hash' and t ~= 'none' then return nil, {'invalid', 'type', t} end
     return nil, redis.error_reply(r.err)
   end
-  local reg = {p = r[1] or ZERO, a = r[2] or ZERO, v = r[3] or ''}
-  if reg.p ~= checked and not is_ballot(reg.p) then return nil, {'invalid', 'p', reg.p} end
-  if reg.a ~= checked and not is_ballot(reg.a) then return nil, {'invalid', 'a', reg.a} end
-  return reg
+  local p, a = r[1] or ZERO, r[2] or ZERO
+  if p ~= checked and (#p ~= 32 or find(p, NOT_HEX)) then return nil, {'invalid', 'p', p} end
+  if a ~= checked and (#a ~= 32 or find(a, NOT_HEX)) then return nil, {'invalid', 'a', a} end
+  return p, a, r[3] or ''
 end
 
-local function check_ballot_arg(s)
-  if not is_ballot(s) then
-    error('gryadka acceptor script: ballot argument is not 32 lowercase hex digits')
-  end
+local function bad_ballot_arg()
+  error('gryadka acceptor script: ballot argument is not 32 lowercase hex digits')
 end
 
 local function check_epoch_arg(s)
@@ -121,26 +124,26 @@ end
 --   b <= promised or b <= accepted -> {'conflict', max(promised, accepted)}
 --   else promised = b              -> {'ok', accepted, value}
 local function prepare(key, b)
-  check_ballot_arg(b)
-  local reg, refusal = read_register(key, b)
-  if not reg then return refusal end
-  if not less(reg.p, b) or not less(reg.a, b) then
-    return {'conflict', highest(reg)}
+  if #b ~= 32 or find(b, NOT_HEX) then bad_ballot_arg() end
+  local p, a, v = read_register(key, b, true)
+  if not p then return a end  -- a is the refusal
+  if not less(p, b) or not less(a, b) then
+    return {'conflict', highest(p, a)}
   end
   redis.call('HSET', key, 'p', b)
-  return {'ok', reg.a, reg.v}
+  return {'ok', a, v}
 end
 
 -- accept(key, b, value, next ballot or ZERO):
 --   b < promised or b <= accepted -> {'conflict', max(promised, accepted)}
 --   else accepted = b, value = value, promised = next (b if next is ZERO) -> {'ok'}
 local function accept(key, b, value, next_ballot)
-  check_ballot_arg(b)
-  check_ballot_arg(next_ballot)
-  local reg, refusal = read_register(key, b)
-  if not reg then return refusal end
-  if less(b, reg.p) or not less(reg.a, b) then
-    return {'conflict', highest(reg)}
+  if #b ~= 32 or find(b, NOT_HEX) then bad_ballot_arg() end
+  if #next_ballot ~= 32 or find(next_ballot, NOT_HEX) then bad_ballot_arg() end
+  local p, a = read_register(key, b, false)
+  if not p then return a end  -- a is the refusal
+  if less(b, p) or not less(a, b) then
+    return {'conflict', highest(p, a)}
   end
   local promised = b
   if next_ballot ~= ZERO then promised = next_ballot end
