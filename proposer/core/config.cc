@@ -51,6 +51,7 @@ absl::Status ProposerConfig::Validate() const {
         " do not always intersect; such a configuration can lose acknowledged writes"));
   }
   if (round_timeout_ms <= 0) return absl::InvalidArgumentError("round_timeout_ms must be > 0");
+  if (accept_hedge_ms <= 0) return absl::InvalidArgumentError("accept_hedge_ms must be > 0");
   if (straggler_timeout_ms <= 0) {
     return absl::InvalidArgumentError("straggler_timeout_ms must be > 0");
   }

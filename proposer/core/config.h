@@ -55,6 +55,15 @@ struct ProposerConfig {
   size_t cache_bytes_max = 256u << 20;
   // Reads skip the accept phase when the prepare quorum shows the value already chosen.
   bool read_skip_accept = true;
+  // Accepts go to a quorum of the accept set first, not to all of it: a different quorum each
+  // round, in turn, so every acceptor takes an equal share (with 3 acceptors, each gets 2 of
+  // every 3 accepts). The rest are asked as soon as one of those refuses or fails, or when the
+  // quorum has not been reached accept_hedge_ms after the phase began. Any quorum is as good as
+  // any other for safety (docs/protocol.md, "Accepts to a quorum first"); only when the prepare
+  // and accept sets are the same (no membership change in progress). Off here, so the core's
+  // tests see every acceptor asked; the server turns it on (--accept_quorum_first).
+  bool accept_quorum_first = false;
+  int64_t accept_hedge_ms = 10;
 
   // Requests combined into one round of a key (applied in arrival order).
   size_t batch_ops_max = 256;

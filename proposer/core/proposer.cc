@@ -78,6 +78,7 @@ void Proposer::RearmKey(KeyState& ks) {
     } else {
       consider(b.round->phase_deadline_ms);
       if (b.round->straggler_deadline_ms >= 0) consider(b.round->straggler_deadline_ms);
+      if (b.round->hedge_deadline_ms >= 0) consider(b.round->hedge_deadline_ms);
     }
   }
   SetTimer(ks, at);
@@ -189,25 +190,69 @@ void Proposer::SendPhase(const std::string& key, KeyState& ks, AcceptorRequest::
   r.errors.clear();
   r.invalid = absl::OkStatus();
   r.straggler_deadline_ms = -1;
-  std::string value;
-  if (!prepare) value = r.accept->new_reg.SerializeAsString();
-  for (AcceptorId a : r.tally.set()) {
-    AcceptorRequest m;
-    m.kind = kind;
-    m.acceptor = a;
-    m.msg_id = r.msg_id;
-    m.key = key;
-    m.ballot = r.ballot;
-    m.epoch = cfg.epoch;
-    if (!prepare) {
-      m.value = value;
-      m.next = r.accept->next;
-    }
-    outbox_.push_back(std::move(m));
-  }
+  r.held.clear();
+  r.hedge_deadline_ms = -1;
   r.phase_started_ms = now_ms;
   r.phase_deadline_ms = now_ms + cfg.round_timeout_ms;
+  const std::vector<AcceptorId>& set = r.tally.set();
+  const size_t n = set.size();
+  // Accept to a quorum first: the quorum starts at a rotating position and takes the members
+  // reported up first, so a down acceptor is held back rather than asked.
+  size_t ask = n;
+  std::vector<AcceptorId> order;
+  if (!prepare && cfg.accept_quorum_first && cfg.prepare_set == cfg.accept_set && n > 0 &&
+      cfg.accept_quorum > 0 && static_cast<size_t>(cfg.accept_quorum) < n) {
+    ask = static_cast<size_t>(cfg.accept_quorum);
+    const size_t first = next_quorum_first_++ % n;
+    order.reserve(n);
+    for (int up = 1; up >= 0; --up) {
+      for (size_t i = 0; i < n; ++i) {
+        const AcceptorId a = set[(first + i) % n];
+        if (AcceptorUp(a) == (up == 1)) order.push_back(a);
+      }
+    }
+  }
+  const std::vector<AcceptorId>& targets = order.empty() ? set : order;
+  std::string value;
+  for (size_t i = 0; i < n; ++i) {
+    if (i < ask) {
+      outbox_.push_back(PhaseMessage(key, r, targets[i], &value));
+    } else {
+      r.held.push_back(targets[i]);
+    }
+  }
   Wake(ks, r.phase_deadline_ms);
+  if (!r.held.empty()) {
+    stats_.accepts_held += r.held.size();
+    r.hedge_deadline_ms = std::min(r.phase_deadline_ms, now_ms + cfg.accept_hedge_ms);
+    Wake(ks, r.hedge_deadline_ms);
+  }
+}
+
+AcceptorRequest Proposer::PhaseMessage(const std::string& key, const Round& r, AcceptorId a,
+                                       std::string* value) const {
+  AcceptorRequest m;
+  m.kind = r.phase == Round::Phase::kPrepare ? AcceptorRequest::Kind::kPrepare
+                                             : AcceptorRequest::Kind::kAccept;
+  m.acceptor = a;
+  m.msg_id = r.msg_id;
+  m.key = key;
+  m.ballot = r.ballot;
+  m.epoch = r.cfg().epoch;
+  if (m.kind == AcceptorRequest::Kind::kAccept) {
+    if (value->empty()) *value = r.accept->new_reg.SerializeAsString();
+    m.value = *value;
+    m.next = r.accept->next;
+  }
+  return m;
+}
+
+void Proposer::SendHeld(const std::string& key, Round& r) {
+  std::string value;
+  for (AcceptorId a : r.held) outbox_.push_back(PhaseMessage(key, r, a, &value));
+  stats_.accepts_held_sent += r.held.size();
+  r.held.clear();
+  r.hedge_deadline_ms = -1;
 }
 
 void Proposer::OnReply(const AcceptorReply& reply, int64_t now_ms) {
@@ -392,6 +437,8 @@ void Proposer::OnAcceptReply(const std::string& key, KeyState& ks, const Accepto
   Round& r = *b.round;
   if (reply.status == AcceptorReply::Status::kConflict) ++stats_.accept_conflicts;
   if (reply.status == AcceptorReply::Status::kOk) r.maybe_applied = true;
+  // A refusal or failure among the quorum asked first: the quorum now needs the others.
+  if (reply.status != AcceptorReply::Status::kOk && !r.held.empty()) SendHeld(key, r);
   if (!r.tally.reached()) {
     CheckUndecidedPhase(key, ks, now_ms);
     return;
@@ -447,8 +494,8 @@ void Proposer::AttemptFailed(const std::string& key, KeyState& ks, int64_t now_m
   Round& r = *b.round;
   ++stats_.rounds_failed;
   if (r.phase == Round::Phase::kAccept && r.accept->changing) {
-    // An acceptor that has not answered yet may still take the accept.
-    r.maybe_applied |= r.tally.silent() > 0;
+    // An acceptor that was asked and has not answered yet may still take the accept.
+    r.maybe_applied |= r.tally.silent() > static_cast<int>(r.held.size());
     if (r.maybe_applied) {
       b.unresolved.push_back(Attempt{r.ballot.counter, r.accept->responses});
     } else if (b.unresolved.empty()) {
@@ -562,6 +609,8 @@ void Proposer::CheckKey(const std::string& key, int64_t now_ms) {
       PhaseTimedOut(key, ks, now_ms, /*straggler=*/false);
     } else if (b.round->straggler_deadline_ms >= 0 && now_ms >= b.round->straggler_deadline_ms) {
       PhaseTimedOut(key, ks, now_ms, /*straggler=*/true);
+    } else if (b.round->hedge_deadline_ms >= 0 && now_ms >= b.round->hedge_deadline_ms) {
+      SendHeld(key, *b.round);
     }
   }
   MaybeStartBatch(key, ks, now_ms);

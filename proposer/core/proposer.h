@@ -79,6 +79,8 @@ struct ProposerStats {
   uint64_t accept_conflicts = 0;   // conflict replies to accept
   uint64_t phase_timeouts = 0;
   uint64_t straggler_timeouts = 0;  // phases given up on acceptors that did not answer in time
+  uint64_t accepts_held = 0;        // accepts not sent at first (accept to a quorum first)
+  uint64_t accepts_held_sent = 0;   // of those, sent after all (a refusal, an error or the hedge)
   uint64_t retries_resolved_applied = 0;  // a lost accept was found applied on retry
   uint64_t cache_evictions = 0;
   // Exactly-once branches (docs/protocol.md, "exactly-once retries"):
@@ -225,6 +227,11 @@ class Proposer {
   // Sends the phase's messages under the round's configuration and starts its clock.
   void SendPhase(const std::string& key, KeyState& ks, AcceptorRequest::Kind kind,
                  int64_t now_ms);
+  // The phase's message to acceptor `a` (the accept's value serialized into *value once).
+  AcceptorRequest PhaseMessage(const std::string& key, const Round& r, AcceptorId a,
+                               std::string* value) const;
+  // Asks the members held back by accept-to-a-quorum-first.
+  void SendHeld(const std::string& key, Round& r);
   bool AcceptorUp(AcceptorId id) const { return !acceptors_down_.contains(id); }
   void NoteFence(const AcceptorReply& reply);
   absl::Status CheckKeyInvariants(const std::string& key, const KeyState& ks,
@@ -236,6 +243,7 @@ class Proposer {
   Random rng_;
   uint64_t counter_ = 0;
   uint64_t next_msg_id_ = 1;
+  uint64_t next_quorum_first_ = 0;  // rotates the quorum asked first
   // Acceptors the shell reported down (SetAcceptorUp); bounded by the acceptor ids it uses.
   absl::flat_hash_set<AcceptorId> acceptors_down_;
   size_t requests_in_flight_ = 0;

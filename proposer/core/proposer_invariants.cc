@@ -125,6 +125,16 @@ absl::Status Proposer::CheckRoundInvariants(const std::string& key, const Batch&
       r.straggler_deadline_ms > r.phase_deadline_ms) {
     return fail("deadlines out of order");
   }
+  if (r.held.empty() != (r.hedge_deadline_ms < 0) || r.hedge_deadline_ms > r.phase_deadline_ms) {
+    return fail("held acceptors and their hedge deadline disagree");
+  }
+  for (AcceptorId a : r.held) {
+    if (prepare || !r.tally.Awaits(a)) return fail("holds acceptor ", a, ", not a silent member");
+  }
+  if (r.tally.size() - static_cast<int>(r.held.size()) <
+      std::min(r.tally.quorum(), r.tally.size())) {
+    return fail("asked fewer acceptors than its quorum");
+  }
   if (prepare) return absl::OkStatus();
   if (!r.accept.has_value()) return fail("is accepting with nothing to accept");
   const AcceptInFlight& acc = *r.accept;

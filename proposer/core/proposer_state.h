@@ -60,6 +60,10 @@ struct Proposer::Round {
   int64_t phase_started_ms = 0;
   int64_t phase_deadline_ms = 0;
   int64_t straggler_deadline_ms = -1;  // armed once the phase hinges on silent acceptors
+  // Accept to a quorum first (ProposerConfig::accept_quorum_first): the members of the tally's
+  // set not asked yet, and when they will be asked anyway (-1: none held).
+  std::vector<AcceptorId> held;
+  int64_t hedge_deadline_ms = -1;
   std::vector<std::pair<AcceptorId, Ballot>> accepted;  // prepare: accepted ballot per ok
   Ballot best_ballot;
   std::string best_value;

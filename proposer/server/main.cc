@@ -81,6 +81,12 @@ ABSL_FLAG(uint64_t, cache_bytes_max, 512u << 20, "1-RTT promise cache: bytes, wh
 ABSL_FLAG(uint64_t, requests_max, 100000,
           "requests in flight, whole process; more are answered RESOURCE_EXHAUSTED");
 ABSL_FLAG(bool, one_rtt, true, "skip prepare on a key's next change (cached promise)");
+ABSL_FLAG(bool, accept_quorum_first, true,
+          "send each accept to a quorum of the acceptors (a different one each round), and to "
+          "the rest only after a refusal, an error or --accept_hedge_ms without a quorum");
+ABSL_FLAG(int64_t, accept_hedge_ms, 10,
+          "with --accept_quorum_first: an accept that has no quorum this long after it was "
+          "sent goes to the acceptors held back too");
 ABSL_FLAG(uint64_t, redis_batch_calls_max, 64,
           "calls to one acceptor in one loop turn that run as one Redis script call (1 = each "
           "call its own pipelined EVALSHA)");
@@ -229,6 +235,8 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   o.cache_bytes_max = absl::GetFlag(FLAGS_cache_bytes_max);
   o.requests_max = absl::GetFlag(FLAGS_requests_max);
   o.one_rtt = absl::GetFlag(FLAGS_one_rtt);
+  o.accept_quorum_first = absl::GetFlag(FLAGS_accept_quorum_first);
+  o.accept_hedge_ms = absl::GetFlag(FLAGS_accept_hedge_ms);
   o.redis_batch_calls_max = absl::GetFlag(FLAGS_redis_batch_calls_max);
   o.membership_file = absl::GetFlag(FLAGS_membership_file);
   o.membership_file_poll_ms = absl::GetFlag(FLAGS_membership_file_poll_ms);

@@ -43,6 +43,8 @@ class Metrics::ShardCollector : public prometheus::Collectable {
       t.accept_conflicts += st.accept_conflicts;
       t.phase_timeouts += st.phase_timeouts;
       t.straggler_timeouts += st.straggler_timeouts;
+      t.accepts_held += st.accepts_held;
+      t.accepts_held_sent += st.accepts_held_sent;
       t.retries_resolved_applied += st.retries_resolved_applied;
       t.cache_evictions += st.cache_evictions;
       t.fenced_replies += st.fenced_replies;
@@ -70,6 +72,8 @@ class Metrics::ShardCollector : public prometheus::Collectable {
     simple("gryadka_reads_skipped_accept_total", "Rounds answered without an accept (value already chosen).", t.reads_skipped_accept, MetricType::Counter);
     simple("gryadka_phase_timeouts_total", "Prepare/accept phases that timed out.", t.phase_timeouts, MetricType::Counter);
     simple("gryadka_straggler_timeouts_total", "Phases given up on acceptors that stayed silent while the others had answered.", t.straggler_timeouts, MetricType::Counter);
+    simple("gryadka_accepts_held_total", "Accept messages held back at first (--accept_quorum_first).", t.accepts_held, MetricType::Counter);
+    simple("gryadka_accepts_held_sent_total", "Held-back accept messages sent after all: a refusal, an error or the hedge.", t.accepts_held_sent, MetricType::Counter);
     simple("gryadka_retries_resolved_applied_total", "Retries that found a lost accept already applied.", t.retries_resolved_applied, MetricType::Counter);
     simple("gryadka_cache_evictions_total", "1-RTT cache entries evicted by the LRU bound.", t.cache_evictions, MetricType::Counter);
     simple("gryadka_requests_in_flight", "Requests inside the protocol core.", static_cast<double>(in_flight), MetricType::Gauge);

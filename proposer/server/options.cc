@@ -138,6 +138,9 @@ absl::StatusOr<core::ProposerConfig> BuildCoreConfigBase(const ServerOptions& o)
   if (o.straggler_timeout_ms < 1 || o.straggler_timeout_ms > o.acceptor_timeout_ms) {
     return absl::InvalidArgumentError("need 1 <= --straggler_timeout_ms <= --acceptor_timeout_ms");
   }
+  if (o.accept_hedge_ms < 1 || o.accept_hedge_ms > o.acceptor_timeout_ms) {
+    return absl::InvalidArgumentError("need 1 <= --accept_hedge_ms <= --acceptor_timeout_ms");
+  }
   if (o.default_deadline_ms < 1 || o.max_deadline_ms < o.default_deadline_ms) {
     return absl::InvalidArgumentError("need 1 <= --default_deadline_ms <= --max_deadline_ms");
   }
@@ -147,6 +150,8 @@ absl::StatusOr<core::ProposerConfig> BuildCoreConfigBase(const ServerOptions& o)
   c.round_timeout_ms = o.acceptor_timeout_ms;
   c.straggler_timeout_ms = o.straggler_timeout_ms;
   c.one_rtt = o.one_rtt;
+  c.accept_quorum_first = o.accept_quorum_first;
+  c.accept_hedge_ms = o.accept_hedge_ms;
   const size_t shards = static_cast<size_t>(o.io_threads);
   c.cache_entries_max = std::max<size_t>(1, o.cache_entries_max / shards);
   c.cache_bytes_max = std::max<size_t>(1, o.cache_bytes_max / shards);

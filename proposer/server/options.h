@@ -30,6 +30,8 @@ struct ServerOptions {
   std::string redis_prefix = "gryadka:";
   int64_t acceptor_timeout_ms = 500;
   int64_t straggler_timeout_ms = 10;  // see core::ProposerConfig::straggler_timeout_ms
+  bool accept_quorum_first = true;    // see core::ProposerConfig::accept_quorum_first
+  int64_t accept_hedge_ms = 10;       // see core::ProposerConfig::accept_hedge_ms
   size_t max_value_bytes = 1 << 20;
   size_t max_key_bytes = 1024;
   size_t max_request_bytes = 0;   // gRPC's receive limit; 0 = DefaultMaxRequestBytes()

@@ -787,6 +787,103 @@ TEST(ProposerTest, KnownDownAcceptorsDisableTheOneRoundTripPath) {
   EXPECT_EQ(h.acceptor(1).Find("k")->value, h.acceptor(0).Find("k")->value) << "nothing written";
 }
 
+// ---- Accept to a quorum first (ProposerConfig::accept_quorum_first) ----
+
+ProposerConfig QuorumFirst() {
+  ProposerConfig config = ProposerConfig::Majority(3);
+  config.accept_quorum_first = true;
+  config.accept_hedge_ms = 10;
+  config.round_timeout_ms = 500;
+  return config;
+}
+
+// Each accept goes to two of the three acceptors, a different pair each round, so over three
+// rounds every acceptor takes two accepts; prepares still go to all three. The value is right
+// whichever quorum a later reader meets.
+TEST(ProposerTest, QuorumFirstSendsEachAcceptToAQuorumInTurn) {
+  Harness h(QuorumFirst());
+  h.Await(h.Submit("k", Incr()));  // 2-RTT: prepare to all three, accept to two
+  int per_acceptor[3] = {0, 0, 0};
+  for (int i = 0; i < 3; ++i) {
+    const auto msgs = h.Pump();
+    ASSERT_TRUE(msgs.empty());
+    h.Submit("k", Incr());
+    for (const AcceptorRequest& m : h.Pump()) {
+      ASSERT_EQ(m.kind, Kind::kAccept) << "the cached promise skips prepare";
+      ++per_acceptor[m.acceptor];
+    }
+  }
+  EXPECT_EQ(per_acceptor[0] + per_acceptor[1] + per_acceptor[2], 6) << "two accepts per round";
+  for (int a = 0; a < 3; ++a) EXPECT_EQ(per_acceptor[a], 2) << "acceptor " << a;
+  EXPECT_EQ(Count(h.sent(), Kind::kPrepare), 3);
+  EXPECT_EQ(h.proposer().stats().rounds_one_rtt, 3u);
+  EXPECT_EQ(h.proposer().stats().accepts_held, 4u);
+  EXPECT_EQ(h.proposer().stats().accepts_held_sent, 0u);
+  for (uint64_t rival = 101; rival <= 103; ++rival) {
+    EXPECT_EQ(RecordOf(h.RivalRound(rival, "k", Read())).value(), "4");
+  }
+  ExpectOneValuePerBallot(h.sent());
+}
+
+// An acceptor of the quorum asked first fails: the held one is asked at once (no time passes),
+// and the change applies exactly once.
+TEST(ProposerTest, QuorumFirstAsksTheHeldAcceptorAtOnceWhenOneFails) {
+  Harness h(QuorumFirst());
+  h.Await(h.Submit("k", Incr()));
+  h.error_reply = [](const AcceptorRequest& m) { return m.acceptor == 1; };
+  h.error_maybe_applied = false;
+  for (int i = 0; i < 3; ++i) {
+    const int64_t start = h.now();
+    const Completion& c = h.Await(h.Submit("k", Incr()));
+    ASSERT_TRUE(c.status.ok()) << c.status;
+    EXPECT_EQ(h.now(), start) << "waited instead of asking the held acceptor";
+  }
+  EXPECT_EQ(h.proposer().stats().accepts_held_sent, 2u) << "rounds that asked acceptor 1 first";
+  EXPECT_EQ(h.proposer().stats().rounds_failed, 0u);
+  h.error_reply = [](const AcceptorRequest&) { return false; };
+  EXPECT_EQ(RecordOf(h.RivalRound(101, "k", Read())).value(), "4");
+}
+
+// A frozen acceptor (SIGSTOP) in the quorum asked first costs the round the hedge, not the
+// phase timeout; the rounds that did not ask it are not slowed at all.
+TEST(ProposerTest, QuorumFirstAsksTheHeldAcceptorAfterTheHedge) {
+  const ProposerConfig config = QuorumFirst();
+  Harness h(config);
+  h.Await(h.Submit("k", Incr()));
+  h.Freeze(2);
+  int hedged = 0;
+  for (int i = 0; i < 3; ++i) {
+    const int64_t start = h.now();
+    const Completion& c = h.Await(h.Submit("k", Incr()));
+    ASSERT_TRUE(c.status.ok()) << c.status;
+    const int64_t took = h.now() - start;
+    EXPECT_TRUE(took == 0 || took == config.accept_hedge_ms) << "took " << took << " ms";
+    hedged += took > 0;
+  }
+  EXPECT_EQ(hedged, 2) << "two of three quorums include acceptor 2";
+  EXPECT_EQ(h.proposer().stats().accepts_held_sent, 2u);
+  EXPECT_EQ(h.proposer().stats().phase_timeouts, 0u);
+  EXPECT_EQ(h.proposer().stats().rounds_failed, 0u);
+  h.Thaw(2);
+  EXPECT_EQ(RecordOf(h.RivalRound(101, "k", Read())).value(), "4");
+  ExpectOneValuePerBallot(h.sent());
+}
+
+// An acceptor the shell reports down is held back, not asked: no round waits for it.
+TEST(ProposerTest, QuorumFirstAsksTheAcceptorsReportedUp) {
+  Harness h(QuorumFirst());
+  h.Await(h.Submit("k", Incr()));
+  h.proposer().SetAcceptorUp(0, false);
+  h.Freeze(0);
+  for (int i = 0; i < 3; ++i) {
+    const int64_t start = h.now();
+    ASSERT_TRUE(h.Await(h.Submit("k", Incr())).status.ok());
+    EXPECT_EQ(h.now(), start);
+  }
+  EXPECT_EQ(h.proposer().stats().accepts_held_sent, 0u);
+  h.Thaw(0);
+}
+
 TEST(ProposerTest, AcceptThatNeverLeftIsNotAnUnknownOutcome) {
   // Errors that say the request never reached the acceptor (not connected) make a failed accept
   // certainly not applied: UNAVAILABLE, not ABORTED.
