@@ -197,7 +197,7 @@ void Proposer::SendPhase(const std::string& key, KeyState& ks, AcceptorRequest::
   const std::vector<AcceptorId>& set = r.tally.set();
   const size_t n = set.size();
   // Accept to a quorum first: the quorum starts at a rotating position and takes the members
-  // reported up first, so a down acceptor is held back rather than asked.
+  // reported up and not slow first, so a down or frozen acceptor is held back rather than asked.
   size_t ask = n;
   std::vector<AcceptorId> order;
   if (!prepare && cfg.accept_quorum_first && cfg.prepare_set == cfg.accept_set && n > 0 &&
@@ -208,7 +208,7 @@ void Proposer::SendPhase(const std::string& key, KeyState& ks, AcceptorRequest::
     for (int up = 1; up >= 0; --up) {
       for (size_t i = 0; i < n; ++i) {
         const AcceptorId a = set[(first + i) % n];
-        if (AcceptorUp(a) == (up == 1)) order.push_back(a);
+        if (AskFirst(a, now_ms) == (up == 1)) order.push_back(a);
       }
     }
   }
@@ -247,6 +247,21 @@ AcceptorRequest Proposer::PhaseMessage(const std::string& key, const Round& r, A
   return m;
 }
 
+bool Proposer::AskFirst(AcceptorId a, int64_t now_ms) const {
+  if (!AcceptorUp(a)) return false;
+  auto it = slow_until_ms_.find(a);
+  return it == slow_until_ms_.end() || it->second <= now_ms;
+}
+
+void Proposer::Hedge(const std::string& key, Round& r, int64_t now_ms) {
+  for (AcceptorId a : r.tally.set()) {
+    if (r.tally.Awaits(a) && std::find(r.held.begin(), r.held.end(), a) == r.held.end()) {
+      slow_until_ms_[a] = now_ms + r.cfg().round_timeout_ms;
+    }
+  }
+  SendHeld(key, r);
+}
+
 void Proposer::SendHeld(const std::string& key, Round& r) {
   std::string value;
   for (AcceptorId a : r.held) outbox_.push_back(PhaseMessage(key, r, a, &value));
@@ -256,6 +271,7 @@ void Proposer::SendHeld(const std::string& key, Round& r) {
 }
 
 void Proposer::OnReply(const AcceptorReply& reply, int64_t now_ms) {
+  if (!slow_until_ms_.empty()) slow_until_ms_.erase(reply.acceptor);  // it answers again
   auto it = msg_keys_.find(reply.msg_id);
   if (it == msg_keys_.end()) return;  // late, duplicated or superseded
   const std::string key = it->second;
@@ -610,7 +626,7 @@ void Proposer::CheckKey(const std::string& key, int64_t now_ms) {
     } else if (b.round->straggler_deadline_ms >= 0 && now_ms >= b.round->straggler_deadline_ms) {
       PhaseTimedOut(key, ks, now_ms, /*straggler=*/true);
     } else if (b.round->hedge_deadline_ms >= 0 && now_ms >= b.round->hedge_deadline_ms) {
-      SendHeld(key, *b.round);
+      Hedge(key, *b.round, now_ms);
     }
   }
   MaybeStartBatch(key, ks, now_ms);

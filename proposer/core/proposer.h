@@ -232,6 +232,10 @@ class Proposer {
                                std::string* value) const;
   // Asks the members held back by accept-to-a-quorum-first.
   void SendHeld(const std::string& key, Round& r);
+  // The hedge of r's accept fired: its silent asked members become slow; then SendHeld.
+  void Hedge(const std::string& key, Round& r, int64_t now_ms);
+  // Up and not slow: asked first by accept-to-a-quorum-first.
+  bool AskFirst(AcceptorId a, int64_t now_ms) const;
   bool AcceptorUp(AcceptorId id) const { return !acceptors_down_.contains(id); }
   void NoteFence(const AcceptorReply& reply);
   absl::Status CheckKeyInvariants(const std::string& key, const KeyState& ks,
@@ -244,6 +248,10 @@ class Proposer {
   uint64_t counter_ = 0;
   uint64_t next_msg_id_ = 1;
   uint64_t next_quorum_first_ = 0;  // rotates the quorum asked first
+  // Acceptors that were asked an accept and still had not answered when its hedge fired: asked
+  // last (like a down one) until the time here, or until any reply of theirs arrives. At most
+  // one entry per acceptor id.
+  absl::flat_hash_map<AcceptorId, int64_t> slow_until_ms_;
   // Acceptors the shell reported down (SetAcceptorUp); bounded by the acceptor ids it uses.
   absl::flat_hash_set<AcceptorId> acceptors_down_;
   size_t requests_in_flight_ = 0;
