@@ -24,6 +24,11 @@ namespace gryadka::server {
 // Metadata key that marks a call forwarded by another proposer (value: the sender's
 // --advertise). A call carrying it is always served where it arrives, never forwarded again.
 inline constexpr char kForwardedMetadataKey[] = "gryadka-forwarded-by";
+// In the initial metadata an owner sends when it takes a Peer/Forward stream. A stream refused
+// without it — gRPC's trailers-only answer, e.g. while the owner shuts down, also completes the
+// sender's wait for initial metadata — carries no call: the sender writes nothing on it, and
+// serves the calls it held locally.
+inline constexpr char kStreamTakenMetadataKey[] = "gryadka-stream-taken";
 
 // Most peers a proposer keeps (the --peers list after dns: expansion, itself included); a longer
 // list is refused and the proposer serves every key itself until it shrinks.

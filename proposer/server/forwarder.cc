@@ -132,9 +132,10 @@ class Forwarder::Stream final : public TurnEndHook {
   }
 
   // The owner took the stream: calls may go out now (see the file comment of forwarder.h).
+  // Without the owner's mark the answer was a refusal (trailers only): nothing is written.
   void OnMetadata(bool ok) {
     --ops_;
-    if (!ok) {
+    if (!ok || ctx_.GetServerInitialMetadata().count(kStreamTakenMetadataKey) == 0) {
       EndAndFinish();
       return;
     }

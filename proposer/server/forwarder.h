@@ -26,7 +26,8 @@
 //     an open stream, not a gRPC call of its own. Each stream lives on its queue's thread, where
 //     the calls it carries are handled (ServerCall::completion_queue());
 //   - no call is written to a stream before the owner has taken it (its initial metadata
-//     arrived); calls unanswered when a stream ends are served locally if they were never
+//     arrived with kStreamTakenMetadataKey: a refusal answered with trailers only, as during the
+//     owner's shutdown, also ends the wait for initial metadata, without the mark); calls unanswered when a stream ends are served locally if they were never
 //     written, or the owner ended the stream with status OK (its drain: it started none of
 //     them); otherwise they are treated as a broken connection below;
 //   - a request larger than kForwardCallBytesMax is served locally (a stream message carries up

@@ -319,6 +319,7 @@ class KvFrontEnd::PeerStream final : public TurnEndHook {
     // The sender writes no call before this arrives: calls on a stream that breaks before it
     // was taken here were never started (forwarder.h).
     write_in_flight_ = true;
+    ctx_.AddInitialMetadata(kStreamTakenMetadataKey, "1");
     rw_.SendInitialMetadata(&metadata_tag_);
     StartRead();
   }

@@ -293,19 +293,25 @@ TEST_F(ForwardTest, DrainingOwnerHandsTheCallsOnItsStreamsBackAndLosesNone) {
   // Increments through proposer 0 all along, and 20 more after the owner is gone: every one
   // succeeds and applies exactly once (forwarded, handed back and served here, or served here).
   int after = 0, calls = 0;
+  std::string failure;  // checked after the stopper thread is joined
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kWaitMs);
   while (after < 20 && std::chrono::steady_clock::now() < deadline) {
     if (stopped) ++after;
     int64_t next = 0;
     const grpc::Status s = Increment(0, key, &next);
-    ASSERT_TRUE(s.ok()) << "call " << calls << ": " << s.error_code() << " " << s.error_message()
-                        << "\n"
-                        << Logs();
-    ASSERT_EQ(next, value + 1) << "call " << calls;
+    if (!s.ok()) {
+      failure = absl::StrCat("call ", calls, ": ", s.error_code(), " ", s.error_message());
+      break;
+    }
+    if (next != value + 1) {
+      failure = absl::StrCat("call ", calls, ": ", next, " after ", value);
+      break;
+    }
     value = next;
     ++calls;
   }
   stopper.join();
+  ASSERT_TRUE(failure.empty()) << failure << "\n" << Logs();
   EXPECT_EQ(after, 20);
   EXPECT_EQ(Metric(0, kOutcomeUnknown), unknown);
   EXPECT_EQ(Metric(0, kStreams), 0);  // the owner's stream ended with it
