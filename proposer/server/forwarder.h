@@ -27,9 +27,10 @@
 //     the calls it carries are handled (ServerCall::completion_queue());
 //   - no call is written to a stream before the owner has taken it (its initial metadata
 //     arrived with kStreamTakenMetadataKey: a refusal answered with trailers only, as during the
-//     owner's shutdown, also ends the wait for initial metadata, without the mark); calls unanswered when a stream ends are served locally if they were never
-//     written, or the owner ended the stream with status OK (its drain: it started none of
-//     them); otherwise they are treated as a broken connection below;
+//     owner's shutdown, also ends the wait for initial metadata, without the mark); calls
+//     unanswered when a stream ends are served locally if they were never written, or the owner
+//     ended the stream with status OK (its drain: it started none of them); otherwise they are
+//     treated as a broken connection below;
 //   - a request larger than kForwardCallBytesMax is served locally (a stream message carries up
 //     to kForwardBatchBytesMax, never more than --max_request_bytes, which peers share);
 //   - an owner that stops answering (frozen, partitioned) is dropped by keepalive within about

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -133,6 +134,21 @@ std::string FetchMetrics(int port) {
   close(fd);
   const size_t body = out.find("\r\n\r\n");
   return body == std::string::npos ? "" : out.substr(body + 4);
+}
+
+double MetricSample(const std::string& body, const std::string& series) {
+  size_t at = 0;
+  while ((at = body.find(series + " ", at)) != std::string::npos) {
+    if (at == 0 || body[at - 1] == '\n') {
+      const size_t end = body.find('\n', at);
+      double v = 0;
+      if (absl::SimpleAtod(body.substr(at + series.size() + 1, end - at - series.size() - 1), &v)) {
+        return v;
+      }
+    }
+    at += series.size();
+  }
+  return -1;
 }
 
 }  // namespace gryadka::integration

@@ -66,4 +66,8 @@ class Cluster {
 // fetched; 5 s receive timeout).
 std::string FetchMetrics(int port);
 
+// The value of the sample `series` (name with labels, exactly as exposed) in a /metrics body;
+// -1 when absent.
+double MetricSample(const std::string& body, const std::string& series);
+
 }  // namespace gryadka::integration

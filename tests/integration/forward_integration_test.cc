@@ -18,7 +18,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/rendezvous.h"
@@ -32,23 +31,6 @@ namespace {
 constexpr int kProposers = 3;
 constexpr int64_t kWaitMs = 10000;  // bound on waiting for a peer channel or a metric
 constexpr char kForwardedMarker[] = "gryadka-forwarded-by";
-
-// The value of the sample `series` (name with labels, exactly as exposed) in a /metrics body;
-// -1 when absent.
-double Sample(const std::string& body, const std::string& series) {
-  size_t at = 0;
-  while ((at = body.find(series + " ", at)) != std::string::npos) {
-    if (at == 0 || body[at - 1] == '\n') {
-      const size_t end = body.find('\n', at);
-      double v = 0;
-      if (absl::SimpleAtod(body.substr(at + series.size() + 1, end - at - series.size() - 1), &v)) {
-        return v;
-      }
-    }
-    at += series.size();
-  }
-  return -1;
-}
 
 const char kAnswered[] = "gryadka_forward_calls_total{result=\"answered\"}";
 const char kServedLocally[] = "gryadka_forward_calls_total{result=\"served_locally\"}";
@@ -147,7 +129,7 @@ class ForwardTest : public ::testing::Test {
   }
 
   double Metric(int i, const std::string& series) const {
-    return Sample(FetchMetrics(metrics_ports_[i]), series);
+    return MetricSample(FetchMetrics(metrics_ports_[i]), series);
   }
 
   grpc::Status Increment(int via, const std::string& key, int64_t* value, bool marked = false) {

@@ -9,7 +9,6 @@
 #include <mutex>
 #include <thread>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/integration/cluster.h"
@@ -460,25 +459,13 @@ std::unique_ptr<Cluster> StartWithMetrics(int* metrics_port, std::vector<std::st
   return StartOrDie(o);
 }
 
-// The value of one sample line of a scrape ("name{labels} value"), -1 when absent.
-double Sample(const std::string& body, const std::string& series) {
-  for (size_t at = 0; (at = body.find(series + " ", at)) != std::string::npos;
-       at += series.size()) {
-    if (at != 0 && body[at - 1] != '\n') continue;
-    const size_t from = at + series.size() + 1;
-    double v = -1;
-    if (absl::SimpleAtod(body.substr(from, body.find('\n', from) - from), &v)) return v;
-  }
-  return -1;
-}
-
 // The scrape of `port` once `series` has reached at least `min` (the core's counters reach the
-// metrics with the shard's periodic snapshot), or after 5 s.
-std::string ScrapeOnce(int port, const std::string& series, double min) {
+// metrics with the shard's periodic snapshot), or the last one after 5 s.
+std::string ScrapeWhenAtLeast(int port, const std::string& series, double min) {
   std::string body;
   for (int i = 0; i < 100; ++i) {
     body = FetchMetrics(port);
-    if (Sample(body, series) >= min) break;
+    if (MetricSample(body, series) >= min) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return body;
@@ -525,9 +512,9 @@ TEST(KvIntegrationTest, AcceptsGoToAQuorumInTurnAndEveryRedisTakesItsShare) {
     }
     const std::vector<long long> calls = ScriptCalls(*cluster);
     const std::string metrics =
-        ScrapeOnce(metrics_port, "gryadka_rounds_total{path=\"one_rtt\"}", 29);
-    const double held = Sample(metrics, "gryadka_accepts_held_total");
-    const double held_sent = Sample(metrics, "gryadka_accepts_held_sent_total");
+        ScrapeWhenAtLeast(metrics_port, "gryadka_rounds_total{path=\"one_rtt\"}", 29);
+    const double held = MetricSample(metrics, "gryadka_accepts_held_total");
+    const double held_sent = MetricSample(metrics, "gryadka_accepts_held_sent_total");
     if (quorum_first) {
       // 3 prepares + 60 accepts, plus one accept per hedge that fired (a Redis slower than
       // 10 ms on a loaded machine): far from the 93 of asking everyone.
@@ -561,10 +548,10 @@ TEST(KvIntegrationTest, PausedRedisInTheQuorumAskedFirstIsHedgedNotWaitedFor) {
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->value, i);
   }
-  const std::string metrics = ScrapeOnce(metrics_port, "gryadka_accepts_held_sent_total", 1);
-  EXPECT_GE(Sample(metrics, "gryadka_accepts_held_sent_total"), 1)
+  const std::string metrics = ScrapeWhenAtLeast(metrics_port, "gryadka_accepts_held_sent_total", 1);
+  EXPECT_GE(MetricSample(metrics, "gryadka_accepts_held_sent_total"), 1)
       << "no round asked the paused Redis first, or none was hedged";
-  EXPECT_EQ(Sample(metrics, "gryadka_phase_timeouts_total"), 0) << "a round waited it out";
+  EXPECT_EQ(MetricSample(metrics, "gryadka_phase_timeouts_total"), 0) << "a round waited it out";
   cluster->redis(2).Resume();
   auto get = client->Get("hedge");
   ASSERT_TRUE(get.ok()) << get.status();
