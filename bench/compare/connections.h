@@ -11,6 +11,10 @@
 //            robin per operation, as etcd's own client balancer does).
 //   Redis    hiredis async on a libevent base, one TCP connection per worker (commands of its
 //            slots are pipelined on it): kIncrement = INCR; kRead = GET; kPrefill = SET key 0.
+//   fsync floor  the same on 3 Redis with appendfsync always (systems.h), one connection to
+//            each per worker: an operation goes to a majority of them (2 of 3), the pair moving
+//            on by one server per operation as Gryadka's accepts to a quorum first do, and is
+//            done when both have answered; kPrefill goes to all of them.
 // Every gRPC call has a deadline of `deadline_ms`. A worker's channels are its own (one TCP
 // connection per target per worker).
 //
@@ -36,5 +40,8 @@ std::unique_ptr<Connection> NewEtcdConnection(const std::vector<std::string>& ta
 // A Redis on 127.0.0.1:`port`. A lost connection is not re-established: every later operation
 // of this worker fails ("redis connection lost: ...").
 std::unique_ptr<Connection> NewRedisConnection(int port, int slots);
+// Servers on 127.0.0.1:`ports`; each operation to a majority of them in turn, as above. A lost
+// connection fails every later operation that would use it.
+std::unique_ptr<Connection> NewRedisQuorumConnection(const std::vector<int>& ports, int slots);
 
 }  // namespace gryadka::bench::compare

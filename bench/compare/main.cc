@@ -29,7 +29,9 @@
 #include "bench/load/metrics_scrape.h"
 #include "bench/load/stop_signals.h"
 
-ABSL_FLAG(std::string, systems, "gryadka,etcd,redis", "systems to drive, comma-separated");
+ABSL_FLAG(std::string, systems, "gryadka,etcd,redis,fsync-floor",
+          "systems to drive, comma-separated: gryadka, etcd, redis (one Redis, no persistence), "
+          "fsync-floor (plain INCR on 2 of 3 Redis with appendfsync always)");
 ABSL_FLAG(std::string, concurrency, "1,32,128", "concurrent clients (closed-loop slots) per case");
 ABSL_FLAG(std::string, keys, "1000,1", "distinct keys per case (1 = one hot key)");
 ABSL_FLAG(std::string, workload, "incr", "incr (atomic increment) or read");
@@ -94,9 +96,9 @@ absl::StatusOr<Options> OptionsFromFlags() {
   Options o;
   for (absl::string_view s :
        absl::StrSplit(absl::GetFlag(FLAGS_systems), ',', absl::SkipWhitespace())) {
-    if (s != kGryadka && s != kEtcd && s != kRedis) {
+    if (s != kGryadka && s != kEtcd && s != kRedis && s != kFsyncFloor) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--systems: '", s, "' is not one of gryadka, etcd, redis"));
+          absl::StrCat("--systems: '", s, "' is not one of gryadka, etcd, redis, fsync-floor"));
     }
     o.systems.emplace_back(s);
   }
@@ -172,16 +174,25 @@ struct Started {
   std::unique_ptr<LocalCluster> gryadka;
   std::unique_ptr<EtcdCluster> etcd;
   std::unique_ptr<FloorRedis> redis;
+  std::vector<std::unique_ptr<FloorRedis>> fsync_floor;  // kFsyncFloorServers of them
   std::vector<std::string> etcd_targets;  // the members the load goes to
 
   void Stop() {
     if (gryadka) gryadka->Stop();
     if (etcd) etcd->Stop();
     if (redis) redis->Stop();
+    for (auto& r : fsync_floor) r->Stop();
   }
   NamedPids Processes(const std::string& system) const {
     if (system == kGryadka) return gryadka->processes();
     if (system == kEtcd) return etcd->processes();
+    if (system == kFsyncFloor) {
+      NamedPids out;
+      for (const auto& r : fsync_floor) {
+        for (const auto& p : r->processes()) out.push_back(p);
+      }
+      return out;
+    }
     return redis->processes();
   }
   ConnectionFactory Factory(const std::string& system, int64_t deadline_ms) const {
@@ -195,16 +206,32 @@ struct Started {
         return NewEtcdConnection(t, worker, slots, deadline_ms);
       };
     }
+    if (system == kFsyncFloor) {
+      std::vector<int> ports;
+      for (const auto& r : fsync_floor) ports.push_back(r->port());
+      return [ports](int, int slots) { return NewRedisQuorumConnection(ports, slots); };
+    }
     return [port = redis->port()](int, int slots) { return NewRedisConnection(port, slots); };
   }
 };
 
 absl::Status StartSystems(const Options& o, Started* s) {
   if (Wants(o, kRedis)) {
-    auto r = FloorRedis::Start(absl::GetFlag(FLAGS_redis_server));
+    auto r =
+        FloorRedis::Start(absl::GetFlag(FLAGS_redis_server), Persistence::kNone, "redis-floor");
     if (!r.ok())
       return absl::Status(r.status().code(), absl::StrCat("redis: ", r.status().message()));
     s->redis = *std::move(r);
+  }
+  if (Wants(o, kFsyncFloor)) {
+    for (int i = 0; i < kFsyncFloorServers; ++i) {
+      auto r = FloorRedis::Start(absl::GetFlag(FLAGS_redis_server), Persistence::kFsyncAlways,
+                                 absl::StrCat("fsync-floor-", i));
+      if (!r.ok()) {
+        return absl::Status(r.status().code(), absl::StrCat("fsync-floor: ", r.status().message()));
+      }
+      s->fsync_floor.push_back(*std::move(r));
+    }
   }
   if (Wants(o, kEtcd)) {
     auto e = EtcdCluster::Start(absl::GetFlag(FLAGS_etcd_bin));
@@ -293,7 +320,7 @@ RunResult Measure(const Options& o, const Started& s, const std::string& system,
   NamedPids all;  // the measured system first, then the others, this process, the machine
   const NamedPids own = s.Processes(system);
   all = own;
-  for (const char* other : {kGryadka, kEtcd, kRedis}) {
+  for (const char* other : {kGryadka, kEtcd, kRedis, kFsyncFloor}) {
     if (other != system && Wants(o, other)) {
       for (const auto& p : s.Processes(other)) all.push_back(p);
     }
@@ -384,10 +411,11 @@ int Run(const Options& o) {
 int Main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage(
-      "gryadka-compare [--systems=gryadka,etcd,redis] [--concurrency=1,32,128] [--keys=1000,1]\n"
-      "  [--workload=incr|read] [--duration_s=S] [flags]\n"
-      "Starts Gryadka (3 Redis, appendfsync always + proposers), a 3-member etcd and one Redis on "
-      "loopback, drives each with the same closed loop, prints the runs and their ratios.");
+      "gryadka-compare [--systems=gryadka,etcd,redis,fsync-floor] [--concurrency=1,32,128]\n"
+      "  [--keys=1000,1] [--workload=incr|read] [--duration_s=S] [flags]\n"
+      "Starts Gryadka (3 Redis, appendfsync always + proposers), a 3-member etcd, one Redis and "
+      "the fsync floor (3 Redis as Gryadka's, plain INCR on 2 of them) on loopback, drives each "
+      "with the same closed loop, prints the runs and their ratios.");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
     std::cerr << "gryadka-compare: unexpected argument '" << rest[1] << "'\n";

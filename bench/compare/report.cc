@@ -50,8 +50,10 @@ std::string FormatTables(const std::vector<RunResult>& runs) {
   }
   absl::StrAppend(&out,
                   "\n| keys | clients | Gryadka ÷ etcd ops/s | Gryadka ÷ etcd p50 | "
-                  "Gryadka ÷ etcd p99 | etcd ÷ Gryadka CPU µs/op | Gryadka ÷ Redis ops/s |\n"
-                  "|---:|---:|---:|---:|---:|---:|---:|\n");
+                  "Gryadka ÷ etcd p99 | etcd ÷ Gryadka CPU µs/op | Gryadka ÷ Redis ops/s | "
+                  "Gryadka ÷ fsync floor ops/s | fsync floor ÷ etcd ops/s | "
+                  "fsync floor ÷ etcd p50 |\n"
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& key : order) {
     const std::map<std::string, const RunResult*>& systems = cases[key];
     auto find = [&systems](const char* name) -> const RunResult* {
@@ -59,15 +61,21 @@ std::string FormatTables(const std::vector<RunResult>& runs) {
       return it == systems.end() ? nullptr : it->second;
     };
     const RunResult* g = find(kGryadka);
-    if (g == nullptr) continue;
     const RunResult* e = find(kEtcd);
     const RunResult* r = find(kRedis);
-    absl::StrAppendFormat(&out, "| %d | %d | %s | %s | %s | %s | %s |\n", key.first, key.second,
-                          e ? Ratio(g->ops_per_s(), e->ops_per_s()) : "–",
-                          e ? Ratio(g->ms(0.5), e->ms(0.5)) : "–",
-                          e ? Ratio(g->ms(0.99), e->ms(0.99)) : "–",
-                          e ? Ratio(e->system_us_per_op(), g->system_us_per_op()) : "–",
-                          r ? Ratio(g->ops_per_s(), r->ops_per_s()) : "–");
+    const RunResult* f = find(kFsyncFloor);
+    if (g == nullptr && (f == nullptr || e == nullptr)) continue;  // no ratio to show
+    auto ratio = [](const RunResult* a, const RunResult* b, auto value) -> std::string {
+      return a != nullptr && b != nullptr ? Ratio(value(*a), value(*b)) : "–";
+    };
+    auto ops = [](const RunResult& x) { return x.ops_per_s(); };
+    auto p50 = [](const RunResult& x) { return x.ms(0.5); };
+    auto p99 = [](const RunResult& x) { return x.ms(0.99); };
+    auto cpu = [](const RunResult& x) { return x.system_us_per_op(); };
+    absl::StrAppendFormat(&out, "| %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", key.first,
+                          key.second, ratio(g, e, ops), ratio(g, e, p50), ratio(g, e, p99),
+                          ratio(e, g, cpu), ratio(g, r, ops), ratio(g, f, ops), ratio(f, e, ops),
+                          ratio(f, e, p50));
   }
   return out;
 }

@@ -15,9 +15,10 @@ namespace gryadka::bench::compare {
 inline constexpr char kGryadka[] = "gryadka";
 inline constexpr char kEtcd[] = "etcd";
 inline constexpr char kRedis[] = "redis";
+inline constexpr char kFsyncFloor[] = "fsync-floor";
 
 struct RunResult {
-  std::string system;  // kGryadka, kEtcd or kRedis
+  std::string system;  // kGryadka, kEtcd, kRedis or kFsyncFloor
   uint64_t keys = 0;
   int clients = 0;  // concurrency
   LoopStats stats;
@@ -37,8 +38,8 @@ struct RunResult {
   double bench_us_per_op() const;
 };
 
-// The per-run table, then the ratios (Gryadka ÷ etcd and Gryadka ÷ Redis, for every (keys,
-// clients) where both ran), as Markdown.
+// The per-run table, then the ratios (Gryadka ÷ etcd, Gryadka ÷ Redis, Gryadka ÷ fsync floor and
+// fsync floor ÷ etcd, for every (keys, clients) where both ran), as Markdown.
 std::string FormatTables(const std::vector<RunResult>& runs);
 
 // {"system":..,"keys":..,"clients":..,"ops_per_s":..,"p50_ms":..,"p99_ms":..,"p999_ms":..,

@@ -189,16 +189,20 @@ std::string EtcdCluster::Logs() const {
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<FloorRedis>> FloorRedis::Start(const std::string& redis_server) {
+absl::StatusOr<std::unique_ptr<FloorRedis>> FloorRedis::Start(const std::string& redis_server,
+                                                              Persistence persistence,
+                                                              const std::string& name) {
   absl::StatusOr<std::unique_ptr<FloorRedis>> r = absl::UnavailableError("no attempt");
   for (int attempt = 0; attempt < kSystemStartAttemptsMax; ++attempt) {
-    r = StartOnce(redis_server);
+    r = StartOnce(redis_server, persistence, name);
     if (r.ok() || !PortTaken(r.status())) break;
   }
   return r;
 }
 
-absl::StatusOr<std::unique_ptr<FloorRedis>> FloorRedis::StartOnce(const std::string& redis_server) {
+absl::StatusOr<std::unique_ptr<FloorRedis>> FloorRedis::StartOnce(const std::string& redis_server,
+                                                                  Persistence persistence,
+                                                                  const std::string& name) {
   auto dir = process::MakeTempDir("gryadka-compare-redis-");
   if (!dir.ok()) return dir.status();
   auto port = process::FreeLoopbackPort();
@@ -206,12 +210,17 @@ absl::StatusOr<std::unique_ptr<FloorRedis>> FloorRedis::StartOnce(const std::str
     RemoveDir(*dir);
     return port.status();
   }
-  std::unique_ptr<FloorRedis> r(new FloorRedis(*dir, *port));
+  std::unique_ptr<FloorRedis> r(new FloorRedis(*dir, *port, name));
   ProcessSpec spec;
   spec.binary = redis_server;
-  spec.name = "redis-floor";
-  spec.args = {"--port", absl::StrCat(*port), "--bind", "127.0.0.1",   "--dir", *dir, "--save",
-               "",       "--appendonly",      "no",     "--daemonize", "no"};
+  spec.name = name;
+  spec.args = {"--port", absl::StrCat(*port), "--bind", "127.0.0.1", "--dir", *dir, "--save",
+               "",       "--daemonize",       "no"};
+  if (persistence == Persistence::kFsyncAlways) {
+    spec.args.insert(spec.args.end(), {"--appendonly", "yes", "--appendfsync", "always"});
+  } else {
+    spec.args.insert(spec.args.end(), {"--appendonly", "no"});
+  }
   auto p = ProcessHandle::Start(spec, *dir, /*adopt_dir=*/false);
   if (!p.ok()) return p.status();
   r->process_ = *std::move(p);
@@ -233,7 +242,7 @@ void FloorRedis::Stop() {
 
 NamedPids FloorRedis::processes() const {
   if (!process_) return {};
-  return {{"redis-floor", process_->pid()}};
+  return {{name_, process_->pid()}};
 }
 
 }  // namespace gryadka::bench::compare

@@ -6,6 +6,9 @@
 //            data dir and etcd's default fsync (every raft entry is fsynced before it is
 //            acknowledged), peers and clients on free loopback ports.
 //   Redis    FloorRedis: one redis-server, no persistence, no replication: the floor.
+//   fsync floor  3 FloorRedis with Gryadka's acceptor settings (appendonly, appendfsync always),
+//            written to 2 at a time with plain INCR (connections.h): what the acceptors' disk
+//            allows with no proposer, no gRPC and no script in the way.
 // Children get SIGKILL if the starting thread dies (client/shared/process_handle.h): start
 // them from the main thread.
 //
@@ -29,6 +32,7 @@ class ProcessHandle;
 namespace gryadka::bench::compare {
 
 inline constexpr int kEtcdMembers = 3;
+inline constexpr int kFsyncFloorServers = 3;  // as Gryadka's acceptors
 // Fresh ports (and a fresh dir) tried when another process took a port before a server bound it.
 inline constexpr int kSystemStartAttemptsMax = 3;
 inline constexpr int64_t kEtcdReadyTimeoutMs = 30000;   // until every member answers a Range
@@ -67,10 +71,18 @@ class EtcdCluster {
   std::vector<std::unique_ptr<process::ProcessHandle>> members_;
 };
 
+enum class Persistence {
+  kNone,         // --appendonly no
+  kFsyncAlways,  // --appendonly yes --appendfsync always, as Gryadka's acceptors
+};
+
 class FloorRedis {
  public:
   // Starts it and waits until it answers PING (fresh ports on a taken one, as EtcdCluster).
-  static absl::StatusOr<std::unique_ptr<FloorRedis>> Start(const std::string& redis_server);
+  // `name` names the process in the CPU accounting and in errors.
+  static absl::StatusOr<std::unique_ptr<FloorRedis>> Start(const std::string& redis_server,
+                                                           Persistence persistence,
+                                                           const std::string& name);
   ~FloorRedis();  // Stop()
   FloorRedis(const FloorRedis&) = delete;
   FloorRedis& operator=(const FloorRedis&) = delete;
@@ -80,10 +92,14 @@ class FloorRedis {
   NamedPids processes() const;
 
  private:
-  FloorRedis(std::string dir, int port) : dir_(std::move(dir)), port_(port) {}
-  static absl::StatusOr<std::unique_ptr<FloorRedis>> StartOnce(const std::string& redis_server);
+  FloorRedis(std::string dir, int port, std::string name)
+      : dir_(std::move(dir)), port_(port), name_(std::move(name)) {}
+  static absl::StatusOr<std::unique_ptr<FloorRedis>> StartOnce(const std::string& redis_server,
+                                                               Persistence persistence,
+                                                               const std::string& name);
   const std::string dir_;
   const int port_;
+  const std::string name_;
   std::unique_ptr<process::ProcessHandle> process_;
 };
 
