@@ -118,6 +118,7 @@ TEST(OptionsTest, ValidationNamesTheFlagAtFault) {
       {"--channels", [](BenchOptions& o) { o.channels = 0; }},
       {"--proposers", [](BenchOptions& o) { o.proposers = 0; }},
       {"--proposer_io_threads", [](BenchOptions& o) { o.proposer_io_threads = 0; }},
+      {"--redis_appendfsync", [](BenchOptions& o) { o.redis_appendfsync = "sometimes"; }},
       {"--target", [](BenchOptions& o) { o.targets = {"h:1"}; }},
       {"--target", [](BenchOptions& o) { o.spawn = false; }},
       {"--report_rss", [](BenchOptions& o) {
@@ -129,6 +130,11 @@ TEST(OptionsTest, ValidationNamesTheFlagAtFault) {
          o.spawn = false;
          o.targets = {"h:1"};
          o.proposer_flags = {"--one_rtt=false"};
+       }},
+      {"--redis_appendfsync", [](BenchOptions& o) {
+         o.spawn = false;
+         o.targets = {"h:1"};
+         o.redis_appendfsync = "no";
        }},
   };
   for (const Case& c : cases) {

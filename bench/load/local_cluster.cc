@@ -115,7 +115,7 @@ absl::Status LocalCluster::StartRedis(int index) {
     spec.binary = options_.redis_server;
     spec.name = absl::StrCat("redis-", index);
     spec.args = {"--port", absl::StrCat(*port), "--bind", "127.0.0.1", "--dir", dir,
-                 "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+                 "--save", "", "--appendonly", "yes", "--appendfsync", options_.redis_appendfsync,
                  "--daemonize", "no"};
     auto p = ProcessHandle::Start(spec, dir, /*adopt_dir=*/false);
     if (!p.ok()) return p.status();

@@ -37,6 +37,7 @@ struct LocalClusterOptions {
   std::vector<std::string> proposer_flags;  // appended last, so they override ours
   std::string proposer_bin;                 // REQUIRES: non-empty
   std::string redis_server = "redis-server";
+  std::string redis_appendfsync = "always";  // always | everysec | no (bench/load/options.h)
   bool keep_dir = false;                    // leave the temp dir (logs, AOFs) behind
 };
 

@@ -35,6 +35,9 @@ ABSL_FLAG(std::string, proposer_flags, "",
 ABSL_FLAG(std::string, proposer_bin, "",
           "--spawn: gryadka-proposer binary (default: the one next to gryadka-bench)");
 ABSL_FLAG(std::string, redis_server, "redis-server", "--spawn: redis-server binary");
+ABSL_FLAG(std::string, redis_appendfsync, "always",
+          "--spawn: the Redis servers' --appendfsync: always (what Gryadka needs) | everysec | no "
+          "(these two lose acknowledged writes on a crash: only to measure what the fsyncs cost)");
 ABSL_FLAG(bool, keep_dir, false, "--spawn: keep the temp dir (logs, AOF files) and print it");
 ABSL_FLAG(std::string, workload, "incr", "incr | cas | read | put | mixed:R/W (R% Get, W% Put)");
 ABSL_FLAG(int, concurrency, 64, "requests outstanding at any time (closed loop)");
@@ -106,6 +109,7 @@ absl::StatusOr<BenchOptions> OptionsFromFlags() {
   }
   o.proposer_bin = absl::GetFlag(FLAGS_proposer_bin);
   o.redis_server = absl::GetFlag(FLAGS_redis_server);
+  o.redis_appendfsync = absl::GetFlag(FLAGS_redis_appendfsync);
   o.keep_dir = absl::GetFlag(FLAGS_keep_dir);
   auto workload = ParseWorkload(absl::GetFlag(FLAGS_workload));
   if (!workload.ok()) return workload.status();
@@ -227,6 +231,7 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> SpawnCluster(BenchOptions& o) {
   co.proposer_flags = o.proposer_flags;
   co.proposer_bin = o.proposer_bin.empty() ? SiblingProposer() : o.proposer_bin;
   co.redis_server = o.redis_server;
+  co.redis_appendfsync = o.redis_appendfsync;
   co.keep_dir = o.keep_dir;
   if (access(co.proposer_bin.c_str(), X_OK) != 0) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -180,6 +180,11 @@ absl::Status ValidateOptions(const BenchOptions& o) {
   if (o.proposer_io_threads < 1 || o.proposer_io_threads > kProposerIoThreadsMax) {
     return Bad("proposer_io_threads", absl::StrCat("must be in 1..", kProposerIoThreadsMax));
   }
+  if (o.redis_appendfsync != "always" && o.redis_appendfsync != "everysec" &&
+      o.redis_appendfsync != "no") {
+    return Bad("redis_appendfsync",
+               absl::StrCat("'", o.redis_appendfsync, "' is not always, everysec or no"));
+  }
   if (o.concurrency < 1 || o.concurrency > kConcurrencyMax) {
     return Bad("concurrency", absl::StrCat("must be in 1..", kConcurrencyMax));
   }
@@ -216,6 +221,7 @@ absl::Status ValidateOptions(const BenchOptions& o) {
     if (o.proposers != 1) return Bad("proposers", "needs --spawn");
     if (o.proposer_io_threads != 1) return Bad("proposer_io_threads", "needs --spawn");
     if (!o.proposer_flags.empty()) return Bad("proposer_flags", "needs --spawn");
+    if (o.redis_appendfsync != "always") return Bad("redis_appendfsync", "needs --spawn");
   }
   return absl::OkStatus();
 }

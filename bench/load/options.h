@@ -104,6 +104,10 @@ struct BenchOptions {
   std::vector<std::string> proposer_flags;  // --spawn: extra flags for every proposer
   std::string proposer_bin;                 // --spawn: empty = next to gryadka-bench
   std::string redis_server = "redis-server";
+  // --spawn: the Redis servers' --appendfsync. "always" is what Gryadka's acceptors need (an
+  // accept is on disk before it is acknowledged); "everysec" and "no" lose acknowledged writes
+  // on a crash and exist only to measure what the fsyncs cost.
+  std::string redis_appendfsync = "always";
   bool keep_dir = false;                    // --spawn: keep logs and data for inspection
 
   Workload workload;

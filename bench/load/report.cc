@@ -119,11 +119,13 @@ std::string FormatTable(const BenchOptions& o, const BenchResult& r) {
   absl::StrAppendFormat(&out, "gryadka-bench  workload=%s concurrency=%d keys=%d key_order=%s value_bytes=%d routing=%s\n",
                         o.workload.ToString(), o.concurrency, o.keys, KeyOrderName(o.key_order),
                         o.value_bytes, RoutingName(o.routing));
-  absl::StrAppendFormat(&out, "               targets=%s channels=%d threads=%d%s\n",
-                        absl::StrJoin(r.targets, ","), o.channels, o.threads,
-                        o.spawn ? absl::StrFormat(" (spawned: 3 redis, %d proposer(s), io_threads=%d)",
-                                                  o.proposers, o.proposer_io_threads)
-                                : "");
+  absl::StrAppendFormat(
+      &out, "               targets=%s channels=%d threads=%d%s\n", absl::StrJoin(r.targets, ","),
+      o.channels, o.threads,
+      o.spawn
+          ? absl::StrFormat(" (spawned: 3 redis, appendfsync %s, %d proposer(s), io_threads=%d)",
+                            o.redis_appendfsync, o.proposers, o.proposer_io_threads)
+          : "");
   absl::StrAppendFormat(&out, "  %-26s %.2f s%s\n", "measured window", r.window_s,
                         r.interrupted ? " (interrupted)" : "");
   absl::StrAppendFormat(&out, "  %-26s %d\n", "operations", s.ops);
@@ -271,9 +273,10 @@ std::string FormatJson(const BenchOptions& o, const BenchResult& r) {
                   ",\"metrics_urls\":", JsonStringArray(metrics),
                   ",\"spawn\":", o.spawn ? "true" : "false");
   if (o.spawn) {
-    absl::StrAppend(&out, ",\"acceptors\":3,\"proposers\":", o.proposers,
-                    ",\"proposer_io_threads\":", o.proposer_io_threads,
-                    ",\"proposer_flags\":", JsonStringArray(o.proposer_flags));
+    absl::StrAppend(
+        &out, ",\"acceptors\":3,\"redis_appendfsync\":", JsonString(o.redis_appendfsync),
+        ",\"proposers\":", o.proposers, ",\"proposer_io_threads\":", o.proposer_io_threads,
+        ",\"proposer_flags\":", JsonStringArray(o.proposer_flags));
   }
   absl::StrAppend(&out, "}}");
   return out;
