@@ -32,6 +32,9 @@ class KvFrontEnd::Answerable {
   virtual void Answer() = 0;
   // Dropped unanswered (the queue was shut down; see the file comment).
   virtual void Drop() = 0;
+  // Whether Answer() may run now on the thread that finished the call (a shard's), not the
+  // queue's: the call allows it and the front end is nearly idle (see the file comment).
+  virtual bool AnswerInPlace() const { return false; }
 
  protected:
   ~Answerable() = default;
@@ -114,10 +117,13 @@ void KvFrontEnd::Queue::Finished(Answerable* call) {
   }
   bool dropped = false;
   {
-    // The alarm is set under the lock, so never after Shutdown() marked the queue shut down.
+    // The alarm is set under the lock, so never after Shutdown() marked the queue shut down; an
+    // answer sent in place starts its operation under it for the same reason.
     std::lock_guard<std::mutex> lock(mu);
     if (shut_down) {
       dropped = true;
+    } else if (finished.empty() && !alarm_set && call->AnswerInPlace()) {
+      call->Answer();
     } else {
       finished.push_back(call);
       WakeLocked();
@@ -170,6 +176,12 @@ class KvFrontEnd::Call final : public ServerCall,
   void Drop() override {
     front_end_->live_.fetch_sub(1, std::memory_order_release);
     delete this;
+  }
+
+  // Answer() only starts the responder's operation; its completion comes to the queue's thread,
+  // which touches the call for nothing else once it is handled.
+  bool AnswerInPlace() const override {
+    return front_end_->live_.load(std::memory_order_relaxed) <= kAnswerInPlaceCallsMax;
   }
 
   Method method() const override { return method_; }
