@@ -162,6 +162,9 @@ class KvFrontEnd::Call final : public ServerCall,
   }
 
   void Answer() override {
+    // Answered in place (on a shard's thread), the call may be deleted by the queue's thread as
+    // soon as the operation is started: nothing of it is touched after that.
+    KvFrontEnd* const front_end = front_end_;
     state_ = State::kAnswered;
     if (status_.ok()) {
       responder_.Finish(response_, status_, static_cast<Tag*>(this));
@@ -170,7 +173,7 @@ class KvFrontEnd::Call final : public ServerCall,
     }
     // After the operation is queued (release: Shutdown() acquires live_ before it shuts the
     // queue down, so the operation is started by then).
-    front_end_->live_.fetch_sub(1, std::memory_order_release);
+    front_end->live_.fetch_sub(1, std::memory_order_release);
   }
 
   void Drop() override {
