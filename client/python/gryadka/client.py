@@ -41,6 +41,9 @@ Bytesish = Union[bytes, str]
 
 #: Largest accepted per-call deadline, in milliseconds (one day), like the C++ client.
 DEADLINE_MS_MAX = 24 * 60 * 60 * 1000
+#: The least time a connection attempt to a proposer is given, in milliseconds, as in every
+#: client (docs/clients.md).
+CONNECT_ATTEMPT_MIN_MS = 1000
 
 
 def _to_bytes(value: Bytesish, what: str) -> bytes:
@@ -118,7 +121,9 @@ class Client:
         self._rendezvous = Rendezvous(expanded)
         options = [("grpc.max_send_message_length", max_message_bytes),
                    ("grpc.max_receive_message_length", max_message_bytes),
-                   ("grpc.max_reconnect_backoff_ms", reconnect_backoff_max_ms)]
+                   ("grpc.max_reconnect_backoff_ms", reconnect_backoff_max_ms),
+                   # the least time a connection attempt is given (docs/clients.md)
+                   ("grpc.min_reconnect_backoff_ms", CONNECT_ATTEMPT_MIN_MS)]
         credentials = None
         if tls is not None:
             if bool(tls.cert_file) != bool(tls.key_file):
