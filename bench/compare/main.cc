@@ -5,6 +5,7 @@
 // bench/compare/run.sh installs what is missing, builds and runs this.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "bench/compare/connections.h"
@@ -96,9 +98,9 @@ absl::StatusOr<Options> OptionsFromFlags() {
   Options o;
   for (absl::string_view s :
        absl::StrSplit(absl::GetFlag(FLAGS_systems), ',', absl::SkipWhitespace())) {
-    if (s != kGryadka && s != kEtcd && s != kRedis && s != kFsyncFloor) {
+    if (std::find(std::begin(kSystems), std::end(kSystems), s) == std::end(kSystems)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--systems: '", s, "' is not one of gryadka, etcd, redis, fsync-floor"));
+          absl::StrCat("--systems: '", s, "' is not one of ", absl::StrJoin(kSystems, ", ")));
     }
     o.systems.emplace_back(s);
   }
@@ -320,7 +322,7 @@ RunResult Measure(const Options& o, const Started& s, const std::string& system,
   NamedPids all;  // the measured system first, then the others, this process, the machine
   const NamedPids own = s.Processes(system);
   all = own;
-  for (const char* other : {kGryadka, kEtcd, kRedis, kFsyncFloor}) {
+  for (const char* other : kSystems) {
     if (other != system && Wants(o, other)) {
       for (const auto& p : s.Processes(other)) all.push_back(p);
     }

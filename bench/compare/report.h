@@ -16,6 +16,8 @@ inline constexpr char kGryadka[] = "gryadka";
 inline constexpr char kEtcd[] = "etcd";
 inline constexpr char kRedis[] = "redis";
 inline constexpr char kFsyncFloor[] = "fsync-floor";
+// Every system, in the order --systems names them by default.
+inline constexpr const char* kSystems[] = {kGryadka, kEtcd, kRedis, kFsyncFloor};
 
 struct RunResult {
   std::string system;  // kGryadka, kEtcd, kRedis or kFsyncFloor

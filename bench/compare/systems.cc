@@ -9,9 +9,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
+#include "bench/load/local_cluster.h"  // AcceptorRedisPersistenceArgs
 #include "client/shared/process_handle.h"
 #include "client/shared/sync_redis.h"
+#include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
 
 namespace gryadka::bench::compare {
 namespace {
@@ -214,13 +215,11 @@ absl::StatusOr<std::unique_ptr<FloorRedis>> FloorRedis::StartOnce(const std::str
   ProcessSpec spec;
   spec.binary = redis_server;
   spec.name = name;
-  spec.args = {"--port", absl::StrCat(*port), "--bind", "127.0.0.1", "--dir", *dir, "--save",
-               "",       "--daemonize",       "no"};
-  if (persistence == Persistence::kFsyncAlways) {
-    spec.args.insert(spec.args.end(), {"--appendonly", "yes", "--appendfsync", "always"});
-  } else {
-    spec.args.insert(spec.args.end(), {"--appendonly", "no"});
-  }
+  spec.args = {"--port", absl::StrCat(*port), "--bind", "127.0.0.1", "--dir",
+               *dir,     "--daemonize",       "no"};
+  std::vector<std::string> persist = {"--save", "", "--appendonly", "no"};
+  if (persistence == Persistence::kFsyncAlways) persist = AcceptorRedisPersistenceArgs("always");
+  spec.args.insert(spec.args.end(), persist.begin(), persist.end());
   auto p = ProcessHandle::Start(spec, *dir, /*adopt_dir=*/false);
   if (!p.ok()) return p.status();
   r->process_ = *std::move(p);

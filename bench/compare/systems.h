@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "bench/load/options.h"  // kSpawnedAcceptors
 
 namespace gryadka::process {
 class ProcessHandle;
@@ -32,7 +33,7 @@ class ProcessHandle;
 namespace gryadka::bench::compare {
 
 inline constexpr int kEtcdMembers = 3;
-inline constexpr int kFsyncFloorServers = 3;  // as Gryadka's acceptors
+inline constexpr int kFsyncFloorServers = kSpawnedAcceptors;  // as Gryadka's acceptors
 // Fresh ports (and a fresh dir) tried when another process took a port before a server bound it.
 inline constexpr int kSystemStartAttemptsMax = 3;
 inline constexpr int64_t kEtcdReadyTimeoutMs = 30000;   // until every member answers a Range
@@ -73,7 +74,7 @@ class EtcdCluster {
 
 enum class Persistence {
   kNone,         // --appendonly no
-  kFsyncAlways,  // --appendonly yes --appendfsync always, as Gryadka's acceptors
+  kFsyncAlways,  // AcceptorRedisPersistenceArgs("always"), as Gryadka's acceptors
 };
 
 class FloorRedis {

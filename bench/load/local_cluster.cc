@@ -102,6 +102,10 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(LocalClusterOp
 
 LocalCluster::~LocalCluster() { Stop(); }
 
+std::vector<std::string> AcceptorRedisPersistenceArgs(const std::string& appendfsync) {
+  return {"--save", "", "--appendonly", "yes", "--appendfsync", appendfsync};
+}
+
 absl::Status LocalCluster::StartRedis(int index) {
   const std::string dir = absl::StrCat(dir_, "/redis-", index);
   std::error_code ec;
@@ -114,9 +118,11 @@ absl::Status LocalCluster::StartRedis(int index) {
     ProcessSpec spec;
     spec.binary = options_.redis_server;
     spec.name = absl::StrCat("redis-", index);
-    spec.args = {"--port", absl::StrCat(*port), "--bind", "127.0.0.1", "--dir", dir,
-                 "--save", "", "--appendonly", "yes", "--appendfsync", options_.redis_appendfsync,
-                 "--daemonize", "no"};
+    spec.args = {"--port", absl::StrCat(*port), "--bind", "127.0.0.1", "--dir",
+                 dir,      "--daemonize",       "no"};
+    const std::vector<std::string> persist =
+        AcceptorRedisPersistenceArgs(options_.redis_appendfsync);
+    spec.args.insert(spec.args.end(), persist.begin(), persist.end());
     auto p = ProcessHandle::Start(spec, dir, /*adopt_dir=*/false);
     if (!p.ok()) return p.status();
     last = WaitRedis(**p, *port);

@@ -31,6 +31,11 @@ inline constexpr int kStartAttemptsMax = 5;          // fresh ports tried per pr
 inline constexpr int64_t kReadyTimeoutMs = 20000;    // per process, until it answers
 inline constexpr int64_t kProposerStopGraceMs = 5000;
 
+// The persistence flags of a spawned acceptor redis-server: no RDB snapshots, the append-only
+// file fsynced as `appendfsync` says ("always" is what Gryadka needs; bench/load/options.h).
+// gryadka-compare's fsync floor starts its servers with the same flags.
+std::vector<std::string> AcceptorRedisPersistenceArgs(const std::string& appendfsync);
+
 struct LocalClusterOptions {
   int proposers = 1;
   int proposer_io_threads = 1;
