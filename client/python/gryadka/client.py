@@ -41,7 +41,7 @@ Bytesish = Union[bytes, str]
 
 #: Largest accepted per-call deadline, in milliseconds (one day), like the C++ client.
 DEADLINE_MS_MAX = 24 * 60 * 60 * 1000
-#: The least time a connection attempt to a proposer is given, in milliseconds, as in every
+#: The least time a connection attempt to a proposer is given, in milliseconds, as in the C++
 #: client (docs/clients.md).
 CONNECT_ATTEMPT_MIN_MS = 1000
 
