@@ -283,7 +283,7 @@ absl::StatusOr<ChangeResult> Client::Put(absl::string_view key, absl::string_vie
     return stub.Put(context, request, &response);
   };
   if (absl::Status s = Run(key, CallKind::kChange, call, Attempt{send, request.ByteSizeLong()}); !s.ok()) return s;
-  return ChangeResult{true, FromProto(response.record())};
+  return ChangeResult{true, FromProto(response.record()), ""};
 }
 
 absl::StatusOr<ChangeResult> Client::CompareAndSet(absl::string_view key,

@@ -63,15 +63,15 @@ TEST(Format, HumanAndJsonLines) {
             "\"version\":3}");
   EXPECT_EQ(FormatGet("k", GetResult{true, Record{"\xff", 1}}, true),
             "{\"key\":\"k\",\"found\":true,\"value_base64\":\"/w==\",\"version\":1}");
-  EXPECT_EQ(FormatChange("cas", "foo", 3, ChangeResult{false, Record{"x", 4}}, false),
+  EXPECT_EQ(FormatChange("cas", "foo", 3, ChangeResult{false, Record{"x", 4}, ""}, false),
             "not applied: version is 4, expected 3");
-  EXPECT_EQ(FormatChange("cas", "foo", 3, ChangeResult{false, Record{}}, false),
+  EXPECT_EQ(FormatChange("cas", "foo", 3, ChangeResult{false, Record{}, ""}, false),
             "not applied: version is 0 (absent), expected 3");
-  EXPECT_EQ(FormatChange("del", "foo", std::nullopt, ChangeResult{true, Record{}}, false),
+  EXPECT_EQ(FormatChange("del", "foo", std::nullopt, ChangeResult{true, Record{}, ""}, false),
             "foo: deleted");
-  EXPECT_EQ(FormatIncrement("n", 2, IncrementResult{true, 7, Record{"7", 4}}, false),
+  EXPECT_EQ(FormatIncrement("n", 2, IncrementResult{true, 7, Record{"7", 4}, ""}, false),
             "n = 7 (version 4)");
-  EXPECT_EQ(FormatIncrement("n", 2, IncrementResult{false, 0, Record{"x", 4}}, false),
+  EXPECT_EQ(FormatIncrement("n", 2, IncrementResult{false, 0, Record{"x", 4}, ""}, false),
             "not applied: n = \"x\" (version 4) is not a decimal int64, or adding 2 would "
             "overflow");
 }

@@ -25,12 +25,12 @@ Cluster::Cluster(EventLoop* loop, EventLog* log, const SimParams& params)
     : loop_(loop),
       log_(log),
       params_(params),
+      dead_(params.acceptors, false),
       rng_(StreamSeed(params.seed, kStreamProposers)),
       network_(loop, log, StreamSeed(params.seed, kStreamNetwork), params.net, params.proposers,
                params.acceptors, this),
       proposers_(params.proposers),
       acceptor_hint_up_(params.acceptors, true),
-      dead_(params.acceptors, false),
       hint_seq_(params.acceptors, 0) {
   acceptors_.reserve(static_cast<size_t>(params.acceptors));
   for (int a = 0; a < params.acceptors; ++a) {

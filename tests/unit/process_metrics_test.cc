@@ -78,13 +78,27 @@ TEST(ProcessMetricsTest, FamiliesHaveTheStandardNamesTypesAndValues) {
     const bool counter = f.name == "process_cpu_seconds_total";
     EXPECT_EQ(f.type, counter ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge);
     const double v = counter ? f.metric[0].counter.value : f.metric[0].gauge.value;
-    if (f.name == "process_cpu_seconds_total") EXPECT_EQ(v, 10);
-    if (f.name == "process_resident_memory_bytes") EXPECT_EQ(v, 20);
-    if (f.name == "process_virtual_memory_bytes") EXPECT_EQ(v, 30);
-    if (f.name == "process_open_fds") EXPECT_EQ(v, 40);
-    if (f.name == "process_max_fds") EXPECT_EQ(v, 50);
-    if (f.name == "process_start_time_seconds") EXPECT_EQ(v, 60);
-    if (f.name == "process_threads") EXPECT_EQ(v, 70);
+    if (f.name == "process_cpu_seconds_total") {
+      EXPECT_EQ(v, 10);
+    }
+    if (f.name == "process_resident_memory_bytes") {
+      EXPECT_EQ(v, 20);
+    }
+    if (f.name == "process_virtual_memory_bytes") {
+      EXPECT_EQ(v, 30);
+    }
+    if (f.name == "process_open_fds") {
+      EXPECT_EQ(v, 40);
+    }
+    if (f.name == "process_max_fds") {
+      EXPECT_EQ(v, 50);
+    }
+    if (f.name == "process_start_time_seconds") {
+      EXPECT_EQ(v, 60);
+    }
+    if (f.name == "process_threads") {
+      EXPECT_EQ(v, 70);
+    }
   }
   EXPECT_EQ(names, (std::set<std::string>{
                        "process_cpu_seconds_total", "process_resident_memory_bytes",
