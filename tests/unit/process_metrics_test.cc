@@ -83,7 +83,8 @@ TEST(ProcessMetricsTest, FamiliesHaveTheStandardNamesTypesAndValues) {
     ASSERT_EQ(f.metric.size(), 1u) << f.name;
     const bool counter = f.name == "process_cpu_seconds_total";
     EXPECT_EQ(f.type, counter ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge);
-    seen[f.name] = counter ? f.metric[0].counter.value : f.metric[0].gauge.value;
+    const double v = counter ? f.metric[0].counter.value : f.metric[0].gauge.value;
+    EXPECT_TRUE(seen.emplace(f.name, v).second) << "family twice: " << f.name;
   }
   EXPECT_EQ(seen, expected);
 }
