@@ -1,5 +1,5 @@
-// gryadka-compare: Gryadka, a 3-member etcd and a single Redis (the floor), started side by side
-// on loopback and driven one after the other by the same asynchronous closed loop
+// gryadka-compare: Gryadka, a 3-member etcd, a single Redis and two floors (systems.h), started
+// side by side on loopback and driven one after the other by the same asynchronous closed loop
 // (closed_loop.h), for every (keys, clients) case; prints each run and the ratios between the
 // systems. docs/performance.md ("Gryadka vs etcd") has the method and the numbers;
 // bench/compare/run.sh installs what is missing, builds and runs this.
@@ -31,9 +31,10 @@
 #include "bench/load/metrics_scrape.h"
 #include "bench/load/stop_signals.h"
 
-ABSL_FLAG(std::string, systems, "gryadka,etcd,redis,fsync-floor",
+ABSL_FLAG(std::string, systems, "gryadka,etcd,redis,fsync-floor,grpc-floor",
           "systems to drive, comma-separated: gryadka, etcd, redis (one Redis, no persistence), "
-          "fsync-floor (plain INCR on 2 of 3 Redis with appendfsync always)");
+          "fsync-floor (plain INCR on 2 of 3 Redis with appendfsync always), grpc-floor "
+          "(gryadka.v1.KV answered from memory at once by gryadka-grpc-floor)");
 ABSL_FLAG(std::string, concurrency, "1,32,128", "concurrent clients (closed-loop slots) per case");
 ABSL_FLAG(std::string, keys, "1000,1", "distinct keys per case (1 = one hot key)");
 ABSL_FLAG(std::string, workload, "incr", "incr (atomic increment) or read");
@@ -49,6 +50,7 @@ ABSL_FLAG(std::string, etcd_bin, "etcd", "etcd server binary (Debian: etcd-serve
 ABSL_FLAG(std::string, etcd_members, "all",
           "all: etcd operations go to the members in turn (as etcd's client balancer does); "
           "leader: all go to the leader (no forwarding from followers)");
+ABSL_FLAG(std::string, grpc_floor_bin, "", "gryadka-grpc-floor (default: next to this binary)");
 ABSL_FLAG(std::string, redis_server, "redis-server", "redis-server binary");
 ABSL_FLAG(bool, require_clean, false,
           "exit 1 if a run had no successful operation, any error or a failed prefill (ctest)");
@@ -158,10 +160,11 @@ bool Executable(const std::string& bin) {
   return false;
 }
 
-std::string SiblingProposer() {
+// `name` in this binary's directory (or in PATH, if /proc/self/exe cannot be read).
+std::string Sibling(const std::string& name) {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? "gryadka-proposer" : (self.parent_path() / "gryadka-proposer").string();
+  return ec ? name : (self.parent_path() / name).string();
 }
 
 std::string LoadAverage() {
@@ -177,6 +180,7 @@ struct Started {
   std::unique_ptr<EtcdCluster> etcd;
   std::unique_ptr<FloorRedis> redis;
   std::vector<std::unique_ptr<FloorRedis>> fsync_floor;  // kFsyncFloorServers of them
+  std::unique_ptr<GrpcFloor> grpc_floor;
   std::vector<std::string> etcd_targets;  // the members the load goes to
 
   void Stop() {
@@ -184,6 +188,7 @@ struct Started {
     if (etcd) etcd->Stop();
     if (redis) redis->Stop();
     for (auto& r : fsync_floor) r->Stop();
+    if (grpc_floor) grpc_floor->Stop();
   }
   NamedPids Processes(const std::string& system) const {
     if (system == kGryadka) return gryadka->processes();
@@ -195,6 +200,7 @@ struct Started {
       }
       return out;
     }
+    if (system == kGrpcFloor) return grpc_floor->processes();
     return redis->processes();
   }
   ConnectionFactory Factory(const std::string& system, int64_t deadline_ms) const {
@@ -212,6 +218,11 @@ struct Started {
       std::vector<int> ports;
       for (const auto& r : fsync_floor) ports.push_back(r->port());
       return [ports](int, int slots) { return NewRedisQuorumConnection(ports, slots); };
+    }
+    if (system == kGrpcFloor) {
+      return [t = grpc_floor->target(), deadline_ms](int worker, int slots) {
+        return NewGryadkaConnection({t}, worker, slots, deadline_ms);
+      };
     }
     return [port = redis->port()](int, int slots) { return NewRedisConnection(port, slots); };
   }
@@ -235,6 +246,15 @@ absl::Status StartSystems(const Options& o, Started* s) {
       s->fsync_floor.push_back(*std::move(r));
     }
   }
+  if (Wants(o, kGrpcFloor)) {
+    std::string bin = absl::GetFlag(FLAGS_grpc_floor_bin);
+    if (bin.empty()) bin = Sibling("gryadka-grpc-floor");
+    auto f = GrpcFloor::Start(bin);
+    if (!f.ok()) {
+      return absl::Status(f.status().code(), absl::StrCat("grpc-floor: ", f.status().message()));
+    }
+    s->grpc_floor = *std::move(f);
+  }
   if (Wants(o, kEtcd)) {
     auto e = EtcdCluster::Start(absl::GetFlag(FLAGS_etcd_bin));
     if (!e.ok())
@@ -257,7 +277,7 @@ absl::Status StartSystems(const Options& o, Started* s) {
       co.proposer_flags.emplace_back(f);
     }
     co.proposer_bin = absl::GetFlag(FLAGS_proposer_bin);
-    if (co.proposer_bin.empty()) co.proposer_bin = SiblingProposer();
+    if (co.proposer_bin.empty()) co.proposer_bin = Sibling("gryadka-proposer");
     co.redis_server = absl::GetFlag(FLAGS_redis_server);
     auto g = LocalCluster::Start(co);
     if (!g.ok())
@@ -404,7 +424,9 @@ int Run(const Options& o) {
   const std::string load_after = LoadAverage();
   std::cout << "Load average (1, 5, 15 min) before: " << load_before << "; after: " << load_after
             << "\n\n"
-            << FormatTables(runs) << "\n";
+            << FormatTables(runs,
+                            static_cast<int>(std::max(1u, std::thread::hardware_concurrency())))
+            << "\n";
   for (const RunResult& r : runs) std::cout << FormatJsonLine(r) << "\n";
   if (StopRequested()) return 130;
   return absl::GetFlag(FLAGS_require_clean) && !Clean(runs, prefill_errors) ? 1 : 0;
@@ -413,11 +435,12 @@ int Run(const Options& o) {
 int Main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage(
-      "gryadka-compare [--systems=gryadka,etcd,redis,fsync-floor] [--concurrency=1,32,128]\n"
-      "  [--keys=1000,1] [--workload=incr|read] [--duration_s=S] [flags]\n"
-      "Starts Gryadka (3 Redis, appendfsync always + proposers), a 3-member etcd, one Redis and "
-      "the fsync floor (3 Redis as Gryadka's, plain INCR on 2 of them) on loopback, drives each "
-      "with the same closed loop, prints the runs and their ratios.");
+      "gryadka-compare [--systems=gryadka,etcd,redis,fsync-floor,grpc-floor]\n"
+      "  [--concurrency=1,32,128] [--keys=1000,1] [--workload=incr|read] [--duration_s=S] [flags]\n"
+      "Starts Gryadka (3 Redis, appendfsync always + proposers), a 3-member etcd, one Redis, "
+      "the fsync floor (3 Redis as Gryadka's, plain INCR on 2 of them) and the gRPC floor "
+      "(gryadka.v1.KV answered from memory) on loopback, drives each with the same closed loop, "
+      "prints the runs and their ratios.");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
     std::cerr << "gryadka-compare: unexpected argument '" << rest[1] << "'\n";

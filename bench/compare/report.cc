@@ -28,7 +28,14 @@ double RunResult::bench_us_per_op() const {
   return stats.ops == 0 ? 0 : bench_cores * window_s / stats.ops * 1e6;
 }
 
-std::string FormatTables(const std::vector<RunResult>& runs) {
+double FloorsCeilingOpsPerS(const RunResult& grpc_floor, const RunResult& fsync_floor, int cores) {
+  if (grpc_floor.stats.ops == 0 || fsync_floor.stats.ops == 0) return 0;
+  const double us =
+      grpc_floor.system_us_per_op() + grpc_floor.bench_us_per_op() + fsync_floor.system_us_per_op();
+  return us > 0 ? cores * 1e6 / us : 0;
+}
+
+std::string FormatTables(const std::vector<RunResult>& runs, int cores) {
   std::string out =
       "| keys | clients | system | ops/s | p50 ms | p99 ms | p99.9 ms | errors | retries/op | "
       "system cores | system CPU µs/op | bench cores | others cores |\n"
@@ -52,8 +59,9 @@ std::string FormatTables(const std::vector<RunResult>& runs) {
                   "\n| keys | clients | Gryadka ÷ etcd ops/s | Gryadka ÷ etcd p50 | "
                   "Gryadka ÷ etcd p99 | etcd ÷ Gryadka CPU µs/op | Gryadka ÷ Redis ops/s | "
                   "Gryadka ÷ fsync floor ops/s | fsync floor ÷ etcd ops/s | "
-                  "fsync floor ÷ etcd p50 |\n"
-                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                  "fsync floor ÷ etcd p50 | gRPC floor ÷ etcd ops/s | "
+                  "floors' CPU ceiling ÷ etcd ops/s |\n"
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& key : order) {
     const std::map<std::string, const RunResult*>& systems = cases[key];
     auto find = [&systems](const char* name) -> const RunResult* {
@@ -64,7 +72,10 @@ std::string FormatTables(const std::vector<RunResult>& runs) {
     const RunResult* e = find(kEtcd);
     const RunResult* r = find(kRedis);
     const RunResult* f = find(kFsyncFloor);
-    if (g == nullptr && (f == nullptr || e == nullptr)) continue;  // no ratio to show
+    const RunResult* gf = find(kGrpcFloor);
+    if (g == nullptr && (f == nullptr || e == nullptr) && (gf == nullptr || e == nullptr)) {
+      continue;  // no ratio to show
+    }
     auto ratio = [](const RunResult* a, const RunResult* b, auto value) -> std::string {
       return a != nullptr && b != nullptr ? Ratio(value(*a), value(*b)) : "–";
     };
@@ -72,10 +83,13 @@ std::string FormatTables(const std::vector<RunResult>& runs) {
     auto p50 = [](const RunResult& x) { return x.ms(0.5); };
     auto p99 = [](const RunResult& x) { return x.ms(0.99); };
     auto cpu = [](const RunResult& x) { return x.system_us_per_op(); };
-    absl::StrAppendFormat(&out, "| %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", key.first,
-                          key.second, ratio(g, e, ops), ratio(g, e, p50), ratio(g, e, p99),
-                          ratio(e, g, cpu), ratio(g, r, ops), ratio(g, f, ops), ratio(f, e, ops),
-                          ratio(f, e, p50));
+    const std::string ceiling = gf != nullptr && f != nullptr && e != nullptr
+                                    ? Ratio(FloorsCeilingOpsPerS(*gf, *f, cores), e->ops_per_s())
+                                    : "–";
+    absl::StrAppendFormat(&out, "| %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                          key.first, key.second, ratio(g, e, ops), ratio(g, e, p50),
+                          ratio(g, e, p99), ratio(e, g, cpu), ratio(g, r, ops), ratio(g, f, ops),
+                          ratio(f, e, ops), ratio(f, e, p50), ratio(gf, e, ops), ceiling);
   }
   return out;
 }

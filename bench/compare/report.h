@@ -16,11 +16,12 @@ inline constexpr char kGryadka[] = "gryadka";
 inline constexpr char kEtcd[] = "etcd";
 inline constexpr char kRedis[] = "redis";
 inline constexpr char kFsyncFloor[] = "fsync-floor";
+inline constexpr char kGrpcFloor[] = "grpc-floor";
 // Every system, in the order --systems names them by default.
-inline constexpr const char* kSystems[] = {kGryadka, kEtcd, kRedis, kFsyncFloor};
+inline constexpr const char* kSystems[] = {kGryadka, kEtcd, kRedis, kFsyncFloor, kGrpcFloor};
 
 struct RunResult {
-  std::string system;  // kGryadka, kEtcd, kRedis or kFsyncFloor
+  std::string system;  // one of kSystems
   uint64_t keys = 0;
   int clients = 0;  // concurrency
   LoopStats stats;
@@ -40,9 +41,16 @@ struct RunResult {
   double bench_us_per_op() const;
 };
 
-// The per-run table, then the ratios (Gryadka ÷ etcd, Gryadka ÷ Redis, Gryadka ÷ fsync floor and
-// fsync floor ÷ etcd, for every (keys, clients) where both ran), as Markdown.
-std::string FormatTables(const std::vector<RunResult>& runs);
+// The per-run table, then the ratios (Gryadka ÷ etcd, Gryadka ÷ Redis, Gryadka ÷ fsync floor,
+// fsync floor ÷ etcd, gRPC floor ÷ etcd and the floors' CPU ceiling ÷ etcd, for every
+// (keys, clients) where both ran), as Markdown. `cores`: the machine's CPUs, for the ceiling.
+std::string FormatTables(const std::vector<RunResult>& runs, int cores);
+
+// The floors' CPU ceiling: the operations per second `cores` CPUs could carry if each operation
+// cost only what the gRPC floor spent per call (its server and the load generator) plus what the
+// fsync floor's servers spent per write pair — a bound for any server that answers one gRPC call
+// per operation after writing it to 2 of 3 fsynced Redis. 0 without operations in either.
+double FloorsCeilingOpsPerS(const RunResult& grpc_floor, const RunResult& fsync_floor, int cores);
 
 // {"system":..,"keys":..,"clients":..,"ops_per_s":..,"p50_ms":..,"p99_ms":..,"p999_ms":..,
 //  "errors":..,"retries":..,"first_error":..,"system_cores":..,"bench_cores":..,

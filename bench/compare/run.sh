@@ -3,10 +3,11 @@
 # deploy/local/lib/deps.sh, plus GRYADKA_BENCH_APT_PACKAGES: etcd-server and
 # golang-etcd-server-dev), builds gryadka-compare and gryadka-proposer, and runs gryadka-compare:
 # a 3-member etcd (default fsync), Gryadka (3 Redis with appendfsync always + 1 proposer), one
-# Redis (no persistence) and the fsync floor (3 Redis as Gryadka's, INCR on 2 of them), started
-# on free loopback ports in temp dirs and stopped by PID; increments at 1, 32 and 128 concurrent
-# clients on 1,000 keys and on 1 hot key. Prints the runs, the ratios, and one JSON line per run.
-# ~3 minutes (~1 with --quick).
+# Redis (no persistence), the fsync floor (3 Redis as Gryadka's, INCR on 2 of them) and the gRPC
+# floor (gryadka-grpc-floor: gryadka.v1.KV answered from memory), started on free loopback ports
+# in temp dirs and stopped by PID; increments at 1, 32 and 128 concurrent clients on 1,000 keys
+# and on 1 hot key. Prints the runs, the ratios, and one JSON line per run.
+# ~4 minutes (~1.5 with --quick).
 #
 # Usage: bench/compare/run.sh [--quick] [--duration_s N] [--build_dir DIR] [-- FLAGS...]
 #   --quick         1 s per run (0.5 s warm-up) instead of 5 s (1 s warm-up)
@@ -19,7 +20,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 # shellcheck source=../../deploy/local/lib/deps.sh
 source deploy/local/lib/deps.sh
 
-usage() { sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 duration=(--duration_s=5 --warmup_s=1)
 build_dir=build
 extra=()

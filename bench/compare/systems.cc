@@ -65,6 +65,20 @@ absl::Status WaitRedis(ProcessHandle& p, int port) {
                                                   kRedisReadyTimeoutMs, " ms (last: ", last, ")"));
 }
 
+absl::Status WaitGrpc(ProcessHandle& p, const std::string& target) {
+  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  const auto start = std::chrono::steady_clock::now();
+  while (ElapsedMs(start) < kGrpcFloorReadyTimeoutMs) {
+    if (!p.Running()) return absl::UnavailableError(absl::StrCat(p.Describe(), " exited"));
+    if (channel->WaitForConnected(std::chrono::system_clock::now() +
+                                  std::chrono::milliseconds(kProbeTimeoutMs))) {
+      return absl::OkStatus();
+    }
+  }
+  return absl::DeadlineExceededError(absl::StrCat(
+      p.Describe(), " did not accept a connection within ", kGrpcFloorReadyTimeoutMs, " ms"));
+}
+
 // A free port was taken by another process between our probe and the server's bind.
 bool PortTaken(const absl::Status& s) {
   return absl::StrContains(s.message(), "address already in use") ||
@@ -242,6 +256,54 @@ void FloorRedis::Stop() {
 NamedPids FloorRedis::processes() const {
   if (!process_) return {};
   return {{name_, process_->pid()}};
+}
+
+absl::StatusOr<std::unique_ptr<GrpcFloor>> GrpcFloor::Start(const std::string& bin) {
+  absl::StatusOr<std::unique_ptr<GrpcFloor>> f = absl::UnavailableError("no attempt");
+  for (int attempt = 0; attempt < kSystemStartAttemptsMax; ++attempt) {
+    f = StartOnce(bin);
+    if (f.ok() || !PortTaken(f.status())) break;
+  }
+  return f;
+}
+
+absl::StatusOr<std::unique_ptr<GrpcFloor>> GrpcFloor::StartOnce(const std::string& bin) {
+  auto dir = process::MakeTempDir("gryadka-compare-grpc-floor-");
+  if (!dir.ok()) return dir.status();
+  auto port = process::FreeLoopbackPort();
+  if (!port.ok()) {
+    RemoveDir(*dir);
+    return port.status();
+  }
+  std::unique_ptr<GrpcFloor> f(new GrpcFloor(*dir, *port));
+  ProcessSpec spec;
+  spec.binary = bin;
+  spec.name = "grpc-floor";
+  spec.args = {absl::StrCat("--port=", *port)};
+  auto p = ProcessHandle::Start(spec, *dir, /*adopt_dir=*/false);
+  if (!p.ok()) return p.status();
+  f->process_ = *std::move(p);
+  if (absl::Status s = WaitGrpc(*f->process_, f->target()); !s.ok()) {
+    const std::string log = f->process_->LogTail(2048);
+    f->Stop();
+    return absl::Status(s.code(), absl::StrCat(s.message(), "\n", log));
+  }
+  return f;
+}
+
+GrpcFloor::~GrpcFloor() { Stop(); }
+
+void GrpcFloor::Stop() {
+  if (process_) process_->Stop(kSystemStopGraceMs);
+  process_.reset();
+  RemoveDir(dir_);
+}
+
+std::string GrpcFloor::target() const { return absl::StrCat("127.0.0.1:", port_); }
+
+NamedPids GrpcFloor::processes() const {
+  if (!process_) return {};
+  return {{"grpc-floor", process_->pid()}};
 }
 
 }  // namespace gryadka::bench::compare

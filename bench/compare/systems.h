@@ -9,6 +9,9 @@
 //   fsync floor  3 FloorRedis with Gryadka's acceptor settings (appendonly, appendfsync always),
 //            written to 2 at a time with plain INCR (connections.h): what the acceptors' disk
 //            allows with no proposer, no gRPC and no script in the way.
+//   gRPC floor  GrpcFloor: one gryadka-grpc-floor (bench/compare/grpc_floor.cc), gryadka.v1.KV
+//            answered from memory on one completion-queue thread: what one gRPC call per
+//            operation costs with nothing else in the way.
 // Children get SIGKILL if the starting thread dies (client/shared/process_handle.h): start
 // them from the main thread.
 //
@@ -38,6 +41,7 @@ inline constexpr int kFsyncFloorServers = kSpawnedAcceptors;  // as Gryadka's ac
 inline constexpr int kSystemStartAttemptsMax = 3;
 inline constexpr int64_t kEtcdReadyTimeoutMs = 30000;   // until every member answers a Range
 inline constexpr int64_t kRedisReadyTimeoutMs = 10000;  // until PING answers
+inline constexpr int64_t kGrpcFloorReadyTimeoutMs = 10000;  // until its channel connects
 inline constexpr int64_t kSystemStopGraceMs = 5000;     // SIGTERM, then SIGKILL
 
 // Named processes ("etcd-0", ...) for CPU accounting.
@@ -101,6 +105,27 @@ class FloorRedis {
   const std::string dir_;
   const int port_;
   const std::string name_;
+  std::unique_ptr<process::ProcessHandle> process_;
+};
+
+class GrpcFloor {
+ public:
+  // Starts `bin` (gryadka-grpc-floor) on a free loopback port and waits until a channel to it
+  // connects (fresh ports on a taken one, as EtcdCluster).
+  static absl::StatusOr<std::unique_ptr<GrpcFloor>> Start(const std::string& bin);
+  ~GrpcFloor();  // Stop()
+  GrpcFloor(const GrpcFloor&) = delete;
+  GrpcFloor& operator=(const GrpcFloor&) = delete;
+
+  void Stop();                 // by PID; removes the dir. Idempotent.
+  std::string target() const;  // "127.0.0.1:P"
+  NamedPids processes() const;
+
+ private:
+  GrpcFloor(std::string dir, int port) : dir_(std::move(dir)), port_(port) {}
+  static absl::StatusOr<std::unique_ptr<GrpcFloor>> StartOnce(const std::string& bin);
+  const std::string dir_;
+  const int port_;
   std::unique_ptr<process::ProcessHandle> process_;
 };
 
