@@ -49,21 +49,29 @@ class GrpcFloorTest : public ::testing::Test {
     return stub_->Increment(&ctx, req, resp);
   }
 
+  grpc::Status Get(const std::string& key, v1::GetResponse* resp) {
+    grpc::ClientContext ctx;
+    v1::GetRequest req;
+    req.set_key(key);
+    return stub_->Get(&ctx, req, resp);
+  }
+  grpc::Status Put(const std::string& key, const std::string& value, v1::PutResponse* resp) {
+    grpc::ClientContext ctx;
+    v1::PutRequest req;
+    req.set_key(key);
+    req.set_value(value);
+    return stub_->Put(&ctx, req, resp);
+  }
+
   std::unique_ptr<process::ProcessHandle> process_;
   std::unique_ptr<v1::KV::Stub> stub_;
 };
 
 TEST_F(GrpcFloorTest, PutIncrementGet) {
   Start();
-  {
-    grpc::ClientContext ctx;
-    v1::PutRequest req;
-    req.set_key("k");
-    req.set_value("40");
-    v1::PutResponse resp;
-    ASSERT_TRUE(stub_->Put(&ctx, req, &resp).ok());
-    EXPECT_EQ(resp.record().version(), 1u);
-  }
+  v1::PutResponse put;
+  ASSERT_TRUE(Put("k", "40", &put).ok());
+  EXPECT_EQ(put.record().version(), 1u);
   v1::IncrementResponse inc;
   ASSERT_TRUE(Increment("k", 2, &inc).ok());
   EXPECT_TRUE(inc.applied());
@@ -71,39 +79,29 @@ TEST_F(GrpcFloorTest, PutIncrementGet) {
   EXPECT_EQ(inc.record().version(), 2u);
   ASSERT_TRUE(Increment("fresh", 5, &inc).ok());
   EXPECT_EQ(inc.value(), 5);  // an absent key counts from 0
-  {
-    grpc::ClientContext ctx;
-    v1::GetRequest req;
-    req.set_key("k");
-    v1::GetResponse resp;
-    ASSERT_TRUE(stub_->Get(&ctx, req, &resp).ok());
-    EXPECT_TRUE(resp.found());
-    EXPECT_EQ(resp.record().value(), "42");
-    grpc::ClientContext ctx2;
-    req.set_key("absent");
-    ASSERT_TRUE(stub_->Get(&ctx2, req, &resp).ok());
-    EXPECT_FALSE(resp.found());
-  }
+  v1::GetResponse got;
+  ASSERT_TRUE(Get("k", &got).ok());
+  EXPECT_TRUE(got.found());
+  EXPECT_EQ(got.record().value(), "42");
+  got.Clear();
+  ASSERT_TRUE(Get("absent", &got).ok());
+  EXPECT_FALSE(got.found());
 }
 
 TEST_F(GrpcFloorTest, NonNumberDeclinesAndOtherMethodsAreUnimplemented) {
   Start();
-  grpc::ClientContext ctx;
-  v1::PutRequest put;
-  put.set_key("text");
-  put.set_value("abc");
-  v1::PutResponse put_resp;
-  ASSERT_TRUE(stub_->Put(&ctx, put, &put_resp).ok());
+  v1::PutResponse put;
+  ASSERT_TRUE(Put("text", "abc", &put).ok());
   v1::IncrementResponse inc;
   ASSERT_TRUE(Increment("text", 1, &inc).ok());
   EXPECT_FALSE(inc.applied());
   EXPECT_NE(inc.decline_reason(), "");
 
-  grpc::ClientContext ctx2;
+  grpc::ClientContext ctx;
   v1::DeleteRequest del;
   del.set_key("text");
   v1::DeleteResponse del_resp;
-  const grpc::Status s = stub_->Delete(&ctx2, del, &del_resp);
+  const grpc::Status s = stub_->Delete(&ctx, del, &del_resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   EXPECT_NE(s.error_message().find("Get, Put and Increment"), std::string::npos);
 }
@@ -118,12 +116,9 @@ TEST_F(GrpcFloorTest, KeysBeyondTheLimitAreRefusedAndNothingIsStored) {
   EXPECT_NE(s.error_message().find("--keys_max=2"), std::string::npos);
   ASSERT_TRUE(Increment("a", 1, &inc).ok());  // held keys still work
   EXPECT_EQ(inc.value(), 2);
-  grpc::ClientContext ctx;
-  v1::GetRequest get;
-  get.set_key("c");
-  v1::GetResponse resp;
-  ASSERT_TRUE(stub_->Get(&ctx, get, &resp).ok());
-  EXPECT_FALSE(resp.found());
+  v1::GetResponse got;
+  ASSERT_TRUE(Get("c", &got).ok());
+  EXPECT_FALSE(got.found());
 }
 
 }  // namespace

@@ -178,9 +178,9 @@ std::string LoadAverage() {
 struct Started {
   std::unique_ptr<LocalCluster> gryadka;
   std::unique_ptr<EtcdCluster> etcd;
-  std::unique_ptr<FloorRedis> redis;
-  std::vector<std::unique_ptr<FloorRedis>> fsync_floor;  // kFsyncFloorServers of them
-  std::unique_ptr<GrpcFloor> grpc_floor;
+  std::unique_ptr<LocalServer> redis;
+  std::vector<std::unique_ptr<LocalServer>> fsync_floor;  // kFsyncFloorServers of them
+  std::unique_ptr<LocalServer> grpc_floor;
   std::vector<std::string> etcd_targets;  // the members the load goes to
 
   void Stop() {
@@ -230,16 +230,15 @@ struct Started {
 
 absl::Status StartSystems(const Options& o, Started* s) {
   if (Wants(o, kRedis)) {
-    auto r =
-        FloorRedis::Start(absl::GetFlag(FLAGS_redis_server), Persistence::kNone, "redis-floor");
+    auto r = StartFloorRedis(absl::GetFlag(FLAGS_redis_server), Persistence::kNone, "redis-floor");
     if (!r.ok())
       return absl::Status(r.status().code(), absl::StrCat("redis: ", r.status().message()));
     s->redis = *std::move(r);
   }
   if (Wants(o, kFsyncFloor)) {
     for (int i = 0; i < kFsyncFloorServers; ++i) {
-      auto r = FloorRedis::Start(absl::GetFlag(FLAGS_redis_server), Persistence::kFsyncAlways,
-                                 absl::StrCat("fsync-floor-", i));
+      auto r = StartFloorRedis(absl::GetFlag(FLAGS_redis_server), Persistence::kFsyncAlways,
+                               absl::StrCat("fsync-floor-", i));
       if (!r.ok()) {
         return absl::Status(r.status().code(), absl::StrCat("fsync-floor: ", r.status().message()));
       }
@@ -249,7 +248,7 @@ absl::Status StartSystems(const Options& o, Started* s) {
   if (Wants(o, kGrpcFloor)) {
     std::string bin = absl::GetFlag(FLAGS_grpc_floor_bin);
     if (bin.empty()) bin = Sibling("gryadka-grpc-floor");
-    auto f = GrpcFloor::Start(bin);
+    auto f = StartGrpcFloor(bin);
     if (!f.ok()) {
       return absl::Status(f.status().code(), absl::StrCat("grpc-floor: ", f.status().message()));
     }

@@ -204,40 +204,38 @@ std::string EtcdCluster::Logs() const {
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<FloorRedis>> FloorRedis::Start(const std::string& redis_server,
-                                                              Persistence persistence,
-                                                              const std::string& name) {
-  absl::StatusOr<std::unique_ptr<FloorRedis>> r = absl::UnavailableError("no attempt");
+absl::StatusOr<std::unique_ptr<LocalServer>> LocalServer::Start(const std::string& binary,
+                                                                const std::string& name,
+                                                                const ArgsFn& args,
+                                                                const ReadyFn& ready) {
+  absl::StatusOr<std::unique_ptr<LocalServer>> r = absl::UnavailableError("no attempt");
   for (int attempt = 0; attempt < kSystemStartAttemptsMax; ++attempt) {
-    r = StartOnce(redis_server, persistence, name);
+    r = StartOnce(binary, name, args, ready);
     if (r.ok() || !PortTaken(r.status())) break;
   }
   return r;
 }
 
-absl::StatusOr<std::unique_ptr<FloorRedis>> FloorRedis::StartOnce(const std::string& redis_server,
-                                                                  Persistence persistence,
-                                                                  const std::string& name) {
-  auto dir = process::MakeTempDir("gryadka-compare-redis-");
+absl::StatusOr<std::unique_ptr<LocalServer>> LocalServer::StartOnce(const std::string& binary,
+                                                                    const std::string& name,
+                                                                    const ArgsFn& args,
+                                                                    const ReadyFn& ready) {
+  auto dir = process::MakeTempDir(absl::StrCat("gryadka-compare-", name, "-"));
   if (!dir.ok()) return dir.status();
   auto port = process::FreeLoopbackPort();
   if (!port.ok()) {
     RemoveDir(*dir);
     return port.status();
   }
-  std::unique_ptr<FloorRedis> r(new FloorRedis(*dir, *port, name));
+  std::unique_ptr<LocalServer> r(new LocalServer(*dir, *port, name));
   ProcessSpec spec;
-  spec.binary = redis_server;
+  spec.binary = binary;
   spec.name = name;
-  spec.args = {"--port", absl::StrCat(*port), "--bind", "127.0.0.1", "--dir",
-               *dir,     "--daemonize",       "no"};
-  std::vector<std::string> persist = {"--save", "", "--appendonly", "no"};
-  if (persistence == Persistence::kFsyncAlways) persist = AcceptorRedisPersistenceArgs("always");
-  spec.args.insert(spec.args.end(), persist.begin(), persist.end());
+  spec.args = args(*port, *dir);
   auto p = ProcessHandle::Start(spec, *dir, /*adopt_dir=*/false);
   if (!p.ok()) return p.status();
   r->process_ = *std::move(p);
-  if (absl::Status s = WaitRedis(*r->process_, *port); !s.ok()) {
+  if (absl::Status s = ready(*r->process_, *port); !s.ok()) {
     const std::string log = r->process_->LogTail(2048);
     r->Stop();
     return absl::Status(s.code(), absl::StrCat(s.message(), "\n", log));
@@ -245,65 +243,42 @@ absl::StatusOr<std::unique_ptr<FloorRedis>> FloorRedis::StartOnce(const std::str
   return r;
 }
 
-FloorRedis::~FloorRedis() { Stop(); }
+LocalServer::~LocalServer() { Stop(); }
 
-void FloorRedis::Stop() {
+void LocalServer::Stop() {
   if (process_) process_->Stop(kSystemStopGraceMs);
   process_.reset();
   RemoveDir(dir_);
 }
 
-NamedPids FloorRedis::processes() const {
+std::string LocalServer::target() const { return absl::StrCat("127.0.0.1:", port_); }
+
+NamedPids LocalServer::processes() const {
   if (!process_) return {};
   return {{name_, process_->pid()}};
 }
 
-absl::StatusOr<std::unique_ptr<GrpcFloor>> GrpcFloor::Start(const std::string& bin) {
-  absl::StatusOr<std::unique_ptr<GrpcFloor>> f = absl::UnavailableError("no attempt");
-  for (int attempt = 0; attempt < kSystemStartAttemptsMax; ++attempt) {
-    f = StartOnce(bin);
-    if (f.ok() || !PortTaken(f.status())) break;
-  }
-  return f;
+absl::StatusOr<std::unique_ptr<LocalServer>> StartFloorRedis(const std::string& redis_server,
+                                                             Persistence persistence,
+                                                             const std::string& name) {
+  auto args = [persistence](int port, const std::string& dir) {
+    std::vector<std::string> a = {"--port", absl::StrCat(port), "--bind", "127.0.0.1", "--dir",
+                                  dir,      "--daemonize",      "no"};
+    std::vector<std::string> persist = {"--save", "", "--appendonly", "no"};
+    if (persistence == Persistence::kFsyncAlways) persist = AcceptorRedisPersistenceArgs("always");
+    a.insert(a.end(), persist.begin(), persist.end());
+    return a;
+  };
+  return LocalServer::Start(redis_server, name, args, &WaitRedis);
 }
 
-absl::StatusOr<std::unique_ptr<GrpcFloor>> GrpcFloor::StartOnce(const std::string& bin) {
-  auto dir = process::MakeTempDir("gryadka-compare-grpc-floor-");
-  if (!dir.ok()) return dir.status();
-  auto port = process::FreeLoopbackPort();
-  if (!port.ok()) {
-    RemoveDir(*dir);
-    return port.status();
-  }
-  std::unique_ptr<GrpcFloor> f(new GrpcFloor(*dir, *port));
-  ProcessSpec spec;
-  spec.binary = bin;
-  spec.name = "grpc-floor";
-  spec.args = {absl::StrCat("--port=", *port)};
-  auto p = ProcessHandle::Start(spec, *dir, /*adopt_dir=*/false);
-  if (!p.ok()) return p.status();
-  f->process_ = *std::move(p);
-  if (absl::Status s = WaitGrpc(*f->process_, f->target()); !s.ok()) {
-    const std::string log = f->process_->LogTail(2048);
-    f->Stop();
-    return absl::Status(s.code(), absl::StrCat(s.message(), "\n", log));
-  }
-  return f;
-}
-
-GrpcFloor::~GrpcFloor() { Stop(); }
-
-void GrpcFloor::Stop() {
-  if (process_) process_->Stop(kSystemStopGraceMs);
-  process_.reset();
-  RemoveDir(dir_);
-}
-
-std::string GrpcFloor::target() const { return absl::StrCat("127.0.0.1:", port_); }
-
-NamedPids GrpcFloor::processes() const {
-  if (!process_) return {};
-  return {{"grpc-floor", process_->pid()}};
+absl::StatusOr<std::unique_ptr<LocalServer>> StartGrpcFloor(const std::string& bin) {
+  return LocalServer::Start(
+      bin, "grpc-floor",
+      [](int port, const std::string&) {
+        return std::vector<std::string>{absl::StrCat("--port=", port)};
+      },
+      [](ProcessHandle& p, int port) { return WaitGrpc(p, absl::StrCat("127.0.0.1:", port)); });
 }
 
 }  // namespace gryadka::bench::compare

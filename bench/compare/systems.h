@@ -5,11 +5,12 @@
 //   etcd     EtcdCluster: a 3-member etcd (Debian's etcd-server), each member with its own
 //            data dir and etcd's default fsync (every raft entry is fsynced before it is
 //            acknowledged), peers and clients on free loopback ports.
-//   Redis    FloorRedis: one redis-server, no persistence, no replication: the floor.
-//   fsync floor  3 FloorRedis with Gryadka's acceptor settings (appendonly, appendfsync always),
+//   Redis    StartFloorRedis: one redis-server, no persistence, no replication: the floor.
+//   fsync floor  3 StartFloorRedis with Gryadka's acceptor settings (appendonly, appendfsync
+//   always),
 //            written to 2 at a time with plain INCR (connections.h): what the acceptors' disk
 //            allows with no proposer, no gRPC and no script in the way.
-//   gRPC floor  GrpcFloor: one gryadka-grpc-floor (bench/compare/grpc_floor.cc), gryadka.v1.KV
+//   gRPC floor  StartGrpcFloor: one gryadka-grpc-floor (bench/compare/grpc_floor.cc), gryadka.v1.KV
 //            answered from memory on one completion-queue thread: what one gRPC call per
 //            operation costs with nothing else in the way.
 // Children get SIGKILL if the starting thread dies (client/shared/process_handle.h): start
@@ -21,6 +22,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -81,52 +83,49 @@ enum class Persistence {
   kFsyncAlways,  // AcceptorRedisPersistenceArgs("always"), as Gryadka's acceptors
 };
 
-class FloorRedis {
+// One server process on a free loopback port, in a temp dir of its own: a floor Redis or the gRPC
+// floor (the functions below start each).
+class LocalServer {
  public:
-  // Starts it and waits until it answers PING (fresh ports on a taken one, as EtcdCluster).
-  // `name` names the process in the CPU accounting and in errors.
-  static absl::StatusOr<std::unique_ptr<FloorRedis>> Start(const std::string& redis_server,
-                                                           Persistence persistence,
-                                                           const std::string& name);
-  ~FloorRedis();  // Stop()
-  FloorRedis(const FloorRedis&) = delete;
-  FloorRedis& operator=(const FloorRedis&) = delete;
+  // The arguments of the server for `port`, with `dir` its own temp dir.
+  using ArgsFn = std::function<std::vector<std::string>(int port, const std::string& dir)>;
+  // Waits until the server at `port` serves; an error when it exited or did not in time.
+  using ReadyFn = std::function<absl::Status(process::ProcessHandle& p, int port)>;
+
+  // Starts `binary` (named `name` in the CPU accounting and in errors) and waits until `ready`
+  // (again on fresh ports, up to kSystemStartAttemptsMax times, if a port was taken). On failure
+  // the status carries the server's log tail.
+  static absl::StatusOr<std::unique_ptr<LocalServer>> Start(const std::string& binary,
+                                                            const std::string& name,
+                                                            const ArgsFn& args,
+                                                            const ReadyFn& ready);
+  ~LocalServer();  // Stop()
+  LocalServer(const LocalServer&) = delete;
+  LocalServer& operator=(const LocalServer&) = delete;
 
   void Stop();  // by PID; removes the dir. Idempotent.
   int port() const { return port_; }
+  std::string target() const;  // "127.0.0.1:P"
   NamedPids processes() const;
 
  private:
-  FloorRedis(std::string dir, int port, std::string name)
+  LocalServer(std::string dir, int port, std::string name)
       : dir_(std::move(dir)), port_(port), name_(std::move(name)) {}
-  static absl::StatusOr<std::unique_ptr<FloorRedis>> StartOnce(const std::string& redis_server,
-                                                               Persistence persistence,
-                                                               const std::string& name);
+  static absl::StatusOr<std::unique_ptr<LocalServer>> StartOnce(const std::string& binary,
+                                                                const std::string& name,
+                                                                const ArgsFn& args,
+                                                                const ReadyFn& ready);
   const std::string dir_;
   const int port_;
   const std::string name_;
   std::unique_ptr<process::ProcessHandle> process_;
 };
 
-class GrpcFloor {
- public:
-  // Starts `bin` (gryadka-grpc-floor) on a free loopback port and waits until a channel to it
-  // connects (fresh ports on a taken one, as EtcdCluster).
-  static absl::StatusOr<std::unique_ptr<GrpcFloor>> Start(const std::string& bin);
-  ~GrpcFloor();  // Stop()
-  GrpcFloor(const GrpcFloor&) = delete;
-  GrpcFloor& operator=(const GrpcFloor&) = delete;
-
-  void Stop();                 // by PID; removes the dir. Idempotent.
-  std::string target() const;  // "127.0.0.1:P"
-  NamedPids processes() const;
-
- private:
-  GrpcFloor(std::string dir, int port) : dir_(std::move(dir)), port_(port) {}
-  static absl::StatusOr<std::unique_ptr<GrpcFloor>> StartOnce(const std::string& bin);
-  const std::string dir_;
-  const int port_;
-  std::unique_ptr<process::ProcessHandle> process_;
-};
+// A redis-server that answers PING (fresh ports on a taken one, as EtcdCluster).
+absl::StatusOr<std::unique_ptr<LocalServer>> StartFloorRedis(const std::string& redis_server,
+                                                             Persistence persistence,
+                                                             const std::string& name);
+// gryadka-grpc-floor (`bin`), named "grpc-floor", once a channel to it connects.
+absl::StatusOr<std::unique_ptr<LocalServer>> StartGrpcFloor(const std::string& bin);
 
 }  // namespace gryadka::bench::compare
