@@ -113,9 +113,9 @@ class Floor {
     virtual void Respawn() = 0;
     virtual grpc::Status Answer(const Request& req, Response* resp) = 0;
     Floor* const floor_;
+    const RequestFn request_;
 
    private:
-    const RequestFn request_;
     grpc::ServerContext ctx_;
     Request req_;
     grpc::ServerAsyncResponseWriter<Response> writer_;
@@ -130,8 +130,7 @@ class Floor {
       auto it = floor_->map_.find(req.key());
       if (it == floor_->map_.end()) return grpc::Status::OK;
       resp->set_found(true);
-      resp->mutable_record()->set_value(it->second.value);
-      resp->mutable_record()->set_version(it->second.version);
+      FillRecord(it->second, resp->mutable_record());
       return grpc::Status::OK;
     }
   };
@@ -145,8 +144,7 @@ class Floor {
       if (s == nullptr) return floor_->Full();
       s->value = req.value();
       ++s->version;
-      resp->mutable_record()->set_value(s->value);
-      resp->mutable_record()->set_version(s->version);
+      FillRecord(*s, resp->mutable_record());
       return grpc::Status::OK;
     }
   };
@@ -168,8 +166,7 @@ class Floor {
       ++s->version;
       resp->set_applied(true);
       resp->set_value(n);
-      resp->mutable_record()->set_value(s->value);
-      resp->mutable_record()->set_version(s->version);
+      FillRecord(*s, resp->mutable_record());
       return grpc::Status::OK;
     }
   };
@@ -178,18 +175,19 @@ class Floor {
   class UnimplementedCall final : public CallBase<Request, Response> {
    public:
     using Base = CallBase<Request, Response>;
-    UnimplementedCall(Floor* f, typename Base::RequestFn request)
-        : Base(f, request), request_(request) {}
-    void Respawn() override { new UnimplementedCall(this->floor_, request_); }
+    UnimplementedCall(Floor* f, typename Base::RequestFn request) : Base(f, request) {}
+    void Respawn() override { new UnimplementedCall(this->floor_, this->request_); }
     grpc::Status Answer(const Request&, Response*) override {
       return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                           "gryadka-grpc-floor serves only Get, Put and Increment (a benchmark "
                           "floor, not a store)");
     }
-
-   private:
-    const typename Base::RequestFn request_;
   };
+
+  static void FillRecord(const Stored& s, v1::Record* record) {
+    record->set_value(s.value);
+    record->set_version(s.version);
+  }
 
   // The key's slot, created if there is room; nullptr when keys_max_ keys are held.
   Stored* Slot(const std::string& key) {

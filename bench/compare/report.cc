@@ -73,7 +73,7 @@ std::string FormatTables(const std::vector<RunResult>& runs, int cores) {
     const RunResult* r = find(kRedis);
     const RunResult* f = find(kFsyncFloor);
     const RunResult* gf = find(kGrpcFloor);
-    if (g == nullptr && (f == nullptr || e == nullptr) && (gf == nullptr || e == nullptr)) {
+    if (g == nullptr && (e == nullptr || (f == nullptr && gf == nullptr))) {
       continue;  // no ratio to show
     }
     auto ratio = [](const RunResult* a, const RunResult* b, auto value) -> std::string {

@@ -65,8 +65,9 @@ absl::Status WaitRedis(ProcessHandle& p, int port) {
                                                   kRedisReadyTimeoutMs, " ms (last: ", last, ")"));
 }
 
-absl::Status WaitGrpc(ProcessHandle& p, const std::string& target) {
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+absl::Status WaitGrpc(ProcessHandle& p, int port) {
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
   const auto start = std::chrono::steady_clock::now();
   while (ElapsedMs(start) < kGrpcFloorReadyTimeoutMs) {
     if (!p.Running()) return absl::UnavailableError(absl::StrCat(p.Describe(), " exited"));
@@ -278,7 +279,7 @@ absl::StatusOr<std::unique_ptr<LocalServer>> StartGrpcFloor(const std::string& b
       [](int port, const std::string&) {
         return std::vector<std::string>{absl::StrCat("--port=", port)};
       },
-      [](ProcessHandle& p, int port) { return WaitGrpc(p, absl::StrCat("127.0.0.1:", port)); });
+      &WaitGrpc);
 }
 
 }  // namespace gryadka::bench::compare

@@ -7,12 +7,11 @@
 //            acknowledged), peers and clients on free loopback ports.
 //   Redis    StartFloorRedis: one redis-server, no persistence, no replication: the floor.
 //   fsync floor  3 StartFloorRedis with Gryadka's acceptor settings (appendonly, appendfsync
-//   always),
-//            written to 2 at a time with plain INCR (connections.h): what the acceptors' disk
-//            allows with no proposer, no gRPC and no script in the way.
-//   gRPC floor  StartGrpcFloor: one gryadka-grpc-floor (bench/compare/grpc_floor.cc), gryadka.v1.KV
-//            answered from memory on one completion-queue thread: what one gRPC call per
-//            operation costs with nothing else in the way.
+//            always), written to 2 at a time with plain INCR (connections.h): what the
+//            acceptors' disk allows with no proposer, no gRPC and no script in the way.
+//   gRPC floor  StartGrpcFloor: one gryadka-grpc-floor (bench/compare/grpc_floor.cc),
+//            gryadka.v1.KV answered from memory on one completion-queue thread: what one gRPC
+//            call per operation costs with nothing else in the way.
 // Children get SIGKILL if the starting thread dies (client/shared/process_handle.h): start
 // them from the main thread.
 //
