@@ -5,13 +5,23 @@
 // costs the server and the load generator, with nothing else in the way. A benchmark reference,
 // not a store: what it holds is lost when it stops.
 //
-// Usage: gryadka-grpc-floor --port=N [--keys_max=N]
+// Usage: gryadka-grpc-floor --port=N [--keys_max=N] [--answer_delay_us=N]
 // Listens on 127.0.0.1:N. The other KV methods answer UNIMPLEMENTED; a Put or Increment of a key
 // beyond --keys_max distinct keys answers RESOURCE_EXHAUSTED (nothing stored). Stops on SIGTERM
 // (the default action: there is nothing to save).
+//
+// --answer_delay_us holds every answer that long after the call is read (computed at once, sent
+// later by the same thread, all answers due together at once), so the floor can be driven at the
+// rate and concurrency of a server whose calls wait for disks: the CPU per call of an empty gRPC
+// server in the traffic pattern the proposer sees (docs/performance.md). The completion queue
+// waits in whole milliseconds, so an answer may be held up to ~1 ms longer than asked. At most
+// kHeldAnswersMax answers are held; past that an answer goes out at once.
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -26,12 +36,19 @@
 
 ABSL_FLAG(int, port, 0, "TCP port on 127.0.0.1 to serve on (1..65535)");
 ABSL_FLAG(int64_t, keys_max, 10000000, "distinct keys held at most; more are RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, answer_delay_us, 0,
+          "hold each answer this many microseconds before sending it (0: answer at once; "
+          "at most 1000000)");
 
 namespace gryadka::bench::compare {
 namespace {
 
 constexpr int kExitUsage = 64;
 constexpr int64_t kKeysMaxLimit = 100000000;
+constexpr int64_t kAnswerDelayUsMax = 1000000;
+// Answers held for --answer_delay_us at once; more go out at once (far above any client's calls
+// in flight: gRPC's default limit is 100 concurrent streams per connection).
+constexpr size_t kHeldAnswersMax = 100000;
 
 struct Stored {
   std::string value;
@@ -40,7 +57,8 @@ struct Stored {
 
 class Floor {
  public:
-  explicit Floor(size_t keys_max) : keys_max_(keys_max) {}
+  Floor(size_t keys_max, std::chrono::microseconds answer_delay)
+      : keys_max_(keys_max), answer_delay_(answer_delay) {}
 
   // Serves until the process is killed.
   int Serve(int port) {
@@ -69,17 +87,27 @@ class Floor {
         this, &v1::KV::AsyncService::RequestDelete);
     void* tag = nullptr;
     bool ok = false;
-    while (cq_->Next(&tag, &ok)) static_cast<Call*>(tag)->Proceed(ok);
-    return 0;
+    // Held answers are sent by this thread when the queue's wait times out at the first one's due
+    // time (no timer thread, no wake-up from another thread: the cheapest way to answer later).
+    for (;;) {
+      const gpr_timespec wait_until =
+          held_.empty() ? gpr_inf_future(GPR_CLOCK_MONOTONIC) : ToDeadline(held_.front().due);
+      const grpc::CompletionQueue::NextStatus next = cq_->AsyncNext(&tag, &ok, wait_until);
+      if (next == grpc::CompletionQueue::SHUTDOWN) return 0;
+      if (next == grpc::CompletionQueue::GOT_EVENT) static_cast<Call*>(tag)->Proceed(ok);
+      SendDue();
+    }
   }
 
  private:
-  // One call of one method: waits for a call, answers it at once, then waits for the next (a new
-  // object takes its place as soon as a call arrives).
+  // One call of one method: waits for a call, answers it (at once, or held: SendOrHold), then
+  // waits for the next (a new object takes its place as soon as a call arrives).
   class Call {
    public:
     virtual ~Call() = default;
     virtual void Proceed(bool ok) = 0;
+    // Sends the answer computed in Proceed.
+    virtual void Send() {}
   };
 
   template <typename Request, typename Response>
@@ -100,12 +128,14 @@ class Floor {
       }
       answered_ = true;
       Respawn();
-      Response resp;
-      grpc::Status status = Answer(req_, &resp);
-      if (status.ok()) {
-        writer_.Finish(resp, grpc::Status::OK, this);
+      status_ = Answer(req_, &resp_);
+      floor_->SendOrHold(this);
+    }
+    void Send() override {
+      if (status_.ok()) {
+        writer_.Finish(resp_, grpc::Status::OK, this);
       } else {
-        writer_.FinishWithError(status, this);
+        writer_.FinishWithError(status_, this);
       }
     }
 
@@ -119,6 +149,8 @@ class Floor {
     grpc::ServerContext ctx_;
     Request req_;
     grpc::ServerAsyncResponseWriter<Response> writer_;
+    Response resp_;
+    grpc::Status status_;
     bool answered_ = false;
   };
 
@@ -184,6 +216,28 @@ class Floor {
     }
   };
 
+  void SendOrHold(Call* call) {
+    if (answer_delay_.count() == 0 || held_.size() >= kHeldAnswersMax) {
+      call->Send();
+      return;
+    }
+    held_.push_back({std::chrono::steady_clock::now() + answer_delay_, call});
+  }
+  // Sends every held answer that is due (a constant delay keeps them in due order).
+  void SendDue() {
+    const auto now = std::chrono::steady_clock::now();
+    while (!held_.empty() && held_.front().due <= now) {
+      held_.front().call->Send();
+      held_.pop_front();
+    }
+  }
+  static gpr_timespec ToDeadline(std::chrono::steady_clock::time_point due) {
+    const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(
+        due - std::chrono::steady_clock::now());
+    return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                        gpr_time_from_micros(std::max<int64_t>(0, wait.count()), GPR_TIMESPAN));
+  }
+
   static void FillRecord(const Stored& s, v1::Record* record) {
     record->set_value(s.value);
     record->set_version(s.version);
@@ -202,7 +256,14 @@ class Floor {
                                      " keys already; nothing was stored"));
   }
 
+  struct Held {
+    std::chrono::steady_clock::time_point due;
+    Call* call;
+  };
+
   const size_t keys_max_;
+  const std::chrono::microseconds answer_delay_;
+  std::deque<Held> held_;
   v1::KV::AsyncService service_;
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   std::unique_ptr<grpc::Server> server_;
@@ -211,7 +272,7 @@ class Floor {
 
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "gryadka-grpc-floor --port=N [--keys_max=N]\n"
+      "gryadka-grpc-floor --port=N [--keys_max=N] [--answer_delay_us=N]\n"
       "Serves gryadka.v1.KV's Get, Put and Increment from memory on 127.0.0.1:N, answering at "
       "once: the gRPC floor of gryadka-compare (no replication, no disk).");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
@@ -230,7 +291,13 @@ int Main(int argc, char** argv) {
               << keys_max << ")\n";
     return kExitUsage;
   }
-  Floor floor(static_cast<size_t>(keys_max));
+  const int64_t answer_delay_us = absl::GetFlag(FLAGS_answer_delay_us);
+  if (answer_delay_us < 0 || answer_delay_us > kAnswerDelayUsMax) {
+    std::cerr << "gryadka-grpc-floor: --answer_delay_us: must be in 0.." << kAnswerDelayUsMax
+              << " (got " << answer_delay_us << ")\n";
+    return kExitUsage;
+  }
+  Floor floor(static_cast<size_t>(keys_max), std::chrono::microseconds(answer_delay_us));
   return floor.Serve(port);
 }
 

@@ -1,12 +1,17 @@
 // gryadka-grpc-floor as gryadka-compare uses it: a real process on a free loopback port, called
-// through the generated gryadka.v1.KV stub.
+// through the generated gryadka.v1.KV stub; and as docs/performance.md drives it at a server's
+// rate, with --answer_delay_us and gryadka-bench --report_cpu --cpu_pids.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "client/shared/process_handle.h"
@@ -16,6 +21,7 @@ namespace gryadka::bench::compare {
 namespace {
 
 constexpr int64_t kReadyTimeoutMs = 10000;
+constexpr int64_t kBenchTimeoutMs = 60000;  // gryadka-bench's 1 s run, with room for a slow CI
 
 class GrpcFloorTest : public ::testing::Test {
  protected:
@@ -23,6 +29,7 @@ class GrpcFloorTest : public ::testing::Test {
   void Start(std::vector<std::string> extra = {}) {
     auto port = process::FreeLoopbackPort();
     ASSERT_TRUE(port.ok()) << port.status();
+    port_ = *port;
     process::ProcessSpec spec;
     spec.binary = GRYADKA_GRPC_FLOOR_BIN;
     spec.args = {absl::StrCat("--port=", *port)};
@@ -65,6 +72,7 @@ class GrpcFloorTest : public ::testing::Test {
 
   std::unique_ptr<process::ProcessHandle> process_;
   std::unique_ptr<v1::KV::Stub> stub_;
+  int port_ = 0;
 };
 
 TEST_F(GrpcFloorTest, PutIncrementGet) {
@@ -119,6 +127,69 @@ TEST_F(GrpcFloorTest, KeysBeyondTheLimitAreRefusedAndNothingIsStored) {
   v1::GetResponse got;
   ASSERT_TRUE(Get("c", &got).ok());
   EXPECT_FALSE(got.found());
+}
+
+TEST_F(GrpcFloorTest, AnswerDelayHoldsEveryAnswerAndLosesNone) {
+  constexpr int64_t kDelayMs = 200;
+  constexpr int kCalls = 8;
+  Start({absl::StrCat("--answer_delay_us=", kDelayMs * 1000)});
+  // Concurrent calls are all held, each at least the delay, and each answered.
+  std::vector<std::thread> callers;
+  std::vector<int64_t> took_ms(kCalls);
+  std::vector<grpc::Status> statuses(kCalls);
+  for (int i = 0; i < kCalls; ++i) {
+    callers.emplace_back([&, i] {
+      const auto t0 = std::chrono::steady_clock::now();
+      v1::IncrementResponse inc;
+      statuses[i] = Increment("shared", 1, &inc);
+      took_ms[i] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - t0)
+                       .count();
+    });
+  }
+  for (std::thread& t : callers) t.join();
+  for (int i = 0; i < kCalls; ++i) {
+    EXPECT_TRUE(statuses[i].ok()) << statuses[i].error_message();
+    EXPECT_GE(took_ms[i], kDelayMs) << "call " << i;
+  }
+  v1::GetResponse got;
+  ASSERT_TRUE(Get("shared", &got).ok());
+  EXPECT_EQ(got.record().value(), absl::StrCat(kCalls));
+}
+
+// gryadka-bench --target at the floor, reading the floor's CPU with --cpu_pids: the command
+// docs/performance.md uses to measure an empty gRPC server at the proposer's rate.
+TEST_F(GrpcFloorTest, BenchReportsTheCpuOfAProcessGivenWithCpuPids) {
+  Start({"--answer_delay_us=300"});
+  process::ProcessSpec spec;
+  spec.binary = GRYADKA_BENCH_BIN;
+  spec.args = {absl::StrCat("--target=127.0.0.1:", port_),
+               "--workload=incr",
+               "--keys=100",
+               "--concurrency=8",
+               "--duration_s=1",
+               "--warmup_s=0.2",
+               "--report_cpu",
+               absl::StrCat("--cpu_pids=grpc-floor=", process_->pid())};
+  auto bench = process::ProcessHandle::Start(spec);
+  ASSERT_TRUE(bench.ok()) << bench.status();
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kBenchTimeoutMs);
+  while ((*bench)->Running() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE((*bench)->Running()) << (*bench)->LogTail();
+  ASSERT_EQ((*bench)->exit_status(), 0) << (*bench)->LogTail();
+  std::ifstream log((*bench)->log_path());
+  std::stringstream text;
+  text << log.rdbuf();
+  std::smatch m;
+  const std::string all = text.str();
+  ASSERT_TRUE(
+      std::regex_search(all, m, std::regex(R"re("cpu_us_per_op":\{[^}]*"grpc-floor":([0-9.]+))re")))
+      << (*bench)->LogTail();
+  EXPECT_GT(std::stod(m[1].str()), 0.0) << (*bench)->LogTail();
+  EXPECT_NE(all.find("\"errors\":0,"), std::string::npos) << (*bench)->LogTail();
 }
 
 }  // namespace

@@ -121,20 +121,33 @@ TEST(OptionsTest, ValidationNamesTheFlagAtFault) {
       {"--redis_appendfsync", [](BenchOptions& o) { o.redis_appendfsync = "sometimes"; }},
       {"--target", [](BenchOptions& o) { o.targets = {"h:1"}; }},
       {"--target", [](BenchOptions& o) { o.spawn = false; }},
-      {"--report_rss", [](BenchOptions& o) {
+      {"--report_rss",
+       [](BenchOptions& o) {
          o.spawn = false;
          o.targets = {"h:1"};
          o.report_rss = true;
        }},
-      {"--proposer_flags", [](BenchOptions& o) {
+      {"--proposer_flags",
+       [](BenchOptions& o) {
          o.spawn = false;
          o.targets = {"h:1"};
          o.proposer_flags = {"--one_rtt=false"};
        }},
-      {"--redis_appendfsync", [](BenchOptions& o) {
+      {"--redis_appendfsync",
+       [](BenchOptions& o) {
          o.spawn = false;
          o.targets = {"h:1"};
          o.redis_appendfsync = "no";
+       }},
+      {"--report_cpu",
+       [](BenchOptions& o) {
+         o.spawn = false;
+         o.targets = {"h:1"};
+         o.report_cpu = true;
+       }},
+      {"--cpu_pids",
+       [](BenchOptions& o) {
+         o.cpu_pids = {{"server", 1}};
        }},
   };
   for (const Case& c : cases) {
@@ -144,6 +157,29 @@ TEST(OptionsTest, ValidationNamesTheFlagAtFault) {
     ASSERT_FALSE(s.ok()) << c.flag;
     EXPECT_NE(s.message().find(c.flag), absl::string_view::npos) << c.flag << ": " << s.message();
   }
+}
+
+TEST(OptionsTest, CpuPidsParseAndBadOnesNameTheElement) {
+  auto ok = ParseCpuPids("grpc-floor=123, etcd.0=7");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  ASSERT_EQ(ok->size(), 2u);
+  EXPECT_EQ((*ok)[0], (std::pair<std::string, int>("grpc-floor", 123)));
+  EXPECT_EQ((*ok)[1], (std::pair<std::string, int>("etcd.0", 7)));
+  auto none = ParseCpuPids("");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  for (const char* bad : {"floor", "floor=", "=5", "floor=0", "floor=-3", "floor=x", "a b=1",
+                          "machine=1", "gryadka-bench=1", "redis-0=1", "proposer-1=1", "a=1,a=2"}) {
+    auto r = ParseCpuPids(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("--cpu_pids"), absl::string_view::npos) << bad;
+  }
+  // With --target, --report_cpu reads the processes --cpu_pids names.
+  BenchOptions o;
+  o.targets = {"h:1"};
+  o.report_cpu = true;
+  o.cpu_pids = {{"server", 1}};
+  EXPECT_TRUE(ValidateOptions(o).ok());
 }
 
 TEST(OptionsTest, MetricsUrlParses) {

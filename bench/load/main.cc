@@ -71,8 +71,11 @@ ABSL_FLAG(std::string, metrics_url, "",
 ABSL_FLAG(bool, report_rss, false,
           "--spawn: report VmRSS/VmHWM of each proposer (from /proc/PID/status) after the run");
 ABSL_FLAG(bool, report_cpu, false,
-          "--spawn: report the CPU cores each spawned process and gryadka-bench used during the "
-          "measured window (from /proc/PID/stat)");
+          "report the CPU cores each spawned process (--spawn), each --cpu_pids process and "
+          "gryadka-bench used during the measured window (from /proc/PID/stat)");
+ABSL_FLAG(std::string, cpu_pids, "",
+          "NAME=PID[,NAME=PID...]: processes not started by this bench (e.g. the server given "
+          "with --target) whose CPU --report_cpu also reports, under NAME");
 
 namespace gryadka::bench {
 namespace {
@@ -149,7 +152,17 @@ absl::StatusOr<BenchOptions> OptionsFromFlags() {
   }
   o.report_rss = absl::GetFlag(FLAGS_report_rss);
   o.report_cpu = absl::GetFlag(FLAGS_report_cpu);
+  auto cpu_pids = ParseCpuPids(absl::GetFlag(FLAGS_cpu_pids));
+  if (!cpu_pids.ok()) return cpu_pids.status();
+  o.cpu_pids = *std::move(cpu_pids);
   if (absl::Status s = ValidateOptions(o); !s.ok()) return s;
+  for (const auto& [name, pid] : o.cpu_pids) {
+    if (auto cpu = ReadProcessCpuSeconds(pid); !cpu.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--cpu_pids: ", name, "=", pid,
+                                                     ": cannot read its CPU time (",
+                                                     cpu.status().message(), ")"));
+    }
+  }
   return o;
 }
 
@@ -299,8 +312,9 @@ void Measure(const BenchOptions& o, Driver& driver, LocalCluster* cluster, Bench
   std::optional<RoundCounts> before;
   if (!o.metrics_urls.empty()) before = ScrapeAll(o.metrics_urls, &result->rounds_error);
   std::vector<std::pair<std::string, pid_t>> watched;
-  if (o.report_cpu && cluster != nullptr) {
-    watched = cluster->processes();
+  if (o.report_cpu) {
+    if (cluster != nullptr) watched = cluster->processes();
+    for (const auto& [name, pid] : o.cpu_pids) watched.emplace_back(name, pid);
     watched.emplace_back("gryadka-bench", getpid());
     watched.emplace_back("machine", 0);  // every process, ours and others'
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -149,6 +150,35 @@ absl::StatusOr<HttpUrl> ParseHttpUrl(absl::string_view s) {
   return url;
 }
 
+absl::StatusOr<std::vector<std::pair<std::string, int>>> ParseCpuPids(absl::string_view list) {
+  std::vector<std::pair<std::string, int>> out;
+  for (absl::string_view part : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
+    part = absl::StripAsciiWhitespace(part);
+    const size_t eq = part.find('=');
+    absl::string_view name = part.substr(0, eq);
+    int pid = 0;
+    if (eq == absl::string_view::npos || name.empty() ||
+        !absl::SimpleAtoi(part.substr(eq + 1), &pid) || pid <= 0) {
+      return Bad("cpu_pids", absl::StrCat("'", part, "' is not NAME=PID (PID a positive number)"));
+    }
+    for (char c : name) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+        return Bad("cpu_pids",
+                   absl::StrCat("'", name, "': a name is letters, digits, '-', '_' or '.'"));
+      }
+    }
+    if (name == "machine" || name == "gryadka-bench" || absl::StartsWith(name, "redis-") ||
+        absl::StartsWith(name, "proposer-")) {
+      return Bad("cpu_pids", absl::StrCat("'", name, "' is a name --report_cpu gives itself"));
+    }
+    for (const auto& [other, unused] : out) {
+      if (other == name) return Bad("cpu_pids", absl::StrCat("'", name, "' is listed twice"));
+    }
+    out.emplace_back(std::string(name), pid);
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<std::string>> ParseTargets(absl::string_view list) {
   std::vector<std::string> out;
   for (absl::string_view part : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
@@ -213,9 +243,11 @@ absl::Status ValidateOptions(const BenchOptions& o) {
   if (o.report_rss && !o.spawn) {
     return Bad("report_rss", "needs --spawn (it reads the spawned proposers' /proc/PID/status)");
   }
-  if (o.report_cpu && !o.spawn) {
-    return Bad("report_cpu", "needs --spawn (it reads the spawned processes' /proc/PID/stat)");
+  if (o.report_cpu && !o.spawn && o.cpu_pids.empty()) {
+    return Bad("report_cpu",
+               "needs --spawn or --cpu_pids (it reads those processes' /proc/PID/stat)");
   }
+  if (!o.cpu_pids.empty() && !o.report_cpu) return Bad("cpu_pids", "needs --report_cpu");
   if (absl::Status s = ValidateFault(o); !s.ok()) return s;
   if (!o.spawn) {
     if (o.proposers != 1) return Bad("proposers", "needs --spawn");

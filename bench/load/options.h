@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -130,11 +131,19 @@ struct BenchOptions {
 
   std::vector<HttpUrl> metrics_urls;  // --spawn fills them with the spawned proposers'
   bool report_rss = false;            // --spawn only
-  bool report_cpu = false;            // --spawn only
+  bool report_cpu = false;            // --spawn, or --target with --cpu_pids
+  // --cpu_pids: processes this bench did not start whose CPU --report_cpu also reads (e.g. a
+  // server given with --target), as (name, PID).
+  std::vector<std::pair<std::string, int>> cpu_pids;
 };
 
 // Checks ranges and combinations. Returns OK or INVALID_ARGUMENT naming the flag.
 absl::Status ValidateOptions(const BenchOptions& o);
+
+// Parses --cpu_pids: NAME=PID[,NAME=PID...]; errors name the element. A name is letters, digits,
+// '-', '_' or '.', unique, and none of the names --report_cpu gives itself ("machine",
+// "gryadka-bench", "redis-N", "proposer-N").
+absl::StatusOr<std::vector<std::pair<std::string, int>>> ParseCpuPids(absl::string_view list);
 
 // Parses --target: HOST:PORT[,HOST:PORT...]; errors name the element.
 absl::StatusOr<std::vector<std::string>> ParseTargets(absl::string_view list);
