@@ -173,12 +173,7 @@ TEST_F(GrpcFloorTest, BenchReportsTheCpuOfAProcessGivenWithCpuPids) {
                absl::StrCat("--cpu_pids=grpc-floor=", process_->pid())};
   auto bench = process::ProcessHandle::Start(spec);
   ASSERT_TRUE(bench.ok()) << bench.status();
-  const auto give_up =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(kBenchTimeoutMs);
-  while ((*bench)->Running() && std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_FALSE((*bench)->Running()) << (*bench)->LogTail();
+  ASSERT_TRUE((*bench)->WaitExit(kBenchTimeoutMs)) << (*bench)->LogTail();
   ASSERT_EQ((*bench)->exit_status(), 0) << (*bench)->LogTail();
   std::ifstream log((*bench)->log_path());
   std::stringstream text;

@@ -68,6 +68,9 @@ class ProcessHandle {
 
   // True until the child has exited (reaps it if it has).
   bool Running();
+  // Waits up to `timeout_ms` for the child to exit (reaping it); true once it has, false if it
+  // is still running then (it is left running).
+  bool WaitExit(int64_t timeout_ms);
   // The wait(2) status of the last exit, if the child has exited since the last (re)start.
   std::optional<int> exit_status() const { return exit_status_; }
   // The PID of the running child, or -1.
@@ -82,7 +85,6 @@ class ProcessHandle {
  private:
   ProcessHandle(ProcessSpec spec, std::string resolved_binary, std::string dir, bool owns_dir);
   absl::Status Spawn();
-  bool WaitExit(int64_t timeout_ms);
   void Reap(int options);
 
   const ProcessSpec spec_;

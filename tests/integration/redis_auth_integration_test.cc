@@ -338,12 +338,9 @@ std::pair<int, std::string> ExitOf(const std::vector<std::string>& flags,
   auto p = process::ProcessHandle::Start(spec);
   EXPECT_TRUE(p.ok()) << p.status();
   if (!p.ok()) return {-1, ""};
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while ((*p)->Running() && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const bool exited = (*p)->WaitExit(/*timeout_ms=*/10000);
   const std::string log = (*p)->LogTail();
-  if ((*p)->Running()) return {-1, log};  // the handle stops it
+  if (!exited) return {-1, log};  // the handle stops it
   const int status = (*p)->exit_status().value_or(-1);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, log};
 }

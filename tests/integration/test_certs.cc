@@ -2,9 +2,7 @@
 
 #include <sys/wait.h>
 
-#include <chrono>
 #include <fstream>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -13,7 +11,6 @@
 namespace gryadka::integration {
 namespace {
 
-constexpr int64_t kPollMs = 10;
 constexpr char kCurve[] = "ec_paramgen_curve:prime256v1";
 
 }  // namespace
@@ -25,13 +22,10 @@ absl::Status TestCerts::Openssl(const std::vector<std::string>& args) {
   spec.name = "openssl";
   auto process = process::ProcessHandle::Start(spec);
   if (!process.ok()) return process.status();
-  for (int64_t waited_ms = 0; (*process)->Running(); waited_ms += kPollMs) {
-    if (waited_ms >= kOpensslRunMs) {
-      (*process)->Kill();
-      return absl::DeadlineExceededError(absl::StrCat(
-          "openssl ", absl::StrJoin(args, " "), ": still running after ", kOpensslRunMs, " ms"));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
+  if (!(*process)->WaitExit(kOpensslRunMs)) {
+    (*process)->Kill();
+    return absl::DeadlineExceededError(absl::StrCat(
+        "openssl ", absl::StrJoin(args, " "), ": still running after ", kOpensslRunMs, " ms"));
   }
   const std::optional<int> status = (*process)->exit_status();
   if (status.has_value() && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) {
